@@ -39,38 +39,33 @@ public static class CompressionCodecs
 
     /// <summary>
     /// Appends the decompressed form of <paramref name="input"/> to <paramref name="output"/> and returns its
-    /// length. At most <paramref name="maxOutputBytes"/> (plus one internal chunk of 64 KiB) is ever written.
+    /// length. Nothing past <paramref name="maxOutputBytes"/> is ever written or buffered.
     /// </summary>
     /// <exception cref="DecompressionLimitExceededException">The data expands past <paramref name="maxOutputBytes"/>.</exception>
     /// <exception cref="CompressionException">The data is corrupt, truncated or not in the codec's format.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An unknown codec id, or a negative limit.</exception>
+    /// <remarks>Empty input decodes to nothing for every codec.</remarks>
     public static int Decompress(CompressionType type, ReadOnlySpan<byte> input, IBufferWriter<byte> output, int maxOutputBytes)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentOutOfRangeException.ThrowIfNegative(maxOutputBytes);
+        if (!IsKnown(type))
+        {
+            throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown compression type.");
+        }
+
         try
         {
-            switch (type)
+            return type switch
             {
-                case CompressionType.None:
-                    BoundedCopy.EnsureWithinLimit(0, input.Length, maxOutputBytes);
-                    output.Write(input);
-                    return input.Length;
-                case CompressionType.Gzip:
-                    return GzipCodec.Decompress(input, output, maxOutputBytes);
-                case CompressionType.Snappy:
-                    return SnappyCodec.Decompress(input, output, maxOutputBytes);
-                case CompressionType.Lz4:
-                    return Lz4Codec.Decompress(input, output, maxOutputBytes);
-                case CompressionType.Zstd:
-                    return ZstdCodec.Decompress(input, output, maxOutputBytes);
-                default:
-                    throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown compression type.");
-            }
+                CompressionType.Gzip => GzipCodec.Decompress(input, output, maxOutputBytes),
+                CompressionType.Snappy => SnappyCodec.Decompress(input, output, maxOutputBytes),
+                CompressionType.Lz4 => Lz4Codec.Decompress(input, output, maxOutputBytes),
+                CompressionType.Zstd => ZstdCodec.Decompress(input, output, maxOutputBytes),
+                _ => CopyUncompressed(input, output, maxOutputBytes),
+            };
         }
-        catch (Exception exception) when (exception is not CompressionException
-                                              and not ArgumentOutOfRangeException
-                                              and not OutOfMemoryException)
+        catch (Exception exception) when (exception is not CompressionException and not OutOfMemoryException)
         {
             // The decoders signal garbage in their own ways (InvalidDataException, IOException, ArgumentException…).
             throw new CompressionException($"Corrupt {type} data: {exception.Message}", exception);
@@ -81,7 +76,7 @@ public static class CompressionCodecs
     /// <inheritdoc cref="Decompress(CompressionType, ReadOnlySpan{byte}, IBufferWriter{byte}, int)"/>
     public static PooledBufferWriter Decompress(CompressionType type, ReadOnlySpan<byte> input, int maxOutputBytes)
     {
-        var buffer = new PooledBufferWriter(Math.Min(Math.Max(input.Length * 4, 256), Math.Max(maxOutputBytes, 256)));
+        var buffer = new PooledBufferWriter((int)Math.Min(Math.Max((long)input.Length * 4, 256), Math.Max(maxOutputBytes, 256)));
         try
         {
             Decompress(type, input, buffer, maxOutputBytes);
@@ -96,4 +91,11 @@ public static class CompressionCodecs
 
     /// <summary>True for the codec ids this build can read and write (0–4).</summary>
     public static bool IsKnown(CompressionType type) => type is >= CompressionType.None and <= CompressionType.Zstd;
+
+    private static int CopyUncompressed(ReadOnlySpan<byte> input, IBufferWriter<byte> output, int maxOutputBytes)
+    {
+        BoundedCopy.EnsureWithinLimit(0, input.Length, maxOutputBytes);
+        output.Write(input);
+        return input.Length;
+    }
 }

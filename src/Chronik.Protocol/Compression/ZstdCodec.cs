@@ -48,12 +48,12 @@ internal static class ZstdCodec
         // header cannot make the decoder reserve far more memory than the caller allows.
         decompressor.SetParameter(ZSTD_dParameter.ZSTD_d_windowLogMax, WindowLogFor(maxOutputBytes));
 
+        Span<byte> probe = stackalloc byte[1];
         int total = 0;
         int position = 0;
         while (true)
         {
-            int room = (int)Math.Min(BoundedCopy.ChunkSize, (long)maxOutputBytes - total + 1);
-            Span<byte> destination = output.GetSpan(room)[..room];
+            Span<byte> destination = BoundedCopy.NextChunk(output, total, maxOutputBytes, probe);
             OperationStatus status;
             int consumed;
             int written;
@@ -69,9 +69,7 @@ internal static class ZstdCodec
             position += consumed;
             if (written > 0)
             {
-                BoundedCopy.EnsureWithinLimit(total, written, maxOutputBytes);
-                output.Advance(written);
-                total += written;
+                total = BoundedCopy.Commit(output, total, written, maxOutputBytes);
             }
 
             switch (status)
