@@ -35,5 +35,5 @@ public sealed class DecodedRecordBatch
 
     public int BaseSequence { get; init; } = RecordBatchHeader.NoSequence;
 
-    public required IReadOnlyList<Record> Records { get; init; }
+    public required IReadOnlyList<DecodedRecord> Records { get; init; }
 }

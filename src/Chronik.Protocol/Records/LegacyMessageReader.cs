@@ -32,7 +32,7 @@ public static class LegacyMessageReader
         CompressionType compression = LegacyMessage.Compression(message);
         if (compression == CompressionType.None)
         {
-            var record = new Record(offset, timestamp, fields.Key(message), fields.Value(message), []);
+            var record = new DecodedRecord(offset, timestamp, fields.Key(message), fields.Value(message), []);
             return new DecodedRecordBatch
             {
                 BaseOffset = offset,
@@ -49,7 +49,7 @@ public static class LegacyMessageReader
             throw new RecordDecodeException(ErrorCode.InvalidRecord, "Found invalid compressed record set with null value.");
         }
 
-        List<Record> records = DecodeInner(message.Slice(fields.ValueStart, fields.ValueLength), compression, magic, offset, logAppendTime ? timestamp : null, maxUncompressedBytes);
+        List<DecodedRecord> records = DecodeInner(message.Slice(fields.ValueStart, fields.ValueLength), compression, magic, offset, logAppendTime ? timestamp : null, maxUncompressedBytes);
         return new DecodedRecordBatch
         {
             BaseOffset = records[0].Offset,
@@ -84,7 +84,7 @@ public static class LegacyMessageReader
         return true;
     }
 
-    private static List<Record> DecodeInner(ReadOnlySpan<byte> compressed, CompressionType compression, byte magic, long wrapperOffset, long? logAppendTime, int maxUncompressedBytes)
+    private static List<DecodedRecord> DecodeInner(ReadOnlySpan<byte> compressed, CompressionType compression, byte magic, long wrapperOffset, long? logAppendTime, int maxUncompressedBytes)
     {
         PooledBufferWriter inner;
         try
@@ -98,7 +98,7 @@ public static class LegacyMessageReader
 
         using (inner)
         {
-            var records = new List<Record>();
+            var records = new List<DecodedRecord>();
             var entries = new RecordBatchEnumerator(inner.WrittenMemory);
             while (entries.MoveNext())
             {
@@ -121,7 +121,7 @@ public static class LegacyMessageReader
 
                 TryLocateKeyAndValue(entry, magic, out LegacyMessageFields fields, out _);
                 long timestamp = logAppendTime ?? TimestampOf(entry, magic);
-                records.Add(new Record(LegacyMessage.Offset(entry), timestamp, fields.Key(entry), fields.Value(entry), []));
+                records.Add(new DecodedRecord(LegacyMessage.Offset(entry), timestamp, fields.Key(entry), fields.Value(entry), []));
             }
 
             if (entries.Status != RecordBatchEnumerationStatus.Completed)
@@ -140,8 +140,8 @@ public static class LegacyMessageReader
                 long absoluteBase = wrapperOffset - records[^1].Offset;
                 for (int i = 0; i < records.Count; i++)
                 {
-                    Record relative = records[i];
-                    records[i] = new Record(absoluteBase + relative.Offset, relative.Timestamp, relative.Key, relative.Value, relative.Headers);
+                    DecodedRecord relative = records[i];
+                    records[i] = new DecodedRecord(absoluteBase + relative.Offset, relative.Timestamp, relative.Key, relative.Value, relative.Headers);
                 }
             }
 

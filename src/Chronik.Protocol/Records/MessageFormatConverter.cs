@@ -42,7 +42,7 @@ public static class MessageFormatConverter
 
             builderIsLogAppendTime = message.IsLogAppendTime;
             builder.LogAppendTime = message.IsLogAppendTime ? message.MaxTimestamp : null;
-            foreach (Record record in message.Records)
+            foreach (DecodedRecord record in message.Records)
             {
                 if (builder.RecordCount == 0)
                 {
@@ -96,7 +96,7 @@ public static class MessageFormatConverter
             {
                 LogAppendTime = batch.IsLogAppendTime && magic > 0 ? batch.MaxTimestamp : null,
             };
-            foreach (Record record in batch.Records)
+            foreach (DecodedRecord record in batch.Records)
             {
                 builder.Append(record.Offset, record.Timestamp, record.Key, record.Value);
             }

@@ -48,12 +48,12 @@ public static class RecordBatchDecoder
 
         int count = RecordBatchHeader.RecordCount(entry);
         // The count is only trusted as far as the records exist: never preallocate by it.
-        var records = new List<Record>(Math.Min(count, 1024));
+        var records = new List<DecodedRecord>(Math.Min(count, 1024));
         using (RecordBatchRecords section = RecordBatchRecords.Open(entry, maxUncompressedBytes))
         {
             foreach (RecordView view in section)
             {
-                records.Add(Record.From(view));
+                records.Add(DecodedRecord.From(view));
             }
         }
 

@@ -7,9 +7,9 @@ public readonly record struct RecordHeader(string Key, byte[]? Value);
 /// A decoded record with its own copies of key, value and headers: the convenient form for tests, tools,
 /// coordinators and indexing. Hot paths read <see cref="RecordView"/>s instead.
 /// </summary>
-public sealed class Record
+public sealed class DecodedRecord
 {
-    public Record(long offset, long timestamp, byte[]? key, byte[]? value, IReadOnlyList<RecordHeader> headers)
+    public DecodedRecord(long offset, long timestamp, byte[]? key, byte[]? value, IReadOnlyList<RecordHeader> headers)
     {
         Offset = offset;
         Timestamp = timestamp;
@@ -30,7 +30,7 @@ public sealed class Record
     public IReadOnlyList<RecordHeader> Headers { get; }
 
     /// <summary>Copies a record view out of its buffer.</summary>
-    public static Record From(RecordView view)
+    public static DecodedRecord From(RecordView view)
     {
         RecordHeader[] headers = view.HeaderCount == 0 ? [] : new RecordHeader[view.HeaderCount];
         int i = 0;
@@ -39,7 +39,7 @@ public sealed class Record
             headers[i++] = new RecordHeader(header.Key, header.IsValueNull ? null : header.Value.ToArray());
         }
 
-        return new Record(
+        return new DecodedRecord(
             view.Offset,
             view.Timestamp,
             view.IsKeyNull ? null : view.Key.ToArray(),
