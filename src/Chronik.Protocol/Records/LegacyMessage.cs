@@ -47,7 +47,7 @@ public static class LegacyMessage
 
     public static CompressionType Compression(ReadOnlySpan<byte> message) => (CompressionType)(message[AttributesOffset] & CompressionMask);
 
-    /// <summary>Size of the key/value part's start: where the key length field sits.</summary>
+    /// <summary>Where the key length field sits: after the attributes, and after the timestamp for magic 1.</summary>
     public static int KeyOffset(byte magic) => magic == 0 ? TimestampOffset : TimestampOffset + sizeof(long);
 
     /// <summary>The CRC the message should carry: CRC-32/IEEE over magic .. end of the message.</summary>

@@ -177,10 +177,6 @@ public static class LegacyMessageReader
 /// <summary>Where key and value sit in a legacy message; a length of -1 means null.</summary>
 internal readonly record struct LegacyMessageFields(int KeyStart, int KeyLength, int ValueStart, int ValueLength)
 {
-    public ReadOnlySpan<byte> KeySpan(ReadOnlySpan<byte> message) => KeyLength < 0 ? default : message.Slice(KeyStart, KeyLength);
-
-    public ReadOnlySpan<byte> ValueSpan(ReadOnlySpan<byte> message) => ValueLength < 0 ? default : message.Slice(ValueStart, ValueLength);
-
     public byte[]? Key(ReadOnlySpan<byte> message) => KeyLength < 0 ? null : message.Slice(KeyStart, KeyLength).ToArray();
 
     public byte[]? Value(ReadOnlySpan<byte> message) => ValueLength < 0 ? null : message.Slice(ValueStart, ValueLength).ToArray();

@@ -1,5 +1,3 @@
-using Chronik.Protocol.Wire;
-
 namespace Chronik.Protocol.Records;
 
 /// <summary>
@@ -38,7 +36,7 @@ public static class RecordBatchDecoder
         BatchValidationResult validation = RecordBatchValidator.Validate(entry);
         if (!validation.IsValid)
         {
-            throw new RecordDecodeException(validation.Error, validation.Message!);
+            throw new RecordDecodeException(validation.Error, validation.Message ?? validation.Error.ToString());
         }
 
         if (RecordBatchHeader.Magic(entry) != RecordBatchHeader.CurrentMagic)
@@ -72,15 +70,4 @@ public static class RecordBatchDecoder
             Records = records,
         };
     }
-
-    /// <summary>Throws the <see cref="RecordDecodeException"/> that <paramref name="result"/> describes, if any.</summary>
-    internal static void ThrowIfInvalid(BatchValidationResult result)
-    {
-        if (!result.IsValid)
-        {
-            throw new RecordDecodeException(result.Error, result.Message ?? result.Error.ToString());
-        }
-    }
-
-    internal static RecordDecodeException Invalid(string message) => new(ErrorCode.InvalidRecord, message);
 }
