@@ -22,14 +22,14 @@ internal static class ZstdCodec
 
     // Contexts are costly to create and not thread-safe: one per thread, reset before every use.
     [ThreadStatic]
-    private static Compressor? t_compressor;
+    private static Compressor? _threadCompressor;
 
     [ThreadStatic]
-    private static Decompressor? t_decompressor;
+    private static Decompressor? _threadDecompressor;
 
     public static void Compress(ReadOnlySpan<byte> input, IBufferWriter<byte> output)
     {
-        Compressor compressor = t_compressor ??= new Compressor(KafkaDefaultLevel);
+        Compressor compressor = _threadCompressor ??= new Compressor(KafkaDefaultLevel);
         Span<byte> destination = output.GetSpan(Compressor.GetCompressBound(input.Length));
         int written = compressor.Wrap(input, destination);
         output.Advance(written);
@@ -42,7 +42,7 @@ internal static class ZstdCodec
             return 0;
         }
 
-        Decompressor decompressor = t_decompressor ??= new Decompressor();
+        Decompressor decompressor = _threadDecompressor ??= new Decompressor();
         decompressor.ResetStream();
         // The window is allocated up front from the frame header; cap it near the output limit so a forged
         // header cannot make the decoder reserve far more memory than the caller allows.
