@@ -34,6 +34,18 @@ public static class RecordBatchHeader
 
     public const byte CurrentMagic = 2;
 
+    /// <summary>Producer id of a batch written without idempotence (Kafka's RecordBatch.NO_PRODUCER_ID).</summary>
+    public const long NoProducerId = -1;
+
+    public const short NoProducerEpoch = -1;
+
+    public const int NoSequence = -1;
+
+    public const int NoPartitionLeaderEpoch = -1;
+
+    /// <summary>Kafka's RecordBatch.NO_TIMESTAMP.</summary>
+    public const long NoTimestamp = -1;
+
     public static long BaseOffset(ReadOnlySpan<byte> batch) => BinaryPrimitives.ReadInt64BigEndian(batch[BaseOffsetOffset..]);
 
     public static void SetBaseOffset(Span<byte> batch, long value) => BinaryPrimitives.WriteInt64BigEndian(batch[BaseOffsetOffset..], value);
@@ -57,6 +69,9 @@ public static class RecordBatchHeader
     public static RecordBatchAttributes Attributes(ReadOnlySpan<byte> batch) => (RecordBatchAttributes)BinaryPrimitives.ReadInt16BigEndian(batch[AttributesOffset..]);
 
     public static void SetAttributes(Span<byte> batch, RecordBatchAttributes value) => BinaryPrimitives.WriteInt16BigEndian(batch[AttributesOffset..], (short)value);
+
+    /// <summary>The codec id in the low attribute bits; may be an id this build does not know (5–7).</summary>
+    public static CompressionType Compression(ReadOnlySpan<byte> batch) => (CompressionType)((short)Attributes(batch) & (short)RecordBatchAttributes.CompressionMask);
 
     public static int LastOffsetDelta(ReadOnlySpan<byte> batch) => BinaryPrimitives.ReadInt32BigEndian(batch[LastOffsetDeltaOffset..]);
 
