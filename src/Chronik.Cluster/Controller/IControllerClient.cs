@@ -1,0 +1,28 @@
+using Chronik.Cluster.Metadata;
+
+namespace Chronik.Cluster.Controller;
+
+/// <summary>
+/// The controller operations a broker needs. Each call returns per-item Kafka errors rather than
+/// throwing; NotController means "ask again, elsewhere / later". <see cref="ControllerService"/> is the
+/// in-process implementation used when this node is the Raft leader; a forwarding implementation for
+/// the other nodes comes with the cluster work (see src/Chronik.Cluster/README.md).
+/// </summary>
+public interface IControllerClient
+{
+    Task<IReadOnlyList<CreateTopicResult>> CreateTopicsAsync(IReadOnlyList<CreatableTopic> topics, bool validateOnly, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<DeleteTopicResult>> DeleteTopicsAsync(IReadOnlyList<TopicReference> topics, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<CreatePartitionsResult>> CreatePartitionsAsync(IReadOnlyList<CreatePartitionsTopic> topics, bool validateOnly, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<AlterConfigsResult>> AlterConfigsAsync(IReadOnlyList<AlterConfigsResource> resources, bool validateOnly, CancellationToken cancellationToken);
+
+    Task<BrokerRegistrationResult> RegisterBrokerAsync(BrokerRegistrationRequest request, CancellationToken cancellationToken);
+
+    Task<BrokerHeartbeatResult> BrokerHeartbeatAsync(BrokerHeartbeatRequest request, CancellationToken cancellationToken);
+
+    Task<AlterPartitionResult> AlterPartitionAsync(AlterPartitionRequest request, CancellationToken cancellationToken);
+
+    Task<ProducerIdsResult> AllocateProducerIdsAsync(int brokerId, long brokerEpoch, CancellationToken cancellationToken);
+}
