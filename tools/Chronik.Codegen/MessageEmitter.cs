@@ -26,6 +26,7 @@ public sealed class MessageEmitter(MessageModel model)
         _w.Line("/// <summary>");
         _w.Line($"/// Kafka's {spec.Name} ({Describe(spec)}), versions {spec.ValidVersions}, flexible {spec.FlexibleVersions}.");
         _w.Line("/// </summary>");
+        _w.Line($"[KafkaMessage(\"{spec.ValidVersions}\", \"{spec.FlexibleVersions}\")]");
         _w.Open($"public sealed partial class {spec.Name} : {InterfaceFor(spec)}");
         EmitTopLevelMembers(spec);
         EmitClassBody(model.TopLevel);
@@ -106,35 +107,31 @@ public sealed class MessageEmitter(MessageModel model)
             _w.Line($"/// <summary>{XmlEscape(about)}</summary>");
         }
 
-        _w.Line($"/// <remarks>{XmlEscape(VersionNotes(field))}</remarks>");
+        _w.Line(FieldAttribute(field));
         _w.Line($"public {FieldTypes.PropertyType(field, model)} {field.PropertyName} {{ get; set; }} = {FieldTypes.DefaultValue(field)};");
         _w.Line();
     }
 
-    private static string VersionNotes(FieldSpec field)
+    private static string FieldAttribute(FieldSpec field)
     {
-        var notes = new List<string> { $"Versions {field.Versions}" };
+        var arguments = new List<string> { $"\"{field.Versions}\"" };
         if (!field.NullableVersions.IsEmpty)
         {
-            notes.Add($"nullable {field.NullableVersions}");
+            arguments.Add($"NullableVersions = \"{field.NullableVersions}\"");
         }
 
         if (field.Tag is { } tag)
         {
-            notes.Add($"tag {tag} in {field.TaggedVersions}");
+            arguments.Add($"TaggedVersions = \"{field.TaggedVersions}\"");
+            arguments.Add($"Tag = {tag}");
         }
 
         if (field.Ignorable)
         {
-            notes.Add("ignorable");
+            arguments.Add("Ignorable = true");
         }
 
-        if (field.Default is { } value)
-        {
-            notes.Add($"default {value}");
-        }
-
-        return string.Join("; ", notes) + ".";
+        return $"[KafkaField({string.Join(", ", arguments)})]";
     }
 
     private void EmitIsDefault(ClassModel cls)

@@ -150,7 +150,13 @@ public ref struct KafkaReader
     public ReadOnlyMemory<byte>? ReadRecords(bool compact)
     {
         int length = ReadBytesLength(compact);
-        return length < 0 ? null : ReadMemory(length);
+        if (length < 0)
+        {
+            // Not a conditional expression: null would convert to an empty ReadOnlyMemory through byte[].
+            return null;
+        }
+
+        return ReadMemory(length);
     }
 
     /// <summary>

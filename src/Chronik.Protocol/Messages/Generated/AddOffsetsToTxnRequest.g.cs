@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's AddOffsetsToTxnRequest (api key 25, request), versions 0-4, flexible 3+.
 /// </summary>
+[KafkaMessage("0-4", "3+")]
 public sealed partial class AddOffsetsToTxnRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class AddOffsetsToTxnRequest : IApiRequest
     public static AddOffsetsToTxnRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new AddOffsetsToTxnRequest().ReadFrom(data, version);
 
     /// <summary>The transactional id corresponding to the transaction.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string TransactionalId { get; set; } = "";
 
     /// <summary>Current producer id in use by the transactional id.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public long ProducerId { get; set; } = 0;
 
     /// <summary>Current epoch associated with the producer id.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ProducerEpoch { get; set; } = 0;
 
     /// <summary>The unique group identifier.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string GroupId { get; set; } = "";
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's AddPartitionsToTxnRequest (api key 24, request), versions 0-5, flexible 3+.
 /// </summary>
+[KafkaMessage("0-5", "3+")]
 public sealed partial class AddPartitionsToTxnRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,23 +27,23 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
     public static AddPartitionsToTxnRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new AddPartitionsToTxnRequest().ReadFrom(data, version);
 
     /// <summary>List of transactions to add partitions to.</summary>
-    /// <remarks>Versions 4+.</remarks>
+    [KafkaField("4+")]
     public List<AddPartitionsToTxnTransaction> Transactions { get; set; } = new();
 
     /// <summary>The transactional id corresponding to the transaction.</summary>
-    /// <remarks>Versions 0-3.</remarks>
+    [KafkaField("0-3")]
     public string V3AndBelowTransactionalId { get; set; } = "";
 
     /// <summary>Current producer id in use by the transactional id.</summary>
-    /// <remarks>Versions 0-3.</remarks>
+    [KafkaField("0-3")]
     public long V3AndBelowProducerId { get; set; } = 0;
 
     /// <summary>Current epoch associated with the producer id.</summary>
-    /// <remarks>Versions 0-3.</remarks>
+    [KafkaField("0-3")]
     public short V3AndBelowProducerEpoch { get; set; } = 0;
 
     /// <summary>The partitions to add to the transaction.</summary>
-    /// <remarks>Versions 0-3.</remarks>
+    [KafkaField("0-3")]
     public List<AddPartitionsToTxnTopic> V3AndBelowTopics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -275,23 +276,23 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
     public sealed partial class AddPartitionsToTxnTransaction
     {
         /// <summary>The transactional id corresponding to the transaction.</summary>
-        /// <remarks>Versions 4+.</remarks>
+        [KafkaField("4+")]
         public string TransactionalId { get; set; } = "";
 
         /// <summary>Current producer id in use by the transactional id.</summary>
-        /// <remarks>Versions 4+.</remarks>
+        [KafkaField("4+")]
         public long ProducerId { get; set; } = 0;
 
         /// <summary>Current epoch associated with the producer id.</summary>
-        /// <remarks>Versions 4+.</remarks>
+        [KafkaField("4+")]
         public short ProducerEpoch { get; set; } = 0;
 
         /// <summary>Boolean to signify if we want to check if the partition is in the transaction rather than add it.</summary>
-        /// <remarks>Versions 4+; default false.</remarks>
+        [KafkaField("4+")]
         public bool VerifyOnly { get; set; } = false;
 
         /// <summary>The partitions to add to the transaction.</summary>
-        /// <remarks>Versions 4+.</remarks>
+        [KafkaField("4+")]
         public List<AddPartitionsToTxnTopic> Topics { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -384,11 +385,11 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
     public sealed partial class AddPartitionsToTxnTopic
     {
         /// <summary>The name of the topic.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The partition indexes to add to the transaction</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's AddPartitionsToTxnResponse (api key 24, response), versions 0-5, flexible 3+.
 /// </summary>
+[KafkaMessage("0-5", "3+")]
 public sealed partial class AddPartitionsToTxnResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
     public static AddPartitionsToTxnResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new AddPartitionsToTxnResponse().ReadFrom(data, version);
 
     /// <summary>Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The response top level error code.</summary>
-    /// <remarks>Versions 4+; ignorable.</remarks>
+    [KafkaField("4+", Ignorable = true)]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>Results categorized by transactional ID.</summary>
-    /// <remarks>Versions 4+.</remarks>
+    [KafkaField("4+")]
     public List<AddPartitionsToTxnResult> ResultsByTransaction { get; set; } = new();
 
     /// <summary>The results for each topic.</summary>
-    /// <remarks>Versions 0-3.</remarks>
+    [KafkaField("0-3")]
     public List<AddPartitionsToTxnTopicResult> ResultsByTopicV3AndBelow { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -225,11 +226,11 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
     public sealed partial class AddPartitionsToTxnResult
     {
         /// <summary>The transactional id corresponding to the transaction.</summary>
-        /// <remarks>Versions 4+.</remarks>
+        [KafkaField("4+")]
         public string TransactionalId { get; set; } = "";
 
         /// <summary>The results for each topic.</summary>
-        /// <remarks>Versions 4+.</remarks>
+        [KafkaField("4+")]
         public List<AddPartitionsToTxnTopicResult> TopicResults { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -313,11 +314,11 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
     public sealed partial class AddPartitionsToTxnTopicResult
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The results for each partition</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<AddPartitionsToTxnPartitionResult> ResultsByPartition { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -417,11 +418,11 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
     public sealed partial class AddPartitionsToTxnPartitionResult
     {
         /// <summary>The partition indexes.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The response error code.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short PartitionErrorCode { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's AddRaftVoterRequest (api key 80, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class AddRaftVoterRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -25,22 +26,22 @@ public sealed partial class AddRaftVoterRequest : IApiRequest
     /// <summary>Reads a whole AddRaftVoterRequest from <paramref name="data"/> (no trailing bytes allowed).</summary>
     public static AddRaftVoterRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new AddRaftVoterRequest().ReadFrom(data, version);
 
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? ClusterId { get; set; } = "";
 
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int TimeoutMs { get; set; } = 0;
 
     /// <summary>The replica id of the voter getting added to the topic partition</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int VoterId { get; set; } = 0;
 
     /// <summary>The directory id of the voter getting added to the topic partition</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public Guid VoterDirectoryId { get; set; } = Guid.Empty;
 
     /// <summary>The endpoints that can be used to communicate with the voter</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<Listener> Listeners { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -140,15 +141,15 @@ public sealed partial class AddRaftVoterRequest : IApiRequest
     public sealed partial class Listener
     {
         /// <summary>The name of the endpoint</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The hostname</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Host { get; set; } = "";
 
         /// <summary>The port</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public ushort Port { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

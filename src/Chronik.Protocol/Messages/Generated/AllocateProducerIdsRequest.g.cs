@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's AllocateProducerIdsRequest (api key 67, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class AllocateProducerIdsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class AllocateProducerIdsRequest : IApiRequest
     public static AllocateProducerIdsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new AllocateProducerIdsRequest().ReadFrom(data, version);
 
     /// <summary>The ID of the requesting broker</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int BrokerId { get; set; } = 0;
 
     /// <summary>The epoch of the requesting broker</summary>
-    /// <remarks>Versions 0+; default -1.</remarks>
+    [KafkaField("0+")]
     public long BrokerEpoch { get; set; } = -1;
 
     private List<TaggedField>? _unknownTaggedFields;

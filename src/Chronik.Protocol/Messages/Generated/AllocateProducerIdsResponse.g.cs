@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's AllocateProducerIdsResponse (api key 67, response), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class AllocateProducerIdsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class AllocateProducerIdsResponse : IApiResponse
     public static AllocateProducerIdsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new AllocateProducerIdsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The top level response error code</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The first producer ID in this range, inclusive</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public long ProducerIdStart { get; set; } = 0;
 
     /// <summary>The number of producer IDs in this range</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ProducerIdLen { get; set; } = 0;
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's AlterClientQuotasRequest (api key 49, request), versions 0-1, flexible 1+.
 /// </summary>
+[KafkaMessage("0-1", "1+")]
 public sealed partial class AlterClientQuotasRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class AlterClientQuotasRequest : IApiRequest
     public static AlterClientQuotasRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new AlterClientQuotasRequest().ReadFrom(data, version);
 
     /// <summary>The quota configuration entries to alter.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<EntryData> Entries { get; set; } = new();
 
     /// <summary>Whether the alteration should be validated, but not performed.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public bool ValidateOnly { get; set; } = false;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -137,11 +138,11 @@ public sealed partial class AlterClientQuotasRequest : IApiRequest
     public sealed partial class EntryData
     {
         /// <summary>The quota entity to alter.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<EntityData> Entity { get; set; } = new();
 
         /// <summary>An individual quota configuration entry to alter.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<OpData> Ops { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -270,11 +271,11 @@ public sealed partial class AlterClientQuotasRequest : IApiRequest
     public sealed partial class EntityData
     {
         /// <summary>The entity type.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string EntityType { get; set; } = "";
 
         /// <summary>The name of the entity, or null if the default.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? EntityName { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -341,15 +342,15 @@ public sealed partial class AlterClientQuotasRequest : IApiRequest
     public sealed partial class OpData
     {
         /// <summary>The quota configuration key.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Key { get; set; } = "";
 
         /// <summary>The value to set, otherwise ignored if the value is to be removed.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public double Value { get; set; } = 0d;
 
         /// <summary>Whether the quota configuration value should be removed, otherwise set.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public bool Remove { get; set; } = false;
 
         private List<TaggedField>? _unknownTaggedFields;

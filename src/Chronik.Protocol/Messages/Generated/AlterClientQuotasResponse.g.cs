@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's AlterClientQuotasResponse (api key 49, response), versions 0-1, flexible 1+.
 /// </summary>
+[KafkaMessage("0-1", "1+")]
 public sealed partial class AlterClientQuotasResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class AlterClientQuotasResponse : IApiResponse
     public static AlterClientQuotasResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new AlterClientQuotasResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The quota configuration entries to alter.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<EntryData> Entries { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -137,15 +138,15 @@ public sealed partial class AlterClientQuotasResponse : IApiResponse
     public sealed partial class EntryData
     {
         /// <summary>The error code, or `0` if the quota alteration succeeded.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The error message, or `null` if the quota alteration succeeded.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? ErrorMessage { get; set; } = "";
 
         /// <summary>The quota entity to alter.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<EntityData> Entity { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -244,11 +245,11 @@ public sealed partial class AlterClientQuotasResponse : IApiResponse
     public sealed partial class EntityData
     {
         /// <summary>The entity type.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string EntityType { get; set; } = "";
 
         /// <summary>The name of the entity, or null if the default.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? EntityName { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's AlterConfigsRequest (api key 33, request), versions 0-2, flexible 2+.
 /// </summary>
+[KafkaMessage("0-2", "2+")]
 public sealed partial class AlterConfigsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class AlterConfigsRequest : IApiRequest
     public static AlterConfigsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new AlterConfigsRequest().ReadFrom(data, version);
 
     /// <summary>The updates for each resource.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<AlterConfigsResource> Resources { get; set; } = new();
 
     /// <summary>True if we should validate the request, but not change the configurations.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public bool ValidateOnly { get; set; } = false;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -137,15 +138,15 @@ public sealed partial class AlterConfigsRequest : IApiRequest
     public sealed partial class AlterConfigsResource
     {
         /// <summary>The resource type.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public sbyte ResourceType { get; set; } = 0;
 
         /// <summary>The resource name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string ResourceName { get; set; } = "";
 
         /// <summary>The configurations.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<AlterableConfig> Configs { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -248,11 +249,11 @@ public sealed partial class AlterConfigsRequest : IApiRequest
     public sealed partial class AlterableConfig
     {
         /// <summary>The configuration key name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The value to set for the configuration key.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? Value { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;

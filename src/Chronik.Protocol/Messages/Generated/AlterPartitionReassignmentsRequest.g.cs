@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's AlterPartitionReassignmentsRequest (api key 45, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class AlterPartitionReassignmentsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class AlterPartitionReassignmentsRequest : IApiRequest
     public static AlterPartitionReassignmentsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new AlterPartitionReassignmentsRequest().ReadFrom(data, version);
 
     /// <summary>The time in ms to wait for the request to complete.</summary>
-    /// <remarks>Versions 0+; default 60000.</remarks>
+    [KafkaField("0+")]
     public int TimeoutMs { get; set; } = 60000;
 
     /// <summary>The topics to reassign.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<ReassignableTopic> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -121,11 +122,11 @@ public sealed partial class AlterPartitionReassignmentsRequest : IApiRequest
     public sealed partial class ReassignableTopic
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The partitions to reassign.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<ReassignablePartition> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -209,11 +210,11 @@ public sealed partial class AlterPartitionReassignmentsRequest : IApiRequest
     public sealed partial class ReassignablePartition
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The replicas to place the partitions on, or null to cancel a pending reassignment for this partition.</summary>
-        /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public List<int>? Replicas { get; set; } = null;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's AlterPartitionReassignmentsResponse (api key 45, response), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class AlterPartitionReassignmentsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class AlterPartitionReassignmentsResponse : IApiResponse
     public static AlterPartitionReassignmentsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new AlterPartitionReassignmentsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The top-level error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The top-level error message, or null if there was no error.</summary>
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? ErrorMessage { get; set; } = "";
 
     /// <summary>The responses to topics to reassign.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<ReassignableTopicResponse> Responses { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -135,11 +136,11 @@ public sealed partial class AlterPartitionReassignmentsResponse : IApiResponse
     public sealed partial class ReassignableTopicResponse
     {
         /// <summary>The topic name</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The responses to partitions to reassign</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<ReassignablePartitionResponse> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -223,15 +224,15 @@ public sealed partial class AlterPartitionReassignmentsResponse : IApiResponse
     public sealed partial class ReassignablePartitionResponse
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The error code for this partition, or 0 if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The error message for this partition, or null if there was no error.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? ErrorMessage { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's AlterPartitionRequest (api key 56, request), versions 0-3, flexible 0+.
 /// </summary>
+[KafkaMessage("0-3", "0+")]
 public sealed partial class AlterPartitionRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,14 +27,14 @@ public sealed partial class AlterPartitionRequest : IApiRequest
     public static AlterPartitionRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new AlterPartitionRequest().ReadFrom(data, version);
 
     /// <summary>The ID of the requesting broker</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int BrokerId { get; set; } = 0;
 
     /// <summary>The epoch of the requesting broker</summary>
-    /// <remarks>Versions 0+; default -1.</remarks>
+    [KafkaField("0+")]
     public long BrokerEpoch { get; set; } = -1;
 
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<TopicData> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -127,14 +128,14 @@ public sealed partial class AlterPartitionRequest : IApiRequest
     public sealed partial class TopicData
     {
         /// <summary>The name of the topic to alter ISRs for</summary>
-        /// <remarks>Versions 0-1; ignorable.</remarks>
+        [KafkaField("0-1", Ignorable = true)]
         public string TopicName { get; set; } = "";
 
         /// <summary>The ID of the topic to alter ISRs for</summary>
-        /// <remarks>Versions 2+; ignorable.</remarks>
+        [KafkaField("2+", Ignorable = true)]
         public Guid TopicId { get; set; } = Guid.Empty;
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionData> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -239,26 +240,26 @@ public sealed partial class AlterPartitionRequest : IApiRequest
     public sealed partial class PartitionData
     {
         /// <summary>The partition index</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The leader epoch of this partition</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LeaderEpoch { get; set; } = 0;
 
         /// <summary>The ISR for this partition. Deprecated since version 3.</summary>
-        /// <remarks>Versions 0-2.</remarks>
+        [KafkaField("0-2")]
         public List<int> NewIsr { get; set; } = new();
 
-        /// <remarks>Versions 3+.</remarks>
+        [KafkaField("3+")]
         public List<BrokerState> NewIsrWithEpochs { get; set; } = new();
 
         /// <summary>1 if the partition is recovering from an unclean leader election; 0 otherwise.</summary>
-        /// <remarks>Versions 1+; default 0.</remarks>
+        [KafkaField("1+")]
         public sbyte LeaderRecoveryState { get; set; } = 0;
 
         /// <summary>The expected epoch of the partition which is being updated. For legacy cluster this is the ZkVersion in the LeaderAndIsr request.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionEpoch { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -426,11 +427,11 @@ public sealed partial class AlterPartitionRequest : IApiRequest
     public sealed partial class BrokerState
     {
         /// <summary>The ID of the broker.</summary>
-        /// <remarks>Versions 3+.</remarks>
+        [KafkaField("3+")]
         public int BrokerId { get; set; } = 0;
 
         /// <summary>The epoch of the broker. It will be -1 if the epoch check is not supported.</summary>
-        /// <remarks>Versions 3+; default -1.</remarks>
+        [KafkaField("3+")]
         public long BrokerEpoch { get; set; } = -1;
 
         private List<TaggedField>? _unknownTaggedFields;

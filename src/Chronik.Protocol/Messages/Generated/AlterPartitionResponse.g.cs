@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's AlterPartitionResponse (api key 56, response), versions 0-3, flexible 0+.
 /// </summary>
+[KafkaMessage("0-3", "0+")]
 public sealed partial class AlterPartitionResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,14 +27,14 @@ public sealed partial class AlterPartitionResponse : IApiResponse
     public static AlterPartitionResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new AlterPartitionResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The top level response error code</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<TopicData> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -127,14 +128,14 @@ public sealed partial class AlterPartitionResponse : IApiResponse
     public sealed partial class TopicData
     {
         /// <summary>The name of the topic</summary>
-        /// <remarks>Versions 0-1; ignorable.</remarks>
+        [KafkaField("0-1", Ignorable = true)]
         public string TopicName { get; set; } = "";
 
         /// <summary>The ID of the topic</summary>
-        /// <remarks>Versions 2+; ignorable.</remarks>
+        [KafkaField("2+", Ignorable = true)]
         public Guid TopicId { get; set; } = Guid.Empty;
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionData> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -239,31 +240,31 @@ public sealed partial class AlterPartitionResponse : IApiResponse
     public sealed partial class PartitionData
     {
         /// <summary>The partition index</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The partition level error code</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The broker ID of the leader.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LeaderId { get; set; } = 0;
 
         /// <summary>The leader epoch.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LeaderEpoch { get; set; } = 0;
 
         /// <summary>The in-sync replica IDs.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> Isr { get; set; } = new();
 
         /// <summary>1 if the partition is recovering from an unclean leader election; 0 otherwise.</summary>
-        /// <remarks>Versions 1+; ignorable; default 0.</remarks>
+        [KafkaField("1+", Ignorable = true)]
         public sbyte LeaderRecoveryState { get; set; } = 0;
 
         /// <summary>The current epoch for the partition for KRaft controllers. The current ZK version for the legacy controllers.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionEpoch { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

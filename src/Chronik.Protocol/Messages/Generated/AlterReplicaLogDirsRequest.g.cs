@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's AlterReplicaLogDirsRequest (api key 34, request), versions 0-2, flexible 2+.
 /// </summary>
+[KafkaMessage("0-2", "2+")]
 public sealed partial class AlterReplicaLogDirsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,7 +27,7 @@ public sealed partial class AlterReplicaLogDirsRequest : IApiRequest
     public static AlterReplicaLogDirsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new AlterReplicaLogDirsRequest().ReadFrom(data, version);
 
     /// <summary>The alterations to make for each directory.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<AlterReplicaLogDir> Dirs { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -130,11 +131,11 @@ public sealed partial class AlterReplicaLogDirsRequest : IApiRequest
     public sealed partial class AlterReplicaLogDir
     {
         /// <summary>The absolute directory path.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Path { get; set; } = "";
 
         /// <summary>The topics to add to the directory.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<AlterReplicaLogDirTopic> Topics { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -234,11 +235,11 @@ public sealed partial class AlterReplicaLogDirsRequest : IApiRequest
     public sealed partial class AlterReplicaLogDirTopic
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The partition indexes.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's AlterReplicaLogDirsResponse (api key 34, response), versions 0-2, flexible 2+.
 /// </summary>
+[KafkaMessage("0-2", "2+")]
 public sealed partial class AlterReplicaLogDirsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class AlterReplicaLogDirsResponse : IApiResponse
     public static AlterReplicaLogDirsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new AlterReplicaLogDirsResponse().ReadFrom(data, version);
 
     /// <summary>Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The results for each topic.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<AlterReplicaLogDirTopicResult> Results { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -137,11 +138,11 @@ public sealed partial class AlterReplicaLogDirsResponse : IApiResponse
     public sealed partial class AlterReplicaLogDirTopicResult
     {
         /// <summary>The name of the topic.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string TopicName { get; set; } = "";
 
         /// <summary>The results for each partition.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<AlterReplicaLogDirPartitionResult> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -241,11 +242,11 @@ public sealed partial class AlterReplicaLogDirsResponse : IApiResponse
     public sealed partial class AlterReplicaLogDirPartitionResult
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The error code, or 0 if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's AlterUserScramCredentialsResponse (api key 51, response), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class AlterUserScramCredentialsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class AlterUserScramCredentialsResponse : IApiResponse
     public static AlterUserScramCredentialsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new AlterUserScramCredentialsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The results for deletions and alterations, one per affected user.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<AlterUserScramCredentialsResult> Results { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -121,15 +122,15 @@ public sealed partial class AlterUserScramCredentialsResponse : IApiResponse
     public sealed partial class AlterUserScramCredentialsResult
     {
         /// <summary>The user name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string User { get; set; } = "";
 
         /// <summary>The error code.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The error message, if any.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? ErrorMessage { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ApiVersionsRequest (api key 18, request), versions 0-4, flexible 3+.
 /// </summary>
+[KafkaMessage("0-4", "3+")]
 public sealed partial class ApiVersionsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class ApiVersionsRequest : IApiRequest
     public static ApiVersionsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new ApiVersionsRequest().ReadFrom(data, version);
 
     /// <summary>The name of the client.</summary>
-    /// <remarks>Versions 3+; ignorable.</remarks>
+    [KafkaField("3+", Ignorable = true)]
     public string ClientSoftwareName { get; set; } = "";
 
     /// <summary>The version of the client.</summary>
-    /// <remarks>Versions 3+; ignorable.</remarks>
+    [KafkaField("3+", Ignorable = true)]
     public string ClientSoftwareVersion { get; set; } = "";
 
     private List<TaggedField>? _unknownTaggedFields;

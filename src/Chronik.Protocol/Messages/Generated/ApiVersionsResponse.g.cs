@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ApiVersionsResponse (api key 18, response), versions 0-4, flexible 3+.
 /// </summary>
+[KafkaMessage("0-4", "3+")]
 public sealed partial class ApiVersionsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,31 +27,31 @@ public sealed partial class ApiVersionsResponse : IApiResponse
     public static ApiVersionsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new ApiVersionsResponse().ReadFrom(data, version);
 
     /// <summary>The top-level error code.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The APIs supported by the broker.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<ApiVersion> ApiKeys { get; set; } = new();
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 1+; ignorable.</remarks>
+    [KafkaField("1+", Ignorable = true)]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>Features supported by the broker. Note: in v0-v3, features with MinSupportedVersion = 0 are omitted.</summary>
-    /// <remarks>Versions 3+; tag 0 in 3+; ignorable.</remarks>
+    [KafkaField("3+", TaggedVersions = "3+", Tag = 0, Ignorable = true)]
     public List<SupportedFeatureKey> SupportedFeatures { get; set; } = new();
 
     /// <summary>The monotonically increasing epoch for the finalized features information. Valid values are &gt;= 0. A value of -1 is special and represents unknown epoch.</summary>
-    /// <remarks>Versions 3+; tag 1 in 3+; ignorable; default -1.</remarks>
+    [KafkaField("3+", TaggedVersions = "3+", Tag = 1, Ignorable = true)]
     public long FinalizedFeaturesEpoch { get; set; } = -1;
 
     /// <summary>List of cluster-wide finalized features. The information is valid only if FinalizedFeaturesEpoch &gt;= 0.</summary>
-    /// <remarks>Versions 3+; tag 2 in 3+; ignorable.</remarks>
+    [KafkaField("3+", TaggedVersions = "3+", Tag = 2, Ignorable = true)]
     public List<FinalizedFeatureKey> FinalizedFeatures { get; set; } = new();
 
     /// <summary>Set by a KRaft controller if the required configurations for ZK migration are present</summary>
-    /// <remarks>Versions 3+; tag 3 in 3+; ignorable; default false.</remarks>
+    [KafkaField("3+", TaggedVersions = "3+", Tag = 3, Ignorable = true)]
     public bool ZkMigrationReady { get; set; } = false;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -385,15 +386,15 @@ public sealed partial class ApiVersionsResponse : IApiResponse
     public sealed partial class ApiVersion
     {
         /// <summary>The API index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ApiKey { get; set; } = 0;
 
         /// <summary>The minimum supported version, inclusive.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short MinVersion { get; set; } = 0;
 
         /// <summary>The maximum supported version, inclusive.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short MaxVersion { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -459,15 +460,15 @@ public sealed partial class ApiVersionsResponse : IApiResponse
     public sealed partial class SupportedFeatureKey
     {
         /// <summary>The name of the feature.</summary>
-        /// <remarks>Versions 3+.</remarks>
+        [KafkaField("3+")]
         public string Name { get; set; } = "";
 
         /// <summary>The minimum supported version for the feature.</summary>
-        /// <remarks>Versions 3+.</remarks>
+        [KafkaField("3+")]
         public short MinVersion { get; set; } = 0;
 
         /// <summary>The maximum supported version for the feature.</summary>
-        /// <remarks>Versions 3+.</remarks>
+        [KafkaField("3+")]
         public short MaxVersion { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -521,15 +522,15 @@ public sealed partial class ApiVersionsResponse : IApiResponse
     public sealed partial class FinalizedFeatureKey
     {
         /// <summary>The name of the feature.</summary>
-        /// <remarks>Versions 3+.</remarks>
+        [KafkaField("3+")]
         public string Name { get; set; } = "";
 
         /// <summary>The cluster-wide finalized max version level for the feature.</summary>
-        /// <remarks>Versions 3+.</remarks>
+        [KafkaField("3+")]
         public short MaxVersionLevel { get; set; } = 0;
 
         /// <summary>The cluster-wide finalized min version level for the feature.</summary>
-        /// <remarks>Versions 3+.</remarks>
+        [KafkaField("3+")]
         public short MinVersionLevel { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's AssignReplicasToDirsRequest (api key 73, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class AssignReplicasToDirsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,14 +27,14 @@ public sealed partial class AssignReplicasToDirsRequest : IApiRequest
     public static AssignReplicasToDirsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new AssignReplicasToDirsRequest().ReadFrom(data, version);
 
     /// <summary>The ID of the requesting broker</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int BrokerId { get; set; } = 0;
 
     /// <summary>The epoch of the requesting broker</summary>
-    /// <remarks>Versions 0+; default -1.</remarks>
+    [KafkaField("0+")]
     public long BrokerEpoch { get; set; } = -1;
 
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<DirectoryData> Directories { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -127,10 +128,10 @@ public sealed partial class AssignReplicasToDirsRequest : IApiRequest
     public sealed partial class DirectoryData
     {
         /// <summary>The ID of the directory</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public Guid Id { get; set; } = Guid.Empty;
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<TopicData> Topics { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -210,10 +211,10 @@ public sealed partial class AssignReplicasToDirsRequest : IApiRequest
     public sealed partial class TopicData
     {
         /// <summary>The ID of the assigned topic</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public Guid TopicId { get; set; } = Guid.Empty;
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionData> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -293,7 +294,7 @@ public sealed partial class AssignReplicasToDirsRequest : IApiRequest
     public sealed partial class PartitionData
     {
         /// <summary>The partition index</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's AssignReplicasToDirsResponse (api key 73, response), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class AssignReplicasToDirsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,14 +27,14 @@ public sealed partial class AssignReplicasToDirsResponse : IApiResponse
     public static AssignReplicasToDirsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new AssignReplicasToDirsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The top level response error code</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<DirectoryData> Directories { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -127,10 +128,10 @@ public sealed partial class AssignReplicasToDirsResponse : IApiResponse
     public sealed partial class DirectoryData
     {
         /// <summary>The ID of the directory</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public Guid Id { get; set; } = Guid.Empty;
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<TopicData> Topics { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -210,10 +211,10 @@ public sealed partial class AssignReplicasToDirsResponse : IApiResponse
     public sealed partial class TopicData
     {
         /// <summary>The ID of the assigned topic</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public Guid TopicId { get; set; } = Guid.Empty;
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionData> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -293,11 +294,11 @@ public sealed partial class AssignReplicasToDirsResponse : IApiResponse
     public sealed partial class PartitionData
     {
         /// <summary>The partition index</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The partition level error code</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

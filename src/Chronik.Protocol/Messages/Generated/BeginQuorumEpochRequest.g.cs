@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's BeginQuorumEpochRequest (api key 53, request), versions 0-1, flexible 1+.
 /// </summary>
+[KafkaMessage("0-1", "1+")]
 public sealed partial class BeginQuorumEpochRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -25,18 +26,18 @@ public sealed partial class BeginQuorumEpochRequest : IApiRequest
     /// <summary>Reads a whole BeginQuorumEpochRequest from <paramref name="data"/> (no trailing bytes allowed).</summary>
     public static BeginQuorumEpochRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new BeginQuorumEpochRequest().ReadFrom(data, version);
 
-    /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? ClusterId { get; set; } = null;
 
     /// <summary>The replica id of the voter receiving the request</summary>
-    /// <remarks>Versions 1+; ignorable; default -1.</remarks>
+    [KafkaField("1+", Ignorable = true)]
     public int VoterId { get; set; } = -1;
 
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<TopicData> Topics { get; set; } = new();
 
     /// <summary>Endpoints for the leader</summary>
-    /// <remarks>Versions 1+; ignorable.</remarks>
+    [KafkaField("1+", Ignorable = true)]
     public List<LeaderEndpoint> LeaderEndpoints { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -200,10 +201,10 @@ public sealed partial class BeginQuorumEpochRequest : IApiRequest
     public sealed partial class TopicData
     {
         /// <summary>The topic name</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string TopicName { get; set; } = "";
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionData> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -303,19 +304,19 @@ public sealed partial class BeginQuorumEpochRequest : IApiRequest
     public sealed partial class PartitionData
     {
         /// <summary>The partition index</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The directory id of the receiving replica</summary>
-        /// <remarks>Versions 1+; ignorable.</remarks>
+        [KafkaField("1+", Ignorable = true)]
         public Guid VoterDirectoryId { get; set; } = Guid.Empty;
 
         /// <summary>The ID of the newly elected leader</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LeaderId { get; set; } = 0;
 
         /// <summary>The epoch of the newly elected leader</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LeaderEpoch { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -393,15 +394,15 @@ public sealed partial class BeginQuorumEpochRequest : IApiRequest
     public sealed partial class LeaderEndpoint
     {
         /// <summary>The name of the endpoint</summary>
-        /// <remarks>Versions 1+.</remarks>
+        [KafkaField("1+")]
         public string Name { get; set; } = "";
 
         /// <summary>The node's hostname</summary>
-        /// <remarks>Versions 1+.</remarks>
+        [KafkaField("1+")]
         public string Host { get; set; } = "";
 
         /// <summary>The node's port</summary>
-        /// <remarks>Versions 1+.</remarks>
+        [KafkaField("1+")]
         public ushort Port { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

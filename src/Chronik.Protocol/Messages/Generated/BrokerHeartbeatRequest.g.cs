@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's BrokerHeartbeatRequest (api key 63, request), versions 0-1, flexible 0+.
 /// </summary>
+[KafkaMessage("0-1", "0+")]
 public sealed partial class BrokerHeartbeatRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,27 +27,27 @@ public sealed partial class BrokerHeartbeatRequest : IApiRequest
     public static BrokerHeartbeatRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new BrokerHeartbeatRequest().ReadFrom(data, version);
 
     /// <summary>The broker ID.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int BrokerId { get; set; } = 0;
 
     /// <summary>The broker epoch.</summary>
-    /// <remarks>Versions 0+; default -1.</remarks>
+    [KafkaField("0+")]
     public long BrokerEpoch { get; set; } = -1;
 
     /// <summary>The highest metadata offset which the broker has reached.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public long CurrentMetadataOffset { get; set; } = 0;
 
     /// <summary>True if the broker wants to be fenced, false otherwise.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public bool WantFence { get; set; } = false;
 
     /// <summary>True if the broker wants to be shut down, false otherwise.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public bool WantShutDown { get; set; } = false;
 
     /// <summary>Log directories that failed and went offline.</summary>
-    /// <remarks>Versions 1+; tag 0 in 1+.</remarks>
+    [KafkaField("1+", TaggedVersions = "1+", Tag = 0)]
     public List<Guid> OfflineLogDirs { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's BrokerHeartbeatResponse (api key 63, response), versions 0-1, flexible 0+.
 /// </summary>
+[KafkaMessage("0-1", "0+")]
 public sealed partial class BrokerHeartbeatResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,23 +27,23 @@ public sealed partial class BrokerHeartbeatResponse : IApiResponse
     public static BrokerHeartbeatResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new BrokerHeartbeatResponse().ReadFrom(data, version);
 
     /// <summary>Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>True if the broker has approximately caught up with the latest metadata.</summary>
-    /// <remarks>Versions 0+; default false.</remarks>
+    [KafkaField("0+")]
     public bool IsCaughtUp { get; set; } = false;
 
     /// <summary>True if the broker is fenced.</summary>
-    /// <remarks>Versions 0+; default true.</remarks>
+    [KafkaField("0+")]
     public bool IsFenced { get; set; } = true;
 
     /// <summary>True if the broker should proceed with its shutdown.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public bool ShouldShutDown { get; set; } = false;
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's BrokerRegistrationRequest (api key 62, request), versions 0-4, flexible 0+.
 /// </summary>
+[KafkaMessage("0-4", "0+")]
 public sealed partial class BrokerRegistrationRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,39 +27,39 @@ public sealed partial class BrokerRegistrationRequest : IApiRequest
     public static BrokerRegistrationRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new BrokerRegistrationRequest().ReadFrom(data, version);
 
     /// <summary>The broker ID.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int BrokerId { get; set; } = 0;
 
     /// <summary>The cluster id of the broker process.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string ClusterId { get; set; } = "";
 
     /// <summary>The incarnation id of the broker process.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public Guid IncarnationId { get; set; } = Guid.Empty;
 
     /// <summary>The listeners of this broker</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<Listener> Listeners { get; set; } = new();
 
     /// <summary>The features on this broker. Note: in v0-v3, features with MinSupportedVersion = 0 are omitted.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<Feature> Features { get; set; } = new();
 
     /// <summary>The rack which this broker is in.</summary>
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? Rack { get; set; } = "";
 
     /// <summary>If the required configurations for ZK migration are present, this value is set to true</summary>
-    /// <remarks>Versions 1+; default false.</remarks>
+    [KafkaField("1+")]
     public bool IsMigratingZkBroker { get; set; } = false;
 
     /// <summary>Log directories configured in this broker which are available.</summary>
-    /// <remarks>Versions 2+; ignorable.</remarks>
+    [KafkaField("2+", Ignorable = true)]
     public List<Guid> LogDirs { get; set; } = new();
 
     /// <summary>The epoch before a clean shutdown.</summary>
-    /// <remarks>Versions 3+; ignorable; default -1.</remarks>
+    [KafkaField("3+", Ignorable = true)]
     public long PreviousBrokerEpoch { get; set; } = -1;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -269,19 +270,19 @@ public sealed partial class BrokerRegistrationRequest : IApiRequest
     public sealed partial class Listener
     {
         /// <summary>The name of the endpoint.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The hostname.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Host { get; set; } = "";
 
         /// <summary>The port.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public ushort Port { get; set; } = 0;
 
         /// <summary>The security protocol.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short SecurityProtocol { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -342,15 +343,15 @@ public sealed partial class BrokerRegistrationRequest : IApiRequest
     public sealed partial class Feature
     {
         /// <summary>The feature name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The minimum supported feature level.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short MinSupportedVersion { get; set; } = 0;
 
         /// <summary>The maximum supported feature level.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short MaxSupportedVersion { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

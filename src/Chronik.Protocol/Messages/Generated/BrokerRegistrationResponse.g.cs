@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's BrokerRegistrationResponse (api key 62, response), versions 0-4, flexible 0+.
 /// </summary>
+[KafkaMessage("0-4", "0+")]
 public sealed partial class BrokerRegistrationResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class BrokerRegistrationResponse : IApiResponse
     public static BrokerRegistrationResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new BrokerRegistrationResponse().ReadFrom(data, version);
 
     /// <summary>Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The broker's assigned epoch, or -1 if none was assigned.</summary>
-    /// <remarks>Versions 0+; default -1.</remarks>
+    [KafkaField("0+")]
     public long BrokerEpoch { get; set; } = -1;
 
     private List<TaggedField>? _unknownTaggedFields;

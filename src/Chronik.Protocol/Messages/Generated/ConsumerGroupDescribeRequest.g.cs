@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ConsumerGroupDescribeRequest (api key 69, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class ConsumerGroupDescribeRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class ConsumerGroupDescribeRequest : IApiRequest
     public static ConsumerGroupDescribeRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new ConsumerGroupDescribeRequest().ReadFrom(data, version);
 
     /// <summary>The ids of the groups to describe</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<string> GroupIds { get; set; } = new();
 
     /// <summary>Whether to include authorized operations.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public bool IncludeAuthorizedOperations { get; set; } = false;
 
     private List<TaggedField>? _unknownTaggedFields;

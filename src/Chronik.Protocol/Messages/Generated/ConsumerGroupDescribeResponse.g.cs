@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ConsumerGroupDescribeResponse (api key 69, response), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
     public static ConsumerGroupDescribeResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new ConsumerGroupDescribeResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>Each described group.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<DescribedGroup> Groups { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -121,39 +122,39 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
     public sealed partial class DescribedGroup
     {
         /// <summary>The describe error, or 0 if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The top-level error message, or null if there was no error.</summary>
-        /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? ErrorMessage { get; set; } = null;
 
         /// <summary>The group ID string.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string GroupId { get; set; } = "";
 
         /// <summary>The group state string, or the empty string.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string GroupState { get; set; } = "";
 
         /// <summary>The group epoch.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int GroupEpoch { get; set; } = 0;
 
         /// <summary>The assignment epoch.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int AssignmentEpoch { get; set; } = 0;
 
         /// <summary>The selected assignor.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string AssignorName { get; set; } = "";
 
         /// <summary>The members.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<Member> Members { get; set; } = new();
 
         /// <summary>32-bit bitfield to represent authorized operations for this group.</summary>
-        /// <remarks>Versions 0+; default -2147483648.</remarks>
+        [KafkaField("0+")]
         public int AuthorizedOperations { get; set; } = -2147483648;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -266,43 +267,43 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
     public sealed partial class Member
     {
         /// <summary>The member ID.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string MemberId { get; set; } = "";
 
         /// <summary>The member instance ID.</summary>
-        /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? InstanceId { get; set; } = null;
 
         /// <summary>The member rack ID.</summary>
-        /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? RackId { get; set; } = null;
 
         /// <summary>The current member epoch.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int MemberEpoch { get; set; } = 0;
 
         /// <summary>The client ID.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string ClientId { get; set; } = "";
 
         /// <summary>The client host.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string ClientHost { get; set; } = "";
 
         /// <summary>The subscribed topic names.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<string> SubscribedTopicNames { get; set; } = new();
 
         /// <summary>the subscribed topic regex otherwise or null of not provided.</summary>
-        /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? SubscribedTopicRegex { get; set; } = null;
 
         /// <summary>The current assignment.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public Assignment Assignment { get; set; } = new();
 
         /// <summary>The target assignment.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public Assignment TargetAssignment { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -432,15 +433,15 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
     public sealed partial class TopicPartitions
     {
         /// <summary>The topic ID.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public Guid TopicId { get; set; } = Guid.Empty;
 
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string TopicName { get; set; } = "";
 
         /// <summary>The partitions.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -522,7 +523,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
     public sealed partial class Assignment
     {
         /// <summary>The assigned topic-partitions to the member.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<TopicPartitions> TopicPartitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ConsumerProtocolAssignment (data), versions 0-3, flexible none.
 /// </summary>
+[KafkaMessage("0-3", "none")]
 public sealed partial class ConsumerProtocolAssignment : IApiMessage
 {
     public const short LowestSupportedVersion = 0;
@@ -25,10 +26,10 @@ public sealed partial class ConsumerProtocolAssignment : IApiMessage
     /// <summary>Reads a whole ConsumerProtocolAssignment from <paramref name="data"/> (no trailing bytes allowed).</summary>
     public static ConsumerProtocolAssignment FromBytes(ReadOnlyMemory<byte> data, short version) => new ConsumerProtocolAssignment().ReadFrom(data, version);
 
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<TopicPartition> AssignedPartitions { get; set; } = new();
 
-    /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public byte[]? UserData { get; set; } = null;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -112,10 +113,10 @@ public sealed partial class ConsumerProtocolAssignment : IApiMessage
     /// <summary>The TopicPartition struct of ConsumerProtocolAssignment (versions 0-3).</summary>
     public sealed partial class TopicPartition
     {
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Topic { get; set; } = "";
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ConsumerProtocolSubscription (data), versions 0-3, flexible none.
 /// </summary>
+[KafkaMessage("0-3", "none")]
 public sealed partial class ConsumerProtocolSubscription : IApiMessage
 {
     public const short LowestSupportedVersion = 0;
@@ -25,19 +26,19 @@ public sealed partial class ConsumerProtocolSubscription : IApiMessage
     /// <summary>Reads a whole ConsumerProtocolSubscription from <paramref name="data"/> (no trailing bytes allowed).</summary>
     public static ConsumerProtocolSubscription FromBytes(ReadOnlyMemory<byte> data, short version) => new ConsumerProtocolSubscription().ReadFrom(data, version);
 
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<string> Topics { get; set; } = new();
 
-    /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public byte[]? UserData { get; set; } = null;
 
-    /// <remarks>Versions 1+; ignorable.</remarks>
+    [KafkaField("1+", Ignorable = true)]
     public List<TopicPartition> OwnedPartitions { get; set; } = new();
 
-    /// <remarks>Versions 2+; ignorable; default -1.</remarks>
+    [KafkaField("2+", Ignorable = true)]
     public int GenerationId { get; set; } = -1;
 
-    /// <remarks>Versions 3+; nullable 3+; ignorable; default null.</remarks>
+    [KafkaField("3+", NullableVersions = "3+", Ignorable = true)]
     public string? RackId { get; set; } = null;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -188,10 +189,10 @@ public sealed partial class ConsumerProtocolSubscription : IApiMessage
     /// <summary>The TopicPartition struct of ConsumerProtocolSubscription (versions 1-3).</summary>
     public sealed partial class TopicPartition
     {
-        /// <remarks>Versions 1+.</remarks>
+        [KafkaField("1+")]
         public string Topic { get; set; } = "";
 
-        /// <remarks>Versions 1+.</remarks>
+        [KafkaField("1+")]
         public List<int> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;

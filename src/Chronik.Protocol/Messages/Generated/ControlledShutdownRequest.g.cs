@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ControlledShutdownRequest (api key 7, request), versions 0-3, flexible 3+.
 /// </summary>
+[KafkaMessage("0-3", "3+")]
 public sealed partial class ControlledShutdownRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class ControlledShutdownRequest : IApiRequest
     public static ControlledShutdownRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new ControlledShutdownRequest().ReadFrom(data, version);
 
     /// <summary>The id of the broker for which controlled shutdown has been requested.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int BrokerId { get; set; } = 0;
 
     /// <summary>The broker epoch.</summary>
-    /// <remarks>Versions 2+; ignorable; default -1.</remarks>
+    [KafkaField("2+", Ignorable = true)]
     public long BrokerEpoch { get; set; } = -1;
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ControlledShutdownResponse (api key 7, response), versions 0-3, flexible 3+.
 /// </summary>
+[KafkaMessage("0-3", "3+")]
 public sealed partial class ControlledShutdownResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class ControlledShutdownResponse : IApiResponse
     public static ControlledShutdownResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new ControlledShutdownResponse().ReadFrom(data, version);
 
     /// <summary>The top-level error code.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The partitions that the broker still leads.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<RemainingPartition> RemainingPartitions { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -137,11 +138,11 @@ public sealed partial class ControlledShutdownResponse : IApiResponse
     public sealed partial class RemainingPartition
     {
         /// <summary>The name of the topic.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string TopicName { get; set; } = "";
 
         /// <summary>The index of the partition.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

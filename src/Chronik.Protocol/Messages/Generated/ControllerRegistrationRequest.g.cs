@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ControllerRegistrationRequest (api key 70, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class ControllerRegistrationRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,23 +27,23 @@ public sealed partial class ControllerRegistrationRequest : IApiRequest
     public static ControllerRegistrationRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new ControllerRegistrationRequest().ReadFrom(data, version);
 
     /// <summary>The ID of the controller to register.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ControllerId { get; set; } = 0;
 
     /// <summary>The controller incarnation ID, which is unique to each process run.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public Guid IncarnationId { get; set; } = Guid.Empty;
 
     /// <summary>Set if the required configurations for ZK migration are present.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public bool ZkMigrationReady { get; set; } = false;
 
     /// <summary>The listeners of this controller</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<Listener> Listeners { get; set; } = new();
 
     /// <summary>The features on this controller</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<Feature> Features { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -175,19 +176,19 @@ public sealed partial class ControllerRegistrationRequest : IApiRequest
     public sealed partial class Listener
     {
         /// <summary>The name of the endpoint.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The hostname.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Host { get; set; } = "";
 
         /// <summary>The port.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public ushort Port { get; set; } = 0;
 
         /// <summary>The security protocol.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short SecurityProtocol { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -248,15 +249,15 @@ public sealed partial class ControllerRegistrationRequest : IApiRequest
     public sealed partial class Feature
     {
         /// <summary>The feature name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The minimum supported feature level.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short MinSupportedVersion { get; set; } = 0;
 
         /// <summary>The maximum supported feature level.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short MaxSupportedVersion { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's CreateAclsRequest (api key 30, request), versions 0-3, flexible 2+.
 /// </summary>
+[KafkaMessage("0-3", "2+")]
 public sealed partial class CreateAclsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,7 +27,7 @@ public sealed partial class CreateAclsRequest : IApiRequest
     public static CreateAclsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new CreateAclsRequest().ReadFrom(data, version);
 
     /// <summary>The ACLs that we want to create.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<AclCreation> Creations { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -130,31 +131,31 @@ public sealed partial class CreateAclsRequest : IApiRequest
     public sealed partial class AclCreation
     {
         /// <summary>The type of the resource.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public sbyte ResourceType { get; set; } = 0;
 
         /// <summary>The resource name for the ACL.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string ResourceName { get; set; } = "";
 
         /// <summary>The pattern type for the ACL.</summary>
-        /// <remarks>Versions 1+; default 3.</remarks>
+        [KafkaField("1+")]
         public sbyte ResourcePatternType { get; set; } = 3;
 
         /// <summary>The principal for the ACL.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Principal { get; set; } = "";
 
         /// <summary>The host for the ACL.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Host { get; set; } = "";
 
         /// <summary>The operation type for the ACL (read, write, etc.).</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public sbyte Operation { get; set; } = 0;
 
         /// <summary>The permission type for the ACL (allow, deny, etc.).</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public sbyte PermissionType { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's CreateAclsResponse (api key 30, response), versions 0-3, flexible 2+.
 /// </summary>
+[KafkaMessage("0-3", "2+")]
 public sealed partial class CreateAclsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class CreateAclsResponse : IApiResponse
     public static CreateAclsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new CreateAclsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The results for each ACL creation.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<AclCreationResult> Results { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -137,11 +138,11 @@ public sealed partial class CreateAclsResponse : IApiResponse
     public sealed partial class AclCreationResult
     {
         /// <summary>The result error, or zero if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The result message, or null if there was no error.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? ErrorMessage { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's CreateDelegationTokenRequest (api key 38, request), versions 0-3, flexible 2+.
 /// </summary>
+[KafkaMessage("0-3", "2+")]
 public sealed partial class CreateDelegationTokenRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class CreateDelegationTokenRequest : IApiRequest
     public static CreateDelegationTokenRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new CreateDelegationTokenRequest().ReadFrom(data, version);
 
     /// <summary>The principal type of the owner of the token. If it's null it defaults to the token request principal.</summary>
-    /// <remarks>Versions 3+; nullable 3+.</remarks>
+    [KafkaField("3+", NullableVersions = "3+")]
     public string? OwnerPrincipalType { get; set; } = "";
 
     /// <summary>The principal name of the owner of the token. If it's null it defaults to the token request principal.</summary>
-    /// <remarks>Versions 3+; nullable 3+.</remarks>
+    [KafkaField("3+", NullableVersions = "3+")]
     public string? OwnerPrincipalName { get; set; } = "";
 
     /// <summary>A list of those who are allowed to renew this token before it expires.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<CreatableRenewers> Renewers { get; set; } = new();
 
     /// <summary>The maximum lifetime of the token in milliseconds, or -1 to use the server side default.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public long MaxLifetimeMs { get; set; } = 0;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -183,11 +184,11 @@ public sealed partial class CreateDelegationTokenRequest : IApiRequest
     public sealed partial class CreatableRenewers
     {
         /// <summary>The type of the Kafka principal.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string PrincipalType { get; set; } = "";
 
         /// <summary>The name of the Kafka principal.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string PrincipalName { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;

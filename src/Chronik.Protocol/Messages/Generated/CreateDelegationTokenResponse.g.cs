@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's CreateDelegationTokenResponse (api key 38, response), versions 0-3, flexible 2+.
 /// </summary>
+[KafkaMessage("0-3", "2+")]
 public sealed partial class CreateDelegationTokenResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,47 +27,47 @@ public sealed partial class CreateDelegationTokenResponse : IApiResponse
     public static CreateDelegationTokenResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new CreateDelegationTokenResponse().ReadFrom(data, version);
 
     /// <summary>The top-level error, or zero if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The principal type of the token owner.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string PrincipalType { get; set; } = "";
 
     /// <summary>The name of the token owner.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string PrincipalName { get; set; } = "";
 
     /// <summary>The principal type of the requester of the token.</summary>
-    /// <remarks>Versions 3+.</remarks>
+    [KafkaField("3+")]
     public string TokenRequesterPrincipalType { get; set; } = "";
 
     /// <summary>The principal type of the requester of the token.</summary>
-    /// <remarks>Versions 3+.</remarks>
+    [KafkaField("3+")]
     public string TokenRequesterPrincipalName { get; set; } = "";
 
     /// <summary>When this token was generated.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public long IssueTimestampMs { get; set; } = 0;
 
     /// <summary>When this token expires.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public long ExpiryTimestampMs { get; set; } = 0;
 
     /// <summary>The maximum lifetime of this token.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public long MaxTimestampMs { get; set; } = 0;
 
     /// <summary>The token UUID.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string TokenId { get; set; } = "";
 
     /// <summary>HMAC of the delegation token.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public byte[] Hmac { get; set; } = [];
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     private List<TaggedField>? _unknownTaggedFields;

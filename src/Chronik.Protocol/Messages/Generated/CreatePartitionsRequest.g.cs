@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's CreatePartitionsRequest (api key 37, request), versions 0-3, flexible 2+.
 /// </summary>
+[KafkaMessage("0-3", "2+")]
 public sealed partial class CreatePartitionsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class CreatePartitionsRequest : IApiRequest
     public static CreatePartitionsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new CreatePartitionsRequest().ReadFrom(data, version);
 
     /// <summary>Each topic that we want to create new partitions inside.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<CreatePartitionsTopic> Topics { get; set; } = new();
 
     /// <summary>The time in ms to wait for the partitions to be created.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int TimeoutMs { get; set; } = 0;
 
     /// <summary>If true, then validate the request, but don't actually increase the number of partitions.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public bool ValidateOnly { get; set; } = false;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -144,15 +145,15 @@ public sealed partial class CreatePartitionsRequest : IApiRequest
     public sealed partial class CreatePartitionsTopic
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The new partition count.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Count { get; set; } = 0;
 
         /// <summary>The new partition assignments.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public List<CreatePartitionsAssignment>? Assignments { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -261,7 +262,7 @@ public sealed partial class CreatePartitionsRequest : IApiRequest
     public sealed partial class CreatePartitionsAssignment
     {
         /// <summary>The assigned broker IDs.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> BrokerIds { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's CreatePartitionsResponse (api key 37, response), versions 0-3, flexible 2+.
 /// </summary>
+[KafkaMessage("0-3", "2+")]
 public sealed partial class CreatePartitionsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class CreatePartitionsResponse : IApiResponse
     public static CreatePartitionsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new CreatePartitionsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The partition creation results for each topic.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<CreatePartitionsTopicResult> Results { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -137,15 +138,15 @@ public sealed partial class CreatePartitionsResponse : IApiResponse
     public sealed partial class CreatePartitionsTopicResult
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The result error, or zero if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The result message, or null if there was no error.</summary>
-        /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? ErrorMessage { get; set; } = null;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's CreateTopicsRequest (api key 19, request), versions 0-7, flexible 5+.
 /// </summary>
+[KafkaMessage("0-7", "5+")]
 public sealed partial class CreateTopicsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class CreateTopicsRequest : IApiRequest
     public static CreateTopicsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new CreateTopicsRequest().ReadFrom(data, version);
 
     /// <summary>The topics to create.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<CreatableTopic> Topics { get; set; } = new();
 
     /// <summary>How long to wait in milliseconds before timing out the request.</summary>
-    /// <remarks>Versions 0+; default 60000.</remarks>
+    [KafkaField("0+")]
     public int TimeoutMs { get; set; } = 60000;
 
     /// <summary>If true, check that the topics can be created as specified, but don't create anything.</summary>
-    /// <remarks>Versions 1+; default false.</remarks>
+    [KafkaField("1+")]
     public bool ValidateOnly { get; set; } = false;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -160,23 +161,23 @@ public sealed partial class CreateTopicsRequest : IApiRequest
     public sealed partial class CreatableTopic
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The number of partitions to create in the topic, or -1 if we are either specifying a manual partition assignment or using the default partitions.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int NumPartitions { get; set; } = 0;
 
         /// <summary>The number of replicas to create for each partition in the topic, or -1 if we are either specifying a manual partition assignment or using the default replication factor.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ReplicationFactor { get; set; } = 0;
 
         /// <summary>The manual partition assignment, or the empty array if we are using automatic assignment.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<CreatableReplicaAssignment> Assignments { get; set; } = new();
 
         /// <summary>The custom topic configurations to set.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<CreatableTopicConfig> Configs { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -318,11 +319,11 @@ public sealed partial class CreateTopicsRequest : IApiRequest
     public sealed partial class CreatableReplicaAssignment
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The brokers to place the partition on.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> BrokerIds { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -413,11 +414,11 @@ public sealed partial class CreateTopicsRequest : IApiRequest
     public sealed partial class CreatableTopicConfig
     {
         /// <summary>The configuration name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The configuration value.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? Value { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;

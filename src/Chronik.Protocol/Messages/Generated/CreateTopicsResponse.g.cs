@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's CreateTopicsResponse (api key 19, response), versions 0-7, flexible 5+.
 /// </summary>
+[KafkaMessage("0-7", "5+")]
 public sealed partial class CreateTopicsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class CreateTopicsResponse : IApiResponse
     public static CreateTopicsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new CreateTopicsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 2+; ignorable.</remarks>
+    [KafkaField("2+", Ignorable = true)]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>Results for each topic we tried to create.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<CreatableTopicResult> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -146,35 +147,35 @@ public sealed partial class CreateTopicsResponse : IApiResponse
     public sealed partial class CreatableTopicResult
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The unique topic ID</summary>
-        /// <remarks>Versions 7+; ignorable.</remarks>
+        [KafkaField("7+", Ignorable = true)]
         public Guid TopicId { get; set; } = Guid.Empty;
 
         /// <summary>The error code, or 0 if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The error message, or null if there was no error.</summary>
-        /// <remarks>Versions 1+; nullable 0+; ignorable.</remarks>
+        [KafkaField("1+", NullableVersions = "0+", Ignorable = true)]
         public string? ErrorMessage { get; set; } = "";
 
         /// <summary>Optional topic config error returned if configs are not returned in the response.</summary>
-        /// <remarks>Versions 5+; tag 0 in 5+; ignorable.</remarks>
+        [KafkaField("5+", TaggedVersions = "5+", Tag = 0, Ignorable = true)]
         public short TopicConfigErrorCode { get; set; } = 0;
 
         /// <summary>Number of partitions of the topic.</summary>
-        /// <remarks>Versions 5+; ignorable; default -1.</remarks>
+        [KafkaField("5+", Ignorable = true)]
         public int NumPartitions { get; set; } = -1;
 
         /// <summary>Replication factor of the topic.</summary>
-        /// <remarks>Versions 5+; ignorable; default -1.</remarks>
+        [KafkaField("5+", Ignorable = true)]
         public short ReplicationFactor { get; set; } = -1;
 
         /// <summary>Configuration of the topic.</summary>
-        /// <remarks>Versions 5+; nullable 5+; ignorable.</remarks>
+        [KafkaField("5+", NullableVersions = "5+", Ignorable = true)]
         public List<CreatableTopicConfigs>? Configs { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -378,23 +379,23 @@ public sealed partial class CreateTopicsResponse : IApiResponse
     public sealed partial class CreatableTopicConfigs
     {
         /// <summary>The configuration name.</summary>
-        /// <remarks>Versions 5+.</remarks>
+        [KafkaField("5+")]
         public string Name { get; set; } = "";
 
         /// <summary>The configuration value.</summary>
-        /// <remarks>Versions 5+; nullable 5+.</remarks>
+        [KafkaField("5+", NullableVersions = "5+")]
         public string? Value { get; set; } = "";
 
         /// <summary>True if the configuration is read-only.</summary>
-        /// <remarks>Versions 5+.</remarks>
+        [KafkaField("5+")]
         public bool ReadOnly { get; set; } = false;
 
         /// <summary>The configuration source.</summary>
-        /// <remarks>Versions 5+; ignorable; default -1.</remarks>
+        [KafkaField("5+", Ignorable = true)]
         public sbyte ConfigSource { get; set; } = -1;
 
         /// <summary>True if this configuration is sensitive.</summary>
-        /// <remarks>Versions 5+.</remarks>
+        [KafkaField("5+")]
         public bool IsSensitive { get; set; } = false;
 
         private List<TaggedField>? _unknownTaggedFields;

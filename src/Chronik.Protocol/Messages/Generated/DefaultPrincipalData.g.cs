@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DefaultPrincipalData (data), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class DefaultPrincipalData : IApiMessage
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class DefaultPrincipalData : IApiMessage
     public static DefaultPrincipalData FromBytes(ReadOnlyMemory<byte> data, short version) => new DefaultPrincipalData().ReadFrom(data, version);
 
     /// <summary>The principal type</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string Type { get; set; } = "";
 
     /// <summary>The principal name</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string Name { get; set; } = "";
 
     /// <summary>Whether the principal was authenticated by a delegation token on the forwarding broker.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public bool TokenAuthenticated { get; set; } = false;
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DeleteAclsRequest (api key 31, request), versions 0-3, flexible 2+.
 /// </summary>
+[KafkaMessage("0-3", "2+")]
 public sealed partial class DeleteAclsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,7 +27,7 @@ public sealed partial class DeleteAclsRequest : IApiRequest
     public static DeleteAclsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new DeleteAclsRequest().ReadFrom(data, version);
 
     /// <summary>The filters to use when deleting ACLs.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<DeleteAclsFilter> Filters { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -130,31 +131,31 @@ public sealed partial class DeleteAclsRequest : IApiRequest
     public sealed partial class DeleteAclsFilter
     {
         /// <summary>The resource type.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public sbyte ResourceTypeFilter { get; set; } = 0;
 
         /// <summary>The resource name.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? ResourceNameFilter { get; set; } = "";
 
         /// <summary>The pattern type.</summary>
-        /// <remarks>Versions 1+; default 3.</remarks>
+        [KafkaField("1+")]
         public sbyte PatternTypeFilter { get; set; } = 3;
 
         /// <summary>The principal filter, or null to accept all principals.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? PrincipalFilter { get; set; } = "";
 
         /// <summary>The host filter, or null to accept all hosts.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? HostFilter { get; set; } = "";
 
         /// <summary>The ACL operation.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public sbyte Operation { get; set; } = 0;
 
         /// <summary>The permission type.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public sbyte PermissionType { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DeleteAclsResponse (api key 31, response), versions 0-3, flexible 2+.
 /// </summary>
+[KafkaMessage("0-3", "2+")]
 public sealed partial class DeleteAclsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class DeleteAclsResponse : IApiResponse
     public static DeleteAclsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new DeleteAclsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The results for each filter.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<DeleteAclsFilterResult> FilterResults { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -137,15 +138,15 @@ public sealed partial class DeleteAclsResponse : IApiResponse
     public sealed partial class DeleteAclsFilterResult
     {
         /// <summary>The error code, or 0 if the filter succeeded.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The error message, or null if the filter succeeded.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? ErrorMessage { get; set; } = "";
 
         /// <summary>The ACLs which matched this filter.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<DeleteAclsMatchingAcl> MatchingAcls { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -244,39 +245,39 @@ public sealed partial class DeleteAclsResponse : IApiResponse
     public sealed partial class DeleteAclsMatchingAcl
     {
         /// <summary>The deletion error code, or 0 if the deletion succeeded.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The deletion error message, or null if the deletion succeeded.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? ErrorMessage { get; set; } = "";
 
         /// <summary>The ACL resource type.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public sbyte ResourceType { get; set; } = 0;
 
         /// <summary>The ACL resource name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string ResourceName { get; set; } = "";
 
         /// <summary>The ACL resource pattern type.</summary>
-        /// <remarks>Versions 1+; default 3.</remarks>
+        [KafkaField("1+")]
         public sbyte PatternType { get; set; } = 3;
 
         /// <summary>The ACL principal.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Principal { get; set; } = "";
 
         /// <summary>The ACL host.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Host { get; set; } = "";
 
         /// <summary>The ACL operation.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public sbyte Operation { get; set; } = 0;
 
         /// <summary>The ACL permission type.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public sbyte PermissionType { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

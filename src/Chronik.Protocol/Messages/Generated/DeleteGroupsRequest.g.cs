@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DeleteGroupsRequest (api key 42, request), versions 0-2, flexible 2+.
 /// </summary>
+[KafkaMessage("0-2", "2+")]
 public sealed partial class DeleteGroupsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,7 +27,7 @@ public sealed partial class DeleteGroupsRequest : IApiRequest
     public static DeleteGroupsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new DeleteGroupsRequest().ReadFrom(data, version);
 
     /// <summary>The group names to delete.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<string> GroupsNames { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DeleteGroupsResponse (api key 42, response), versions 0-2, flexible 2+.
 /// </summary>
+[KafkaMessage("0-2", "2+")]
 public sealed partial class DeleteGroupsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class DeleteGroupsResponse : IApiResponse
     public static DeleteGroupsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new DeleteGroupsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The deletion results</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<DeletableGroupResult> Results { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -137,11 +138,11 @@ public sealed partial class DeleteGroupsResponse : IApiResponse
     public sealed partial class DeletableGroupResult
     {
         /// <summary>The group id</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string GroupId { get; set; } = "";
 
         /// <summary>The deletion error, or 0 if the deletion succeeded.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DeleteRecordsRequest (api key 21, request), versions 0-2, flexible 2+.
 /// </summary>
+[KafkaMessage("0-2", "2+")]
 public sealed partial class DeleteRecordsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class DeleteRecordsRequest : IApiRequest
     public static DeleteRecordsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new DeleteRecordsRequest().ReadFrom(data, version);
 
     /// <summary>Each topic that we want to delete records from.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<DeleteRecordsTopic> Topics { get; set; } = new();
 
     /// <summary>How long to wait for the deletion to complete, in milliseconds.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int TimeoutMs { get; set; } = 0;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -137,11 +138,11 @@ public sealed partial class DeleteRecordsRequest : IApiRequest
     public sealed partial class DeleteRecordsTopic
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>Each partition that we want to delete records from.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<DeleteRecordsPartition> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -241,11 +242,11 @@ public sealed partial class DeleteRecordsRequest : IApiRequest
     public sealed partial class DeleteRecordsPartition
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The deletion offset.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long Offset { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

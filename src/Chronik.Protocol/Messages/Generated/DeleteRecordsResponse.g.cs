@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DeleteRecordsResponse (api key 21, response), versions 0-2, flexible 2+.
 /// </summary>
+[KafkaMessage("0-2", "2+")]
 public sealed partial class DeleteRecordsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class DeleteRecordsResponse : IApiResponse
     public static DeleteRecordsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new DeleteRecordsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>Each topic that we wanted to delete records from.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<DeleteRecordsTopicResult> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -137,11 +138,11 @@ public sealed partial class DeleteRecordsResponse : IApiResponse
     public sealed partial class DeleteRecordsTopicResult
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>Each partition that we wanted to delete records from.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<DeleteRecordsPartitionResult> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -241,15 +242,15 @@ public sealed partial class DeleteRecordsResponse : IApiResponse
     public sealed partial class DeleteRecordsPartitionResult
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The partition low water mark.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long LowWatermark { get; set; } = 0;
 
         /// <summary>The deletion error code, or 0 if the deletion succeeded.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DeleteShareGroupStateResponse (api key 86, response), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class DeleteShareGroupStateResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,7 +27,7 @@ public sealed partial class DeleteShareGroupStateResponse : IApiResponse
     public static DeleteShareGroupStateResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new DeleteShareGroupStateResponse().ReadFrom(data, version);
 
     /// <summary>The delete results</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<DeleteStateResult> Results { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -114,11 +115,11 @@ public sealed partial class DeleteShareGroupStateResponse : IApiResponse
     public sealed partial class DeleteStateResult
     {
         /// <summary>The topic identifier</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public Guid TopicId { get; set; } = Guid.Empty;
 
         /// <summary>The results for the partitions.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionResult> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -198,15 +199,15 @@ public sealed partial class DeleteShareGroupStateResponse : IApiResponse
     public sealed partial class PartitionResult
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Partition { get; set; } = 0;
 
         /// <summary>The error code, or 0 if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The error message, or null if there was no error.</summary>
-        /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? ErrorMessage { get; set; } = null;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DeleteTopicsRequest (api key 20, request), versions 0-6, flexible 4+.
 /// </summary>
+[KafkaMessage("0-6", "4+")]
 public sealed partial class DeleteTopicsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class DeleteTopicsRequest : IApiRequest
     public static DeleteTopicsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new DeleteTopicsRequest().ReadFrom(data, version);
 
     /// <summary>The name or topic ID of the topic</summary>
-    /// <remarks>Versions 6+.</remarks>
+    [KafkaField("6+")]
     public List<DeleteTopicState> Topics { get; set; } = new();
 
     /// <summary>The names of the topics to delete</summary>
-    /// <remarks>Versions 0-5; ignorable.</remarks>
+    [KafkaField("0-5", Ignorable = true)]
     public List<string> TopicNames { get; set; } = new();
 
     /// <summary>The length of time in milliseconds to wait for the deletions to complete.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int TimeoutMs { get; set; } = 0;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -200,11 +201,11 @@ public sealed partial class DeleteTopicsRequest : IApiRequest
     public sealed partial class DeleteTopicState
     {
         /// <summary>The topic name</summary>
-        /// <remarks>Versions 6+; nullable 6+; default null.</remarks>
+        [KafkaField("6+", NullableVersions = "6+")]
         public string? Name { get; set; } = null;
 
         /// <summary>The unique topic ID</summary>
-        /// <remarks>Versions 6+.</remarks>
+        [KafkaField("6+")]
         public Guid TopicId { get; set; } = Guid.Empty;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DeleteTopicsResponse (api key 20, response), versions 0-6, flexible 4+.
 /// </summary>
+[KafkaMessage("0-6", "4+")]
 public sealed partial class DeleteTopicsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class DeleteTopicsResponse : IApiResponse
     public static DeleteTopicsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new DeleteTopicsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 1+; ignorable.</remarks>
+    [KafkaField("1+", Ignorable = true)]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The results for each topic we tried to delete.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<DeletableTopicResult> Responses { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -146,19 +147,19 @@ public sealed partial class DeleteTopicsResponse : IApiResponse
     public sealed partial class DeletableTopicResult
     {
         /// <summary>The topic name</summary>
-        /// <remarks>Versions 0+; nullable 6+.</remarks>
+        [KafkaField("0+", NullableVersions = "6+")]
         public string? Name { get; set; } = "";
 
         /// <summary>the unique topic ID</summary>
-        /// <remarks>Versions 6+; ignorable.</remarks>
+        [KafkaField("6+", Ignorable = true)]
         public Guid TopicId { get; set; } = Guid.Empty;
 
         /// <summary>The deletion error, or 0 if the deletion succeeded.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The error message, or null if there was no error.</summary>
-        /// <remarks>Versions 5+; nullable 5+; ignorable; default null.</remarks>
+        [KafkaField("5+", NullableVersions = "5+", Ignorable = true)]
         public string? ErrorMessage { get; set; } = null;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeAclsRequest (api key 29, request), versions 0-3, flexible 2+.
 /// </summary>
+[KafkaMessage("0-3", "2+")]
 public sealed partial class DescribeAclsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,31 +27,31 @@ public sealed partial class DescribeAclsRequest : IApiRequest
     public static DescribeAclsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeAclsRequest().ReadFrom(data, version);
 
     /// <summary>The resource type.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public sbyte ResourceTypeFilter { get; set; } = 0;
 
     /// <summary>The resource name, or null to match any resource name.</summary>
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? ResourceNameFilter { get; set; } = "";
 
     /// <summary>The resource pattern to match.</summary>
-    /// <remarks>Versions 1+; default 3.</remarks>
+    [KafkaField("1+")]
     public sbyte PatternTypeFilter { get; set; } = 3;
 
     /// <summary>The principal to match, or null to match any principal.</summary>
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? PrincipalFilter { get; set; } = "";
 
     /// <summary>The host to match, or null to match any host.</summary>
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? HostFilter { get; set; } = "";
 
     /// <summary>The operation to match.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public sbyte Operation { get; set; } = 0;
 
     /// <summary>The permission type to match.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public sbyte PermissionType { get; set; } = 0;
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeAclsResponse (api key 29, response), versions 0-3, flexible 2+.
 /// </summary>
+[KafkaMessage("0-3", "2+")]
 public sealed partial class DescribeAclsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class DescribeAclsResponse : IApiResponse
     public static DescribeAclsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeAclsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The error message, or null if there was no error.</summary>
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? ErrorMessage { get; set; } = "";
 
     /// <summary>Each Resource that is referenced in an ACL.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<DescribeAclsResource> Resources { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -151,19 +152,19 @@ public sealed partial class DescribeAclsResponse : IApiResponse
     public sealed partial class DescribeAclsResource
     {
         /// <summary>The resource type.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public sbyte ResourceType { get; set; } = 0;
 
         /// <summary>The resource name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string ResourceName { get; set; } = "";
 
         /// <summary>The resource pattern type.</summary>
-        /// <remarks>Versions 1+; default 3.</remarks>
+        [KafkaField("1+")]
         public sbyte PatternType { get; set; } = 3;
 
         /// <summary>The ACLs.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<AclDescription> Acls { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -285,19 +286,19 @@ public sealed partial class DescribeAclsResponse : IApiResponse
     public sealed partial class AclDescription
     {
         /// <summary>The ACL principal.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Principal { get; set; } = "";
 
         /// <summary>The ACL host.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Host { get; set; } = "";
 
         /// <summary>The ACL operation.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public sbyte Operation { get; set; } = 0;
 
         /// <summary>The ACL permission type.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public sbyte PermissionType { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

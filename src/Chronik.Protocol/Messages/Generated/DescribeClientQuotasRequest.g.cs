@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeClientQuotasRequest (api key 48, request), versions 0-1, flexible 1+.
 /// </summary>
+[KafkaMessage("0-1", "1+")]
 public sealed partial class DescribeClientQuotasRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class DescribeClientQuotasRequest : IApiRequest
     public static DescribeClientQuotasRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeClientQuotasRequest().ReadFrom(data, version);
 
     /// <summary>Filter components to apply to quota entities.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<ComponentData> Components { get; set; } = new();
 
     /// <summary>Whether the match is strict, i.e. should exclude entities with unspecified entity types.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public bool Strict { get; set; } = false;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -137,15 +138,15 @@ public sealed partial class DescribeClientQuotasRequest : IApiRequest
     public sealed partial class ComponentData
     {
         /// <summary>The entity type that the filter component applies to.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string EntityType { get; set; } = "";
 
         /// <summary>How to match the entity {0 = exact name, 1 = default name, 2 = any specified name}.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public sbyte MatchType { get; set; } = 0;
 
         /// <summary>The string to match against, or null if unused for the match type.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? Match { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeClientQuotasResponse (api key 48, response), versions 0-1, flexible 1+.
 /// </summary>
+[KafkaMessage("0-1", "1+")]
 public sealed partial class DescribeClientQuotasResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class DescribeClientQuotasResponse : IApiResponse
     public static DescribeClientQuotasResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeClientQuotasResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The error code, or `0` if the quota description succeeded.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The error message, or `null` if the quota description succeeded.</summary>
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? ErrorMessage { get; set; } = "";
 
     /// <summary>A result entry.</summary>
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public List<EntryData>? Entries { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -157,11 +158,11 @@ public sealed partial class DescribeClientQuotasResponse : IApiResponse
     public sealed partial class EntryData
     {
         /// <summary>The quota entity description.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<EntityData> Entity { get; set; } = new();
 
         /// <summary>The quota values for the entity.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<ValueData> Values { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -290,11 +291,11 @@ public sealed partial class DescribeClientQuotasResponse : IApiResponse
     public sealed partial class EntityData
     {
         /// <summary>The entity type.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string EntityType { get; set; } = "";
 
         /// <summary>The entity name, or null if the default.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? EntityName { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -361,11 +362,11 @@ public sealed partial class DescribeClientQuotasResponse : IApiResponse
     public sealed partial class ValueData
     {
         /// <summary>The quota configuration key.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Key { get; set; } = "";
 
         /// <summary>The quota configuration value.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public double Value { get; set; } = 0d;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeClusterRequest (api key 60, request), versions 0-1, flexible 0+.
 /// </summary>
+[KafkaMessage("0-1", "0+")]
 public sealed partial class DescribeClusterRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class DescribeClusterRequest : IApiRequest
     public static DescribeClusterRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeClusterRequest().ReadFrom(data, version);
 
     /// <summary>Whether to include cluster authorized operations.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public bool IncludeClusterAuthorizedOperations { get; set; } = false;
 
     /// <summary>The endpoint type to describe. 1=brokers, 2=controllers.</summary>
-    /// <remarks>Versions 1+; default 1.</remarks>
+    [KafkaField("1+")]
     public sbyte EndpointType { get; set; } = 1;
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeClusterResponse (api key 60, response), versions 0-1, flexible 0+.
 /// </summary>
+[KafkaMessage("0-1", "0+")]
 public sealed partial class DescribeClusterResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,35 +27,35 @@ public sealed partial class DescribeClusterResponse : IApiResponse
     public static DescribeClusterResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeClusterResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The top-level error code, or 0 if there was no error</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The top-level error message, or null if there was no error.</summary>
-    /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? ErrorMessage { get; set; } = null;
 
     /// <summary>The endpoint type that was described. 1=brokers, 2=controllers.</summary>
-    /// <remarks>Versions 1+; default 1.</remarks>
+    [KafkaField("1+")]
     public sbyte EndpointType { get; set; } = 1;
 
     /// <summary>The cluster ID that responding broker belongs to.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string ClusterId { get; set; } = "";
 
     /// <summary>The ID of the controller broker.</summary>
-    /// <remarks>Versions 0+; default -1.</remarks>
+    [KafkaField("0+")]
     public int ControllerId { get; set; } = -1;
 
     /// <summary>Each broker in the response.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<DescribeClusterBroker> Brokers { get; set; } = new();
 
     /// <summary>32-bit bitfield to represent authorized operations for this cluster.</summary>
-    /// <remarks>Versions 0+; default -2147483648.</remarks>
+    [KafkaField("0+")]
     public int ClusterAuthorizedOperations { get; set; } = -2147483648;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -183,19 +184,19 @@ public sealed partial class DescribeClusterResponse : IApiResponse
     public sealed partial class DescribeClusterBroker
     {
         /// <summary>The broker ID.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int BrokerId { get; set; } = 0;
 
         /// <summary>The broker hostname.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Host { get; set; } = "";
 
         /// <summary>The broker port.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Port { get; set; } = 0;
 
         /// <summary>The rack of the broker, or null if it has not been assigned to a rack.</summary>
-        /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? Rack { get; set; } = null;
 
         private List<TaggedField>? _unknownTaggedFields;

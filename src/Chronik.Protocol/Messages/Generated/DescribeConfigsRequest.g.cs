@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeConfigsRequest (api key 32, request), versions 0-4, flexible 4+.
 /// </summary>
+[KafkaMessage("0-4", "4+")]
 public sealed partial class DescribeConfigsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class DescribeConfigsRequest : IApiRequest
     public static DescribeConfigsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeConfigsRequest().ReadFrom(data, version);
 
     /// <summary>The resources whose configurations we want to describe.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<DescribeConfigsResource> Resources { get; set; } = new();
 
     /// <summary>True if we should include all synonyms.</summary>
-    /// <remarks>Versions 1+; default false.</remarks>
+    [KafkaField("1+")]
     public bool IncludeSynonyms { get; set; } = false;
 
     /// <summary>True if we should include configuration documentation.</summary>
-    /// <remarks>Versions 3+; default false.</remarks>
+    [KafkaField("3+")]
     public bool IncludeDocumentation { get; set; } = false;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -176,15 +177,15 @@ public sealed partial class DescribeConfigsRequest : IApiRequest
     public sealed partial class DescribeConfigsResource
     {
         /// <summary>The resource type.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public sbyte ResourceType { get; set; } = 0;
 
         /// <summary>The resource name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string ResourceName { get; set; } = "";
 
         /// <summary>The configuration keys to list, or null to list all configuration keys.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public List<string>? ConfigurationKeys { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;

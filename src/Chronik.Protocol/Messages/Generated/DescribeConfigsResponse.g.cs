@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeConfigsResponse (api key 32, response), versions 0-4, flexible 4+.
 /// </summary>
+[KafkaMessage("0-4", "4+")]
 public sealed partial class DescribeConfigsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
     public static DescribeConfigsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeConfigsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The results for each resource.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<DescribeConfigsResult> Results { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -137,23 +138,23 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
     public sealed partial class DescribeConfigsResult
     {
         /// <summary>The error code, or 0 if we were able to successfully describe the configurations.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The error message, or null if we were able to successfully describe the configurations.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? ErrorMessage { get; set; } = "";
 
         /// <summary>The resource type.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public sbyte ResourceType { get; set; } = 0;
 
         /// <summary>The resource name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string ResourceName { get; set; } = "";
 
         /// <summary>Each listed configuration.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<DescribeConfigsResourceResult> Configs { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -262,39 +263,39 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
     public sealed partial class DescribeConfigsResourceResult
     {
         /// <summary>The configuration name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The configuration value.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? Value { get; set; } = "";
 
         /// <summary>True if the configuration is read-only.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public bool ReadOnly { get; set; } = false;
 
         /// <summary>True if the configuration is not set.</summary>
-        /// <remarks>Versions 0.</remarks>
+        [KafkaField("0")]
         public bool IsDefault { get; set; } = false;
 
         /// <summary>The configuration source.</summary>
-        /// <remarks>Versions 1+; ignorable; default -1.</remarks>
+        [KafkaField("1+", Ignorable = true)]
         public sbyte ConfigSource { get; set; } = -1;
 
         /// <summary>True if this configuration is sensitive.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public bool IsSensitive { get; set; } = false;
 
         /// <summary>The synonyms for this configuration key.</summary>
-        /// <remarks>Versions 1+; ignorable.</remarks>
+        [KafkaField("1+", Ignorable = true)]
         public List<DescribeConfigsSynonym> Synonyms { get; set; } = new();
 
         /// <summary>The configuration data type. Type can be one of the following values - BOOLEAN, STRING, INT, SHORT, LONG, DOUBLE, LIST, CLASS, PASSWORD</summary>
-        /// <remarks>Versions 3+; ignorable; default 0.</remarks>
+        [KafkaField("3+", Ignorable = true)]
         public sbyte ConfigType { get; set; } = 0;
 
         /// <summary>The configuration documentation.</summary>
-        /// <remarks>Versions 3+; nullable 0+; ignorable.</remarks>
+        [KafkaField("3+", NullableVersions = "0+", Ignorable = true)]
         public string? Documentation { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -467,15 +468,15 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
     public sealed partial class DescribeConfigsSynonym
     {
         /// <summary>The synonym name.</summary>
-        /// <remarks>Versions 1+.</remarks>
+        [KafkaField("1+")]
         public string Name { get; set; } = "";
 
         /// <summary>The synonym value.</summary>
-        /// <remarks>Versions 1+; nullable 0+.</remarks>
+        [KafkaField("1+", NullableVersions = "0+")]
         public string? Value { get; set; } = "";
 
         /// <summary>The synonym source.</summary>
-        /// <remarks>Versions 1+.</remarks>
+        [KafkaField("1+")]
         public sbyte Source { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

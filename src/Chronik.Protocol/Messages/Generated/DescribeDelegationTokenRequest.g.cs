@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeDelegationTokenRequest (api key 41, request), versions 0-3, flexible 2+.
 /// </summary>
+[KafkaMessage("0-3", "2+")]
 public sealed partial class DescribeDelegationTokenRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,7 +27,7 @@ public sealed partial class DescribeDelegationTokenRequest : IApiRequest
     public static DescribeDelegationTokenRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeDelegationTokenRequest().ReadFrom(data, version);
 
     /// <summary>Each owner that we want to describe delegation tokens for, or null to describe all tokens.</summary>
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public List<DescribeDelegationTokenOwner>? Owners { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -136,11 +137,11 @@ public sealed partial class DescribeDelegationTokenRequest : IApiRequest
     public sealed partial class DescribeDelegationTokenOwner
     {
         /// <summary>The owner principal type.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string PrincipalType { get; set; } = "";
 
         /// <summary>The owner principal name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string PrincipalName { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeDelegationTokenResponse (api key 41, response), versions 0-3, flexible 2+.
 /// </summary>
+[KafkaMessage("0-3", "2+")]
 public sealed partial class DescribeDelegationTokenResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class DescribeDelegationTokenResponse : IApiResponse
     public static DescribeDelegationTokenResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeDelegationTokenResponse().ReadFrom(data, version);
 
     /// <summary>The error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The tokens.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<DescribedDelegationToken> Tokens { get; set; } = new();
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -144,43 +145,43 @@ public sealed partial class DescribeDelegationTokenResponse : IApiResponse
     public sealed partial class DescribedDelegationToken
     {
         /// <summary>The token principal type.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string PrincipalType { get; set; } = "";
 
         /// <summary>The token principal name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string PrincipalName { get; set; } = "";
 
         /// <summary>The principal type of the requester of the token.</summary>
-        /// <remarks>Versions 3+.</remarks>
+        [KafkaField("3+")]
         public string TokenRequesterPrincipalType { get; set; } = "";
 
         /// <summary>The principal type of the requester of the token.</summary>
-        /// <remarks>Versions 3+.</remarks>
+        [KafkaField("3+")]
         public string TokenRequesterPrincipalName { get; set; } = "";
 
         /// <summary>The token issue timestamp in milliseconds.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long IssueTimestamp { get; set; } = 0;
 
         /// <summary>The token expiry timestamp in milliseconds.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long ExpiryTimestamp { get; set; } = 0;
 
         /// <summary>The token maximum timestamp length in milliseconds.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long MaxTimestamp { get; set; } = 0;
 
         /// <summary>The token ID.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string TokenId { get; set; } = "";
 
         /// <summary>The token HMAC.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public byte[] Hmac { get; set; } = [];
 
         /// <summary>Those who are able to renew this token before it expires.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<DescribedDelegationTokenRenewer> Renewers { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -356,11 +357,11 @@ public sealed partial class DescribeDelegationTokenResponse : IApiResponse
     public sealed partial class DescribedDelegationTokenRenewer
     {
         /// <summary>The renewer principal type</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string PrincipalType { get; set; } = "";
 
         /// <summary>The renewer principal name</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string PrincipalName { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeGroupsRequest (api key 15, request), versions 0-5, flexible 5+.
 /// </summary>
+[KafkaMessage("0-5", "5+")]
 public sealed partial class DescribeGroupsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class DescribeGroupsRequest : IApiRequest
     public static DescribeGroupsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeGroupsRequest().ReadFrom(data, version);
 
     /// <summary>The names of the groups to describe</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<string> Groups { get; set; } = new();
 
     /// <summary>Whether to include authorized operations.</summary>
-    /// <remarks>Versions 3+.</remarks>
+    [KafkaField("3+")]
     public bool IncludeAuthorizedOperations { get; set; } = false;
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeGroupsResponse (api key 15, response), versions 0-5, flexible 5+.
 /// </summary>
+[KafkaMessage("0-5", "5+")]
 public sealed partial class DescribeGroupsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class DescribeGroupsResponse : IApiResponse
     public static DescribeGroupsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeGroupsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 1+; ignorable.</remarks>
+    [KafkaField("1+", Ignorable = true)]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>Each described group.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<DescribedGroup> Groups { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -146,31 +147,31 @@ public sealed partial class DescribeGroupsResponse : IApiResponse
     public sealed partial class DescribedGroup
     {
         /// <summary>The describe error, or 0 if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The group ID string.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string GroupId { get; set; } = "";
 
         /// <summary>The group state string, or the empty string.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string GroupState { get; set; } = "";
 
         /// <summary>The group protocol type, or the empty string.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string ProtocolType { get; set; } = "";
 
         /// <summary>The group protocol data, or the empty string.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string ProtocolData { get; set; } = "";
 
         /// <summary>The group members.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<DescribedGroupMember> Members { get; set; } = new();
 
         /// <summary>32-bit bitfield to represent authorized operations for this group.</summary>
-        /// <remarks>Versions 3+; default -2147483648.</remarks>
+        [KafkaField("3+")]
         public int AuthorizedOperations { get; set; } = -2147483648;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -313,27 +314,27 @@ public sealed partial class DescribeGroupsResponse : IApiResponse
     public sealed partial class DescribedGroupMember
     {
         /// <summary>The member ID assigned by the group coordinator.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string MemberId { get; set; } = "";
 
         /// <summary>The unique identifier of the consumer instance provided by end user.</summary>
-        /// <remarks>Versions 4+; nullable 4+; ignorable; default null.</remarks>
+        [KafkaField("4+", NullableVersions = "4+", Ignorable = true)]
         public string? GroupInstanceId { get; set; } = null;
 
         /// <summary>The client ID used in the member's latest join group request.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string ClientId { get; set; } = "";
 
         /// <summary>The client host.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string ClientHost { get; set; } = "";
 
         /// <summary>The metadata corresponding to the current group protocol in use.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public byte[] MemberMetadata { get; set; } = [];
 
         /// <summary>The current assignment provided by the group leader.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public byte[] MemberAssignment { get; set; } = [];
 
         private List<TaggedField>? _unknownTaggedFields;

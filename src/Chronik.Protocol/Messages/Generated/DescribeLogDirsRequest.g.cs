@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeLogDirsRequest (api key 35, request), versions 0-4, flexible 2+.
 /// </summary>
+[KafkaMessage("0-4", "2+")]
 public sealed partial class DescribeLogDirsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,7 +27,7 @@ public sealed partial class DescribeLogDirsRequest : IApiRequest
     public static DescribeLogDirsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeLogDirsRequest().ReadFrom(data, version);
 
     /// <summary>Each topic that we want to describe log directories for, or null for all topics.</summary>
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public List<DescribableLogDirTopic>? Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -136,11 +137,11 @@ public sealed partial class DescribeLogDirsRequest : IApiRequest
     public sealed partial class DescribableLogDirTopic
     {
         /// <summary>The topic name</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Topic { get; set; } = "";
 
         /// <summary>The partition indexes.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;

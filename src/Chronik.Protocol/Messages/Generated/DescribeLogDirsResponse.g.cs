@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeLogDirsResponse (api key 35, response), versions 0-4, flexible 2+.
 /// </summary>
+[KafkaMessage("0-4", "2+")]
 public sealed partial class DescribeLogDirsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class DescribeLogDirsResponse : IApiResponse
     public static DescribeLogDirsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeLogDirsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 3+; ignorable.</remarks>
+    [KafkaField("3+", Ignorable = true)]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The log directories.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<DescribeLogDirsResult> Results { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -153,23 +154,23 @@ public sealed partial class DescribeLogDirsResponse : IApiResponse
     public sealed partial class DescribeLogDirsResult
     {
         /// <summary>The error code, or 0 if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The absolute log directory path.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string LogDir { get; set; } = "";
 
         /// <summary>Each topic.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<DescribeLogDirsTopic> Topics { get; set; } = new();
 
         /// <summary>The total size in bytes of the volume the log directory is in.</summary>
-        /// <remarks>Versions 4+; ignorable; default -1.</remarks>
+        [KafkaField("4+", Ignorable = true)]
         public long TotalBytes { get; set; } = -1;
 
         /// <summary>The usable size in bytes of the volume the log directory is in.</summary>
-        /// <remarks>Versions 4+; ignorable; default -1.</remarks>
+        [KafkaField("4+", Ignorable = true)]
         public long UsableBytes { get; set; } = -1;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -296,10 +297,10 @@ public sealed partial class DescribeLogDirsResponse : IApiResponse
     public sealed partial class DescribeLogDirsTopic
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<DescribeLogDirsPartition> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -399,19 +400,19 @@ public sealed partial class DescribeLogDirsResponse : IApiResponse
     public sealed partial class DescribeLogDirsPartition
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The size of the log segments in this partition in bytes.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long PartitionSize { get; set; } = 0;
 
         /// <summary>The lag of the log's LEO w.r.t. partition's HW (if it is the current log for the partition) or current replica's LEO (if it is the future log for the partition)</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long OffsetLag { get; set; } = 0;
 
         /// <summary>True if this log is created by AlterReplicaLogDirsRequest and will replace the current log of the replica in the future.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public bool IsFutureKey { get; set; } = false;
 
         private List<TaggedField>? _unknownTaggedFields;

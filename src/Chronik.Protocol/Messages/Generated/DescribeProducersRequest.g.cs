@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeProducersRequest (api key 61, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class DescribeProducersRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -25,7 +26,7 @@ public sealed partial class DescribeProducersRequest : IApiRequest
     /// <summary>Reads a whole DescribeProducersRequest from <paramref name="data"/> (no trailing bytes allowed).</summary>
     public static DescribeProducersRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeProducersRequest().ReadFrom(data, version);
 
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<TopicRequest> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -113,11 +114,11 @@ public sealed partial class DescribeProducersRequest : IApiRequest
     public sealed partial class TopicRequest
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The indexes of the partitions to list producers for.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> PartitionIndexes { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;

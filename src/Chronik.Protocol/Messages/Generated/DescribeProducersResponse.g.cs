@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeProducersResponse (api key 61, response), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class DescribeProducersResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class DescribeProducersResponse : IApiResponse
     public static DescribeProducersResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeProducersResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>Each topic in the response.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<TopicResponse> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -121,11 +122,11 @@ public sealed partial class DescribeProducersResponse : IApiResponse
     public sealed partial class TopicResponse
     {
         /// <summary>The topic name</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>Each partition in the response.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionResponse> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -209,18 +210,18 @@ public sealed partial class DescribeProducersResponse : IApiResponse
     public sealed partial class PartitionResponse
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The partition error code, or 0 if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The partition error message, which may be null if no additional details are available</summary>
-        /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? ErrorMessage { get; set; } = null;
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<ProducerState> ActiveProducers { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -305,22 +306,22 @@ public sealed partial class DescribeProducersResponse : IApiResponse
     /// <summary>The ProducerState struct of DescribeProducersResponse (versions 0).</summary>
     public sealed partial class ProducerState
     {
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long ProducerId { get; set; } = 0;
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int ProducerEpoch { get; set; } = 0;
 
-        /// <remarks>Versions 0+; default -1.</remarks>
+        [KafkaField("0+")]
         public int LastSequence { get; set; } = -1;
 
-        /// <remarks>Versions 0+; default -1.</remarks>
+        [KafkaField("0+")]
         public long LastTimestamp { get; set; } = -1;
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int CoordinatorEpoch { get; set; } = 0;
 
-        /// <remarks>Versions 0+; default -1.</remarks>
+        [KafkaField("0+")]
         public long CurrentTxnStartOffset { get; set; } = -1;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeQuorumRequest (api key 55, request), versions 0-2, flexible 0+.
 /// </summary>
+[KafkaMessage("0-2", "0+")]
 public sealed partial class DescribeQuorumRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -25,7 +26,7 @@ public sealed partial class DescribeQuorumRequest : IApiRequest
     /// <summary>Reads a whole DescribeQuorumRequest from <paramref name="data"/> (no trailing bytes allowed).</summary>
     public static DescribeQuorumRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeQuorumRequest().ReadFrom(data, version);
 
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<TopicData> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -113,10 +114,10 @@ public sealed partial class DescribeQuorumRequest : IApiRequest
     public sealed partial class TopicData
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string TopicName { get; set; } = "";
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionData> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -200,7 +201,7 @@ public sealed partial class DescribeQuorumRequest : IApiRequest
     public sealed partial class PartitionData
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeQuorumResponse (api key 55, response), versions 0-2, flexible 0+.
 /// </summary>
+[KafkaMessage("0-2", "0+")]
 public sealed partial class DescribeQuorumResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,17 +27,17 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
     public static DescribeQuorumResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeQuorumResponse().ReadFrom(data, version);
 
     /// <summary>The top level error code.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The error message, or null if there was no error.</summary>
-    /// <remarks>Versions 2+; nullable 2+; ignorable.</remarks>
+    [KafkaField("2+", NullableVersions = "2+", Ignorable = true)]
     public string? ErrorMessage { get; set; } = "";
 
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<TopicData> Topics { get; set; } = new();
 
-    /// <remarks>Versions 2+.</remarks>
+    [KafkaField("2+")]
     public List<Node> Nodes { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -191,10 +192,10 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
     public sealed partial class TopicData
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string TopicName { get; set; } = "";
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionData> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -278,31 +279,31 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
     public sealed partial class PartitionData
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The error message, or null if there was no error.</summary>
-        /// <remarks>Versions 2+; nullable 2+; ignorable.</remarks>
+        [KafkaField("2+", NullableVersions = "2+", Ignorable = true)]
         public string? ErrorMessage { get; set; } = "";
 
         /// <summary>The ID of the current leader or -1 if the leader is unknown.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LeaderId { get; set; } = 0;
 
         /// <summary>The latest known leader epoch</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LeaderEpoch { get; set; } = 0;
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long HighWatermark { get; set; } = 0;
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<ReplicaState> CurrentVoters { get; set; } = new();
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<ReplicaState> Observers { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -442,11 +443,11 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
     public sealed partial class Node
     {
         /// <summary>The ID of the associated node</summary>
-        /// <remarks>Versions 2+.</remarks>
+        [KafkaField("2+")]
         public int NodeId { get; set; } = 0;
 
         /// <summary>The listeners of this controller</summary>
-        /// <remarks>Versions 2+.</remarks>
+        [KafkaField("2+")]
         public List<Listener> Listeners { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -526,15 +527,15 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
     public sealed partial class Listener
     {
         /// <summary>The name of the endpoint</summary>
-        /// <remarks>Versions 2+.</remarks>
+        [KafkaField("2+")]
         public string Name { get; set; } = "";
 
         /// <summary>The hostname</summary>
-        /// <remarks>Versions 2+.</remarks>
+        [KafkaField("2+")]
         public string Host { get; set; } = "";
 
         /// <summary>The port</summary>
-        /// <remarks>Versions 2+.</remarks>
+        [KafkaField("2+")]
         public ushort Port { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -591,22 +592,22 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
     /// <summary>The ReplicaState struct of DescribeQuorumResponse (versions 0-2).</summary>
     public sealed partial class ReplicaState
     {
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int ReplicaId { get; set; } = 0;
 
-        /// <remarks>Versions 2+.</remarks>
+        [KafkaField("2+")]
         public Guid ReplicaDirectoryId { get; set; } = Guid.Empty;
 
         /// <summary>The last known log end offset of the follower or -1 if it is unknown</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long LogEndOffset { get; set; } = 0;
 
         /// <summary>The last known leader wall clock time time when a follower fetched from the leader. This is reported as -1 both for the current leader or if it is unknown for a voter</summary>
-        /// <remarks>Versions 1+; ignorable; default -1.</remarks>
+        [KafkaField("1+", Ignorable = true)]
         public long LastFetchTimestamp { get; set; } = -1;
 
         /// <summary>The leader wall clock append time of the offset for which the follower made the most recent fetch request. This is reported as the current time for the leader and -1 if unknown for a voter</summary>
-        /// <remarks>Versions 1+; ignorable; default -1.</remarks>
+        [KafkaField("1+", Ignorable = true)]
         public long LastCaughtUpTimestamp { get; set; } = -1;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeTopicPartitionsRequest (api key 75, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class DescribeTopicPartitionsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class DescribeTopicPartitionsRequest : IApiRequest
     public static DescribeTopicPartitionsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeTopicPartitionsRequest().ReadFrom(data, version);
 
     /// <summary>The topics to fetch details for.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<TopicRequest> Topics { get; set; } = new();
 
     /// <summary>The maximum number of partitions included in the response.</summary>
-    /// <remarks>Versions 0+; default 2000.</remarks>
+    [KafkaField("0+")]
     public int ResponsePartitionLimit { get; set; } = 2000;
 
     /// <summary>The first topic and partition index to fetch details for.</summary>
-    /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public CursorData? Cursor { get; set; } = null;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -147,7 +148,7 @@ public sealed partial class DescribeTopicPartitionsRequest : IApiRequest
     public sealed partial class TopicRequest
     {
         /// <summary>The topic name</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -195,11 +196,11 @@ public sealed partial class DescribeTopicPartitionsRequest : IApiRequest
     public sealed partial class CursorData
     {
         /// <summary>The name for the first topic to process</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string TopicName { get; set; } = "";
 
         /// <summary>The partition index to start with</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

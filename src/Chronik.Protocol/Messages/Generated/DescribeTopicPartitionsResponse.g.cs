@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeTopicPartitionsResponse (api key 75, response), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
     public static DescribeTopicPartitionsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeTopicPartitionsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+; ignorable.</remarks>
+    [KafkaField("0+", Ignorable = true)]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>Each topic in the response.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<DescribeTopicPartitionsResponseTopic> Topics { get; set; } = new();
 
     /// <summary>The next topic and partition index to fetch details for.</summary>
-    /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public Cursor? NextCursor { get; set; } = null;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -147,27 +148,27 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
     public sealed partial class DescribeTopicPartitionsResponseTopic
     {
         /// <summary>The topic error, or 0 if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? Name { get; set; } = "";
 
         /// <summary>The topic id.</summary>
-        /// <remarks>Versions 0+; ignorable.</remarks>
+        [KafkaField("0+", Ignorable = true)]
         public Guid TopicId { get; set; } = Guid.Empty;
 
         /// <summary>True if the topic is internal.</summary>
-        /// <remarks>Versions 0+; ignorable; default false.</remarks>
+        [KafkaField("0+", Ignorable = true)]
         public bool IsInternal { get; set; } = false;
 
         /// <summary>Each partition in the topic.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<DescribeTopicPartitionsResponsePartition> Partitions { get; set; } = new();
 
         /// <summary>32-bit bitfield to represent authorized operations for this topic.</summary>
-        /// <remarks>Versions 0+; default -2147483648.</remarks>
+        [KafkaField("0+")]
         public int TopicAuthorizedOperations { get; set; } = -2147483648;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -259,39 +260,39 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
     public sealed partial class DescribeTopicPartitionsResponsePartition
     {
         /// <summary>The partition error, or 0 if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The ID of the leader broker.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LeaderId { get; set; } = 0;
 
         /// <summary>The leader epoch of this partition.</summary>
-        /// <remarks>Versions 0+; ignorable; default -1.</remarks>
+        [KafkaField("0+", Ignorable = true)]
         public int LeaderEpoch { get; set; } = -1;
 
         /// <summary>The set of all nodes that host this partition.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> ReplicaNodes { get; set; } = new();
 
         /// <summary>The set of nodes that are in sync with the leader for this partition.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> IsrNodes { get; set; } = new();
 
         /// <summary>The new eligible leader replicas otherwise.</summary>
-        /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public List<int>? EligibleLeaderReplicas { get; set; } = null;
 
         /// <summary>The last known ELR.</summary>
-        /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public List<int>? LastKnownElr { get; set; } = null;
 
         /// <summary>The set of offline replicas of this partition.</summary>
-        /// <remarks>Versions 0+; ignorable.</remarks>
+        [KafkaField("0+", Ignorable = true)]
         public List<int> OfflineReplicas { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -511,11 +512,11 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
     public sealed partial class Cursor
     {
         /// <summary>The name for the first topic to process</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string TopicName { get; set; } = "";
 
         /// <summary>The partition index to start with</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

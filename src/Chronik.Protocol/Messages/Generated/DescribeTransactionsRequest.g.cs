@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeTransactionsRequest (api key 65, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class DescribeTransactionsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,7 +27,7 @@ public sealed partial class DescribeTransactionsRequest : IApiRequest
     public static DescribeTransactionsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeTransactionsRequest().ReadFrom(data, version);
 
     /// <summary>Array of transactionalIds to include in describe results. If empty, then no results will be returned.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<string> TransactionalIds { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeTransactionsResponse (api key 65, response), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class DescribeTransactionsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,10 +27,10 @@ public sealed partial class DescribeTransactionsResponse : IApiResponse
     public static DescribeTransactionsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeTransactionsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<TransactionStateData> TransactionStates { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -119,29 +120,29 @@ public sealed partial class DescribeTransactionsResponse : IApiResponse
     /// <summary>The TransactionState struct of DescribeTransactionsResponse (versions 0).</summary>
     public sealed partial class TransactionStateData
     {
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string TransactionalId { get; set; } = "";
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string TransactionState { get; set; } = "";
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int TransactionTimeoutMs { get; set; } = 0;
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long TransactionStartTimeMs { get; set; } = 0;
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long ProducerId { get; set; } = 0;
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ProducerEpoch { get; set; } = 0;
 
         /// <summary>The set of partitions included in the current transaction (if active). When a transaction is preparing to commit or abort, this will include only partitions which do not have markers.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<TopicData> Topics { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -246,10 +247,10 @@ public sealed partial class DescribeTransactionsResponse : IApiResponse
     /// <summary>The TopicData struct of DescribeTransactionsResponse (versions 0).</summary>
     public sealed partial class TopicData
     {
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Topic { get; set; } = "";
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;

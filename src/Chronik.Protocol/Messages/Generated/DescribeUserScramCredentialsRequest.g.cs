@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeUserScramCredentialsRequest (api key 50, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class DescribeUserScramCredentialsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,7 +27,7 @@ public sealed partial class DescribeUserScramCredentialsRequest : IApiRequest
     public static DescribeUserScramCredentialsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeUserScramCredentialsRequest().ReadFrom(data, version);
 
     /// <summary>The users to describe, or null/empty to describe all users.</summary>
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public List<UserName>? Users { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -120,7 +121,7 @@ public sealed partial class DescribeUserScramCredentialsRequest : IApiRequest
     public sealed partial class UserName
     {
         /// <summary>The user name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;

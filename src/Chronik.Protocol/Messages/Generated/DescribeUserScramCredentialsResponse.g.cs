@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's DescribeUserScramCredentialsResponse (api key 50, response), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class DescribeUserScramCredentialsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class DescribeUserScramCredentialsResponse : IApiResponse
     public static DescribeUserScramCredentialsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new DescribeUserScramCredentialsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The message-level error code, 0 except for user authorization or infrastructure issues.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The message-level error message, if any.</summary>
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? ErrorMessage { get; set; } = "";
 
     /// <summary>The results for descriptions, one per user.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<DescribeUserScramCredentialsResult> Results { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -135,19 +136,19 @@ public sealed partial class DescribeUserScramCredentialsResponse : IApiResponse
     public sealed partial class DescribeUserScramCredentialsResult
     {
         /// <summary>The user name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string User { get; set; } = "";
 
         /// <summary>The user-level error code.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The user-level error message, if any.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? ErrorMessage { get; set; } = "";
 
         /// <summary>The mechanism and related information associated with the user's SCRAM credentials.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<CredentialInfo> CredentialInfos { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -237,11 +238,11 @@ public sealed partial class DescribeUserScramCredentialsResponse : IApiResponse
     public sealed partial class CredentialInfo
     {
         /// <summary>The SCRAM mechanism.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public sbyte Mechanism { get; set; } = 0;
 
         /// <summary>The number of iterations used in the SCRAM credential.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Iterations { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ElectLeadersRequest (api key 43, request), versions 0-2, flexible 2+.
 /// </summary>
+[KafkaMessage("0-2", "2+")]
 public sealed partial class ElectLeadersRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class ElectLeadersRequest : IApiRequest
     public static ElectLeadersRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new ElectLeadersRequest().ReadFrom(data, version);
 
     /// <summary>Type of elections to conduct for the partition. A value of '0' elects the preferred replica. A value of '1' elects the first live replica if there are no in-sync replica.</summary>
-    /// <remarks>Versions 1+.</remarks>
+    [KafkaField("1+")]
     public sbyte ElectionType { get; set; } = 0;
 
     /// <summary>The topic partitions to elect leaders.</summary>
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public List<TopicPartitionsData>? TopicPartitions { get; set; } = new();
 
     /// <summary>The time in ms to wait for the election to complete.</summary>
-    /// <remarks>Versions 0+; default 60000.</remarks>
+    [KafkaField("0+")]
     public int TimeoutMs { get; set; } = 60000;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -166,11 +167,11 @@ public sealed partial class ElectLeadersRequest : IApiRequest
     public sealed partial class TopicPartitionsData
     {
         /// <summary>The name of a topic.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Topic { get; set; } = "";
 
         /// <summary>The partitions of this topic whose leader should be elected.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ElectLeadersResponse (api key 43, response), versions 0-2, flexible 2+.
 /// </summary>
+[KafkaMessage("0-2", "2+")]
 public sealed partial class ElectLeadersResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class ElectLeadersResponse : IApiResponse
     public static ElectLeadersResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new ElectLeadersResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The top level response error code.</summary>
-    /// <remarks>Versions 1+.</remarks>
+    [KafkaField("1+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The election results, or an empty array if the requester did not have permission and the request asks for all partitions.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<ReplicaElectionResult> ReplicaElectionResults { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -160,11 +161,11 @@ public sealed partial class ElectLeadersResponse : IApiResponse
     public sealed partial class ReplicaElectionResult
     {
         /// <summary>The topic name</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Topic { get; set; } = "";
 
         /// <summary>The results for each partition</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionResult> PartitionResult { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -264,15 +265,15 @@ public sealed partial class ElectLeadersResponse : IApiResponse
     public sealed partial class PartitionResult
     {
         /// <summary>The partition id</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionId { get; set; } = 0;
 
         /// <summary>The result error, or zero if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The result message, or null if there was no error.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? ErrorMessage { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;

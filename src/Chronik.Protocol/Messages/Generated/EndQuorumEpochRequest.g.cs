@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's EndQuorumEpochRequest (api key 54, request), versions 0-1, flexible 1+.
 /// </summary>
+[KafkaMessage("0-1", "1+")]
 public sealed partial class EndQuorumEpochRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -25,14 +26,14 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
     /// <summary>Reads a whole EndQuorumEpochRequest from <paramref name="data"/> (no trailing bytes allowed).</summary>
     public static EndQuorumEpochRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new EndQuorumEpochRequest().ReadFrom(data, version);
 
-    /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? ClusterId { get; set; } = null;
 
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<TopicData> Topics { get; set; } = new();
 
     /// <summary>Endpoints for the leader</summary>
-    /// <remarks>Versions 1+; ignorable.</remarks>
+    [KafkaField("1+", Ignorable = true)]
     public List<LeaderEndpoint> LeaderEndpoints { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -184,10 +185,10 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
     public sealed partial class TopicData
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string TopicName { get; set; } = "";
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionData> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -287,23 +288,23 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
     public sealed partial class PartitionData
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The current leader ID that is resigning</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LeaderId { get; set; } = 0;
 
         /// <summary>The current epoch</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LeaderEpoch { get; set; } = 0;
 
         /// <summary>A sorted list of preferred successors to start the election</summary>
-        /// <remarks>Versions 0; ignorable.</remarks>
+        [KafkaField("0", Ignorable = true)]
         public List<int> PreferredSuccessors { get; set; } = new();
 
         /// <summary>A sorted list of preferred candidates to start the election</summary>
-        /// <remarks>Versions 1+; ignorable.</remarks>
+        [KafkaField("1+", Ignorable = true)]
         public List<ReplicaInfo> PreferredCandidates { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -453,10 +454,10 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
     /// <summary>The ReplicaInfo struct of EndQuorumEpochRequest (versions 1).</summary>
     public sealed partial class ReplicaInfo
     {
-        /// <remarks>Versions 1+.</remarks>
+        [KafkaField("1+")]
         public int CandidateId { get; set; } = 0;
 
-        /// <remarks>Versions 1+.</remarks>
+        [KafkaField("1+")]
         public Guid CandidateDirectoryId { get; set; } = Guid.Empty;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -503,15 +504,15 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
     public sealed partial class LeaderEndpoint
     {
         /// <summary>The name of the endpoint</summary>
-        /// <remarks>Versions 1+.</remarks>
+        [KafkaField("1+")]
         public string Name { get; set; } = "";
 
         /// <summary>The node's hostname</summary>
-        /// <remarks>Versions 1+.</remarks>
+        [KafkaField("1+")]
         public string Host { get; set; } = "";
 
         /// <summary>The node's port</summary>
-        /// <remarks>Versions 1+.</remarks>
+        [KafkaField("1+")]
         public ushort Port { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

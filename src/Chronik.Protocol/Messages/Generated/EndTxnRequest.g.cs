@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's EndTxnRequest (api key 26, request), versions 0-5, flexible 3+.
 /// </summary>
+[KafkaMessage("0-5", "3+")]
 public sealed partial class EndTxnRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class EndTxnRequest : IApiRequest
     public static EndTxnRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new EndTxnRequest().ReadFrom(data, version);
 
     /// <summary>The ID of the transaction to end.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string TransactionalId { get; set; } = "";
 
     /// <summary>The producer ID.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public long ProducerId { get; set; } = 0;
 
     /// <summary>The current epoch associated with the producer.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ProducerEpoch { get; set; } = 0;
 
     /// <summary>True if the transaction was committed, false if it was aborted.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public bool Committed { get; set; } = false;
 
     private List<TaggedField>? _unknownTaggedFields;

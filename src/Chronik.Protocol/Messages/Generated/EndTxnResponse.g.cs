@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's EndTxnResponse (api key 26, response), versions 0-5, flexible 3+.
 /// </summary>
+[KafkaMessage("0-5", "3+")]
 public sealed partial class EndTxnResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class EndTxnResponse : IApiResponse
     public static EndTxnResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new EndTxnResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The producer ID.</summary>
-    /// <remarks>Versions 5+; ignorable; default -1.</remarks>
+    [KafkaField("5+", Ignorable = true)]
     public long ProducerId { get; set; } = -1;
 
     /// <summary>The current epoch associated with the producer.</summary>
-    /// <remarks>Versions 5+; ignorable; default -1.</remarks>
+    [KafkaField("5+", Ignorable = true)]
     public short ProducerEpoch { get; set; } = -1;
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's EnvelopeRequest (api key 58, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class EnvelopeRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class EnvelopeRequest : IApiRequest
     public static EnvelopeRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new EnvelopeRequest().ReadFrom(data, version);
 
     /// <summary>The embedded request header and data.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public byte[] RequestData { get; set; } = [];
 
     /// <summary>Value of the initial client principal when the request is redirected by a broker.</summary>
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public byte[]? RequestPrincipal { get; set; } = [];
 
     /// <summary>The original client's address in bytes.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public byte[] ClientHostAddress { get; set; } = [];
 
     private List<TaggedField>? _unknownTaggedFields;

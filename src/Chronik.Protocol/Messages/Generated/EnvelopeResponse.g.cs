@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's EnvelopeResponse (api key 58, response), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class EnvelopeResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class EnvelopeResponse : IApiResponse
     public static EnvelopeResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new EnvelopeResponse().ReadFrom(data, version);
 
     /// <summary>The embedded response header and data.</summary>
-    /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public byte[]? ResponseData { get; set; } = null;
 
     /// <summary>The error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's FetchRequest (api key 1, request), versions 0-17, flexible 12+.
 /// </summary>
+[KafkaMessage("0-17", "12+")]
 public sealed partial class FetchRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,50 +27,50 @@ public sealed partial class FetchRequest : IApiRequest
     public static FetchRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new FetchRequest().ReadFrom(data, version);
 
     /// <summary>The clusterId if known. This is used to validate metadata fetches prior to broker registration.</summary>
-    /// <remarks>Versions 12+; nullable 12+; tag 0 in 12+; ignorable; default null.</remarks>
+    [KafkaField("12+", NullableVersions = "12+", TaggedVersions = "12+", Tag = 0, Ignorable = true)]
     public string? ClusterId { get; set; } = null;
 
     /// <summary>The broker ID of the follower, of -1 if this request is from a consumer.</summary>
-    /// <remarks>Versions 0-14; default -1.</remarks>
+    [KafkaField("0-14")]
     public int ReplicaId { get; set; } = -1;
 
-    /// <remarks>Versions 15+; tag 1 in 15+.</remarks>
+    [KafkaField("15+", TaggedVersions = "15+", Tag = 1)]
     public ReplicaStateData ReplicaState { get; set; } = new();
 
     /// <summary>The maximum time in milliseconds to wait for the response.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int MaxWaitMs { get; set; } = 0;
 
     /// <summary>The minimum bytes to accumulate in the response.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int MinBytes { get; set; } = 0;
 
     /// <summary>The maximum bytes to fetch.  See KIP-74 for cases where this limit may not be honored.</summary>
-    /// <remarks>Versions 3+; ignorable; default 0x7fffffff.</remarks>
+    [KafkaField("3+", Ignorable = true)]
     public int MaxBytes { get; set; } = 2147483647;
 
     /// <summary>This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records</summary>
-    /// <remarks>Versions 4+; ignorable; default 0.</remarks>
+    [KafkaField("4+", Ignorable = true)]
     public sbyte IsolationLevel { get; set; } = 0;
 
     /// <summary>The fetch session ID.</summary>
-    /// <remarks>Versions 7+; ignorable; default 0.</remarks>
+    [KafkaField("7+", Ignorable = true)]
     public int SessionId { get; set; } = 0;
 
     /// <summary>The fetch session epoch, which is used for ordering requests in a session.</summary>
-    /// <remarks>Versions 7+; ignorable; default -1.</remarks>
+    [KafkaField("7+", Ignorable = true)]
     public int SessionEpoch { get; set; } = -1;
 
     /// <summary>The topics to fetch.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<FetchTopic> Topics { get; set; } = new();
 
     /// <summary>In an incremental fetch request, the partitions to remove.</summary>
-    /// <remarks>Versions 7+.</remarks>
+    [KafkaField("7+")]
     public List<ForgottenTopic> ForgottenTopicsData { get; set; } = new();
 
     /// <summary>Rack ID of the consumer making this request</summary>
-    /// <remarks>Versions 11+; ignorable; default .</remarks>
+    [KafkaField("11+", Ignorable = true)]
     public string RackId { get; set; } = "";
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -397,11 +398,11 @@ public sealed partial class FetchRequest : IApiRequest
     public sealed partial class ReplicaStateData
     {
         /// <summary>The replica ID of the follower, or -1 if this request is from a consumer.</summary>
-        /// <remarks>Versions 15+; default -1.</remarks>
+        [KafkaField("15+")]
         public int ReplicaId { get; set; } = -1;
 
         /// <summary>The epoch of this follower, or -1 if not available.</summary>
-        /// <remarks>Versions 15+; default -1.</remarks>
+        [KafkaField("15+")]
         public long ReplicaEpoch { get; set; } = -1;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -456,15 +457,15 @@ public sealed partial class FetchRequest : IApiRequest
     public sealed partial class FetchTopic
     {
         /// <summary>The name of the topic to fetch.</summary>
-        /// <remarks>Versions 0-12; ignorable.</remarks>
+        [KafkaField("0-12", Ignorable = true)]
         public string Topic { get; set; } = "";
 
         /// <summary>The unique topic ID</summary>
-        /// <remarks>Versions 13+; ignorable.</remarks>
+        [KafkaField("13+", Ignorable = true)]
         public Guid TopicId { get; set; } = Guid.Empty;
 
         /// <summary>The partitions to fetch.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<FetchPartition> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -585,31 +586,31 @@ public sealed partial class FetchRequest : IApiRequest
     public sealed partial class FetchPartition
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Partition { get; set; } = 0;
 
         /// <summary>The current leader epoch of the partition.</summary>
-        /// <remarks>Versions 9+; ignorable; default -1.</remarks>
+        [KafkaField("9+", Ignorable = true)]
         public int CurrentLeaderEpoch { get; set; } = -1;
 
         /// <summary>The message offset.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long FetchOffset { get; set; } = 0;
 
         /// <summary>The epoch of the last fetched record or -1 if there is none</summary>
-        /// <remarks>Versions 12+; default -1.</remarks>
+        [KafkaField("12+")]
         public int LastFetchedEpoch { get; set; } = -1;
 
         /// <summary>The earliest available offset of the follower replica.  The field is only used when the request is sent by the follower.</summary>
-        /// <remarks>Versions 5+; ignorable; default -1.</remarks>
+        [KafkaField("5+", Ignorable = true)]
         public long LogStartOffset { get; set; } = -1;
 
         /// <summary>The maximum bytes to fetch from this partition.  See KIP-74 for cases where this limit may not be honored.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionMaxBytes { get; set; } = 0;
 
         /// <summary>The directory id of the follower fetching</summary>
-        /// <remarks>Versions 17+; tag 0 in 17+; ignorable.</remarks>
+        [KafkaField("17+", TaggedVersions = "17+", Tag = 0, Ignorable = true)]
         public Guid ReplicaDirectoryId { get; set; } = Guid.Empty;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -756,15 +757,15 @@ public sealed partial class FetchRequest : IApiRequest
     public sealed partial class ForgottenTopic
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 7-12; ignorable.</remarks>
+        [KafkaField("7-12", Ignorable = true)]
         public string Topic { get; set; } = "";
 
         /// <summary>The unique topic ID</summary>
-        /// <remarks>Versions 13+; ignorable.</remarks>
+        [KafkaField("13+", Ignorable = true)]
         public Guid TopicId { get; set; } = Guid.Empty;
 
         /// <summary>The partitions indexes to forget.</summary>
-        /// <remarks>Versions 7+.</remarks>
+        [KafkaField("7+")]
         public List<int> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;

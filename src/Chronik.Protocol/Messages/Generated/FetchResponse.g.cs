@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's FetchResponse (api key 1, response), versions 0-17, flexible 12+.
 /// </summary>
+[KafkaMessage("0-17", "12+")]
 public sealed partial class FetchResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,23 +27,23 @@ public sealed partial class FetchResponse : IApiResponse
     public static FetchResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new FetchResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 1+; ignorable.</remarks>
+    [KafkaField("1+", Ignorable = true)]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The top level response error code.</summary>
-    /// <remarks>Versions 7+; ignorable.</remarks>
+    [KafkaField("7+", Ignorable = true)]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The fetch session ID, or 0 if this is not part of a fetch session.</summary>
-    /// <remarks>Versions 7+; default 0.</remarks>
+    [KafkaField("7+")]
     public int SessionId { get; set; } = 0;
 
     /// <summary>The response topics.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<FetchableTopicResponse> Responses { get; set; } = new();
 
     /// <summary>Endpoints for all current-leaders enumerated in PartitionData, with errors NOT_LEADER_OR_FOLLOWER &amp; FENCED_LEADER_EPOCH.</summary>
-    /// <remarks>Versions 16+; tag 0 in 16+.</remarks>
+    [KafkaField("16+", TaggedVersions = "16+", Tag = 0)]
     public List<NodeEndpoint> NodeEndpoints { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -278,15 +279,15 @@ public sealed partial class FetchResponse : IApiResponse
     public sealed partial class FetchableTopicResponse
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0-12; ignorable.</remarks>
+        [KafkaField("0-12", Ignorable = true)]
         public string Topic { get; set; } = "";
 
         /// <summary>The unique topic ID</summary>
-        /// <remarks>Versions 13+; ignorable.</remarks>
+        [KafkaField("13+", Ignorable = true)]
         public Guid TopicId { get; set; } = Guid.Empty;
 
         /// <summary>The topic partitions.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionData> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -407,46 +408,46 @@ public sealed partial class FetchResponse : IApiResponse
     public sealed partial class PartitionData
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The error code, or 0 if there was no fetch error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The current high water mark.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long HighWatermark { get; set; } = 0;
 
         /// <summary>The last stable offset (or LSO) of the partition. This is the last offset such that the state of all transactional records prior to this offset have been decided (ABORTED or COMMITTED)</summary>
-        /// <remarks>Versions 4+; ignorable; default -1.</remarks>
+        [KafkaField("4+", Ignorable = true)]
         public long LastStableOffset { get; set; } = -1;
 
         /// <summary>The current log start offset.</summary>
-        /// <remarks>Versions 5+; ignorable; default -1.</remarks>
+        [KafkaField("5+", Ignorable = true)]
         public long LogStartOffset { get; set; } = -1;
 
         /// <summary>In case divergence is detected based on the `LastFetchedEpoch` and `FetchOffset` in the request, this field indicates the largest epoch and its end offset such that subsequent records are known to diverge</summary>
-        /// <remarks>Versions 12+; tag 0 in 12+.</remarks>
+        [KafkaField("12+", TaggedVersions = "12+", Tag = 0)]
         public EpochEndOffset DivergingEpoch { get; set; } = new();
 
-        /// <remarks>Versions 12+; tag 1 in 12+.</remarks>
+        [KafkaField("12+", TaggedVersions = "12+", Tag = 1)]
         public LeaderIdAndEpoch CurrentLeader { get; set; } = new();
 
         /// <summary>In the case of fetching an offset less than the LogStartOffset, this is the end offset and epoch that should be used in the FetchSnapshot request.</summary>
-        /// <remarks>Versions 12+; tag 2 in 12+.</remarks>
+        [KafkaField("12+", TaggedVersions = "12+", Tag = 2)]
         public SnapshotId SnapshotId { get; set; } = new();
 
         /// <summary>The aborted transactions.</summary>
-        /// <remarks>Versions 4+; nullable 4+; ignorable.</remarks>
+        [KafkaField("4+", NullableVersions = "4+", Ignorable = true)]
         public List<AbortedTransaction>? AbortedTransactions { get; set; } = new();
 
         /// <summary>The preferred read replica for the consumer to use on its next fetch request</summary>
-        /// <remarks>Versions 11+; default -1.</remarks>
+        [KafkaField("11+")]
         public int PreferredReadReplica { get; set; } = -1;
 
         /// <summary>The record data.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public ReadOnlyMemory<byte>? Records { get; set; } = null;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -751,10 +752,10 @@ public sealed partial class FetchResponse : IApiResponse
     /// <summary>The EpochEndOffset struct of FetchResponse (versions 12-17).</summary>
     public sealed partial class EpochEndOffset
     {
-        /// <remarks>Versions 12+; default -1.</remarks>
+        [KafkaField("12+")]
         public int Epoch { get; set; } = -1;
 
-        /// <remarks>Versions 12+; default -1.</remarks>
+        [KafkaField("12+")]
         public long EndOffset { get; set; } = -1;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -809,11 +810,11 @@ public sealed partial class FetchResponse : IApiResponse
     public sealed partial class LeaderIdAndEpoch
     {
         /// <summary>The ID of the current leader or -1 if the leader is unknown.</summary>
-        /// <remarks>Versions 12+; default -1.</remarks>
+        [KafkaField("12+")]
         public int LeaderId { get; set; } = -1;
 
         /// <summary>The latest known leader epoch</summary>
-        /// <remarks>Versions 12+; default -1.</remarks>
+        [KafkaField("12+")]
         public int LeaderEpoch { get; set; } = -1;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -867,10 +868,10 @@ public sealed partial class FetchResponse : IApiResponse
     /// <summary>The SnapshotId struct of FetchResponse (versions 12-17).</summary>
     public sealed partial class SnapshotId
     {
-        /// <remarks>Versions 0+; default -1.</remarks>
+        [KafkaField("0+")]
         public long EndOffset { get; set; } = -1;
 
-        /// <remarks>Versions 0+; default -1.</remarks>
+        [KafkaField("0+")]
         public int Epoch { get; set; } = -1;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -925,11 +926,11 @@ public sealed partial class FetchResponse : IApiResponse
     public sealed partial class AbortedTransaction
     {
         /// <summary>The producer id associated with the aborted transaction.</summary>
-        /// <remarks>Versions 4+.</remarks>
+        [KafkaField("4+")]
         public long ProducerId { get; set; } = 0;
 
         /// <summary>The first offset in the aborted transaction.</summary>
-        /// <remarks>Versions 4+.</remarks>
+        [KafkaField("4+")]
         public long FirstOffset { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -992,19 +993,19 @@ public sealed partial class FetchResponse : IApiResponse
     public sealed partial class NodeEndpoint
     {
         /// <summary>The ID of the associated node.</summary>
-        /// <remarks>Versions 16+.</remarks>
+        [KafkaField("16+")]
         public int NodeId { get; set; } = 0;
 
         /// <summary>The node's hostname.</summary>
-        /// <remarks>Versions 16+.</remarks>
+        [KafkaField("16+")]
         public string Host { get; set; } = "";
 
         /// <summary>The node's port.</summary>
-        /// <remarks>Versions 16+.</remarks>
+        [KafkaField("16+")]
         public int Port { get; set; } = 0;
 
         /// <summary>The rack of the node, or null if it has not been assigned to a rack.</summary>
-        /// <remarks>Versions 16+; nullable 16+; default null.</remarks>
+        [KafkaField("16+", NullableVersions = "16+")]
         public string? Rack { get; set; } = null;
 
         private List<TaggedField>? _unknownTaggedFields;

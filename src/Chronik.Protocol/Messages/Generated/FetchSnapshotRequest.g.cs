@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's FetchSnapshotRequest (api key 59, request), versions 0-1, flexible 0+.
 /// </summary>
+[KafkaMessage("0-1", "0+")]
 public sealed partial class FetchSnapshotRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class FetchSnapshotRequest : IApiRequest
     public static FetchSnapshotRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new FetchSnapshotRequest().ReadFrom(data, version);
 
     /// <summary>The clusterId if known, this is used to validate metadata fetches prior to broker registration</summary>
-    /// <remarks>Versions 0+; nullable 0+; tag 0 in 0+; default null.</remarks>
+    [KafkaField("0+", NullableVersions = "0+", TaggedVersions = "0+", Tag = 0)]
     public string? ClusterId { get; set; } = null;
 
     /// <summary>The broker ID of the follower</summary>
-    /// <remarks>Versions 0+; default -1.</remarks>
+    [KafkaField("0+")]
     public int ReplicaId { get; set; } = -1;
 
     /// <summary>The maximum bytes to fetch from all of the snapshots</summary>
-    /// <remarks>Versions 0+; default 0x7fffffff.</remarks>
+    [KafkaField("0+")]
     public int MaxBytes { get; set; } = 2147483647;
 
     /// <summary>The topics to fetch</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<TopicSnapshot> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -167,11 +168,11 @@ public sealed partial class FetchSnapshotRequest : IApiRequest
     public sealed partial class TopicSnapshot
     {
         /// <summary>The name of the topic to fetch</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The partitions to fetch</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionSnapshot> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -255,23 +256,23 @@ public sealed partial class FetchSnapshotRequest : IApiRequest
     public sealed partial class PartitionSnapshot
     {
         /// <summary>The partition index</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Partition { get; set; } = 0;
 
         /// <summary>The current leader epoch of the partition, -1 for unknown leader epoch</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int CurrentLeaderEpoch { get; set; } = 0;
 
         /// <summary>The snapshot endOffset and epoch to fetch</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public SnapshotId SnapshotId { get; set; } = new();
 
         /// <summary>The byte position within the snapshot to start fetching from</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long Position { get; set; } = 0;
 
         /// <summary>The directory id of the follower fetching</summary>
-        /// <remarks>Versions 1+; tag 0 in 1+; ignorable.</remarks>
+        [KafkaField("1+", TaggedVersions = "1+", Tag = 0, Ignorable = true)]
         public Guid ReplicaDirectoryId { get; set; } = Guid.Empty;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -369,10 +370,10 @@ public sealed partial class FetchSnapshotRequest : IApiRequest
     /// <summary>The SnapshotId struct of FetchSnapshotRequest (versions 0-1).</summary>
     public sealed partial class SnapshotId
     {
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long EndOffset { get; set; } = 0;
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Epoch { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's FetchSnapshotResponse (api key 59, response), versions 0-1, flexible 0+.
 /// </summary>
+[KafkaMessage("0-1", "0+")]
 public sealed partial class FetchSnapshotResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
     public static FetchSnapshotResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new FetchSnapshotResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+; ignorable.</remarks>
+    [KafkaField("0+", Ignorable = true)]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The top level response error code.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The topics to fetch.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<TopicSnapshot> Topics { get; set; } = new();
 
     /// <summary>Endpoints for all current-leaders enumerated in PartitionSnapshot</summary>
-    /// <remarks>Versions 1+; tag 0 in 1+.</remarks>
+    [KafkaField("1+", TaggedVersions = "1+", Tag = 0)]
     public List<NodeEndpoint> NodeEndpoints { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -221,11 +222,11 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
     public sealed partial class TopicSnapshot
     {
         /// <summary>The name of the topic to fetch.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The partitions to fetch.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionSnapshot> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -309,30 +310,30 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
     public sealed partial class PartitionSnapshot
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Index { get; set; } = 0;
 
         /// <summary>The error code, or 0 if there was no fetch error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The snapshot endOffset and epoch fetched</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public SnapshotId SnapshotId { get; set; } = new();
 
-        /// <remarks>Versions 0+; tag 0 in 0+.</remarks>
+        [KafkaField("0+", TaggedVersions = "0+", Tag = 0)]
         public LeaderIdAndEpoch CurrentLeader { get; set; } = new();
 
         /// <summary>The total size of the snapshot.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long SizeValue { get; set; } = 0;
 
         /// <summary>The starting byte position within the snapshot included in the Bytes field.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long Position { get; set; } = 0;
 
         /// <summary>Snapshot data in records format which may not be aligned on an offset boundary</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public ReadOnlyMemory<byte>? UnalignedRecords { get; set; } = null;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -449,10 +450,10 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
     /// <summary>The SnapshotId struct of FetchSnapshotResponse (versions 0-1).</summary>
     public sealed partial class SnapshotId
     {
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long EndOffset { get; set; } = 0;
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Epoch { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -507,11 +508,11 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
     public sealed partial class LeaderIdAndEpoch
     {
         /// <summary>The ID of the current leader or -1 if the leader is unknown.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LeaderId { get; set; } = 0;
 
         /// <summary>The latest known leader epoch</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LeaderEpoch { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -566,15 +567,15 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
     public sealed partial class NodeEndpoint
     {
         /// <summary>The ID of the associated node</summary>
-        /// <remarks>Versions 1+.</remarks>
+        [KafkaField("1+")]
         public int NodeId { get; set; } = 0;
 
         /// <summary>The node's hostname</summary>
-        /// <remarks>Versions 1+.</remarks>
+        [KafkaField("1+")]
         public string Host { get; set; } = "";
 
         /// <summary>The node's port</summary>
-        /// <remarks>Versions 1+.</remarks>
+        [KafkaField("1+")]
         public ushort Port { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

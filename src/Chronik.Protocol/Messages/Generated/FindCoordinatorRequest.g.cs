@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's FindCoordinatorRequest (api key 10, request), versions 0-6, flexible 3+.
 /// </summary>
+[KafkaMessage("0-6", "3+")]
 public sealed partial class FindCoordinatorRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class FindCoordinatorRequest : IApiRequest
     public static FindCoordinatorRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new FindCoordinatorRequest().ReadFrom(data, version);
 
     /// <summary>The coordinator key.</summary>
-    /// <remarks>Versions 0-3.</remarks>
+    [KafkaField("0-3")]
     public string Key { get; set; } = "";
 
     /// <summary>The coordinator key type. (Group, transaction, etc.)</summary>
-    /// <remarks>Versions 1+; default 0.</remarks>
+    [KafkaField("1+")]
     public sbyte KeyType { get; set; } = 0;
 
     /// <summary>The coordinator keys.</summary>
-    /// <remarks>Versions 4+.</remarks>
+    [KafkaField("4+")]
     public List<string> CoordinatorKeys { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;

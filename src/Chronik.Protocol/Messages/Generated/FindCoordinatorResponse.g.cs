@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's FindCoordinatorResponse (api key 10, response), versions 0-6, flexible 3+.
 /// </summary>
+[KafkaMessage("0-6", "3+")]
 public sealed partial class FindCoordinatorResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,31 +27,31 @@ public sealed partial class FindCoordinatorResponse : IApiResponse
     public static FindCoordinatorResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new FindCoordinatorResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 1+; ignorable.</remarks>
+    [KafkaField("1+", Ignorable = true)]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0-3.</remarks>
+    [KafkaField("0-3")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The error message, or null if there was no error.</summary>
-    /// <remarks>Versions 1-3; nullable 1-3; ignorable.</remarks>
+    [KafkaField("1-3", NullableVersions = "1-3", Ignorable = true)]
     public string? ErrorMessage { get; set; } = "";
 
     /// <summary>The node id.</summary>
-    /// <remarks>Versions 0-3.</remarks>
+    [KafkaField("0-3")]
     public int NodeId { get; set; } = 0;
 
     /// <summary>The host name.</summary>
-    /// <remarks>Versions 0-3.</remarks>
+    [KafkaField("0-3")]
     public string Host { get; set; } = "";
 
     /// <summary>The port.</summary>
-    /// <remarks>Versions 0-3.</remarks>
+    [KafkaField("0-3")]
     public int Port { get; set; } = 0;
 
     /// <summary>Each coordinator result in the response</summary>
-    /// <remarks>Versions 4+.</remarks>
+    [KafkaField("4+")]
     public List<Coordinator> Coordinators { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -274,27 +275,27 @@ public sealed partial class FindCoordinatorResponse : IApiResponse
     public sealed partial class Coordinator
     {
         /// <summary>The coordinator key.</summary>
-        /// <remarks>Versions 4+.</remarks>
+        [KafkaField("4+")]
         public string Key { get; set; } = "";
 
         /// <summary>The node id.</summary>
-        /// <remarks>Versions 4+.</remarks>
+        [KafkaField("4+")]
         public int NodeId { get; set; } = 0;
 
         /// <summary>The host name.</summary>
-        /// <remarks>Versions 4+.</remarks>
+        [KafkaField("4+")]
         public string Host { get; set; } = "";
 
         /// <summary>The port.</summary>
-        /// <remarks>Versions 4+.</remarks>
+        [KafkaField("4+")]
         public int Port { get; set; } = 0;
 
         /// <summary>The error code, or 0 if there was no error.</summary>
-        /// <remarks>Versions 4+.</remarks>
+        [KafkaField("4+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The error message, or null if there was no error.</summary>
-        /// <remarks>Versions 4+; nullable 4+; ignorable.</remarks>
+        [KafkaField("4+", NullableVersions = "4+", Ignorable = true)]
         public string? ErrorMessage { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's GetTelemetrySubscriptionsRequest (api key 71, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class GetTelemetrySubscriptionsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,7 +27,7 @@ public sealed partial class GetTelemetrySubscriptionsRequest : IApiRequest
     public static GetTelemetrySubscriptionsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new GetTelemetrySubscriptionsRequest().ReadFrom(data, version);
 
     /// <summary>Unique id for this client instance, must be set to 0 on the first request.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public Guid ClientInstanceId { get; set; } = Guid.Empty;
 
     private List<TaggedField>? _unknownTaggedFields;

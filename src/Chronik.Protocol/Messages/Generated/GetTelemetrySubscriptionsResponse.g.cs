@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's GetTelemetrySubscriptionsResponse (api key 71, response), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class GetTelemetrySubscriptionsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,39 +27,39 @@ public sealed partial class GetTelemetrySubscriptionsResponse : IApiResponse
     public static GetTelemetrySubscriptionsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new GetTelemetrySubscriptionsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>Assigned client instance id if ClientInstanceId was 0 in the request, else 0.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public Guid ClientInstanceId { get; set; } = Guid.Empty;
 
     /// <summary>Unique identifier for the current subscription set for this client instance.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int SubscriptionId { get; set; } = 0;
 
     /// <summary>Compression types that broker accepts for the PushTelemetryRequest.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<sbyte> AcceptedCompressionTypes { get; set; } = new();
 
     /// <summary>Configured push interval, which is the lowest configured interval in the current subscription set.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int PushIntervalMs { get; set; } = 0;
 
     /// <summary>The maximum bytes of binary data the broker accepts in PushTelemetryRequest.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int TelemetryMaxBytes { get; set; } = 0;
 
     /// <summary>Flag to indicate monotonic/counter metrics are to be emitted as deltas or cumulative values</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public bool DeltaTemporality { get; set; } = false;
 
     /// <summary>Requested metrics prefix string match. Empty array: No metrics subscribed, Array[0] empty string: All metrics subscribed.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<string> RequestedMetrics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's HeartbeatRequest (api key 12, request), versions 0-4, flexible 4+.
 /// </summary>
+[KafkaMessage("0-4", "4+")]
 public sealed partial class HeartbeatRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class HeartbeatRequest : IApiRequest
     public static HeartbeatRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new HeartbeatRequest().ReadFrom(data, version);
 
     /// <summary>The group id.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string GroupId { get; set; } = "";
 
     /// <summary>The generation of the group.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int GenerationId { get; set; } = 0;
 
     /// <summary>The member ID.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string MemberId { get; set; } = "";
 
     /// <summary>The unique identifier of the consumer instance provided by end user.</summary>
-    /// <remarks>Versions 3+; nullable 3+; default null.</remarks>
+    [KafkaField("3+", NullableVersions = "3+")]
     public string? GroupInstanceId { get; set; } = null;
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's HeartbeatResponse (api key 12, response), versions 0-4, flexible 4+.
 /// </summary>
+[KafkaMessage("0-4", "4+")]
 public sealed partial class HeartbeatResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class HeartbeatResponse : IApiResponse
     public static HeartbeatResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new HeartbeatResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 1+; ignorable.</remarks>
+    [KafkaField("1+", Ignorable = true)]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     private List<TaggedField>? _unknownTaggedFields;

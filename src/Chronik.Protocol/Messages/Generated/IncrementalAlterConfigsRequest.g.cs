@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's IncrementalAlterConfigsRequest (api key 44, request), versions 0-1, flexible 1+.
 /// </summary>
+[KafkaMessage("0-1", "1+")]
 public sealed partial class IncrementalAlterConfigsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class IncrementalAlterConfigsRequest : IApiRequest
     public static IncrementalAlterConfigsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new IncrementalAlterConfigsRequest().ReadFrom(data, version);
 
     /// <summary>The incremental updates for each resource.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<AlterConfigsResource> Resources { get; set; } = new();
 
     /// <summary>True if we should validate the request, but not change the configurations.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public bool ValidateOnly { get; set; } = false;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -137,15 +138,15 @@ public sealed partial class IncrementalAlterConfigsRequest : IApiRequest
     public sealed partial class AlterConfigsResource
     {
         /// <summary>The resource type.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public sbyte ResourceType { get; set; } = 0;
 
         /// <summary>The resource name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string ResourceName { get; set; } = "";
 
         /// <summary>The configurations.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<AlterableConfig> Configs { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -248,15 +249,15 @@ public sealed partial class IncrementalAlterConfigsRequest : IApiRequest
     public sealed partial class AlterableConfig
     {
         /// <summary>The configuration key name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The type (Set, Delete, Append, Subtract) of operation.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public sbyte ConfigOperation { get; set; } = 0;
 
         /// <summary>The value to set for the configuration key.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? Value { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;

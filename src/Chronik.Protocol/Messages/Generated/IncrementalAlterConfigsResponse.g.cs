@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's IncrementalAlterConfigsResponse (api key 44, response), versions 0-1, flexible 1+.
 /// </summary>
+[KafkaMessage("0-1", "1+")]
 public sealed partial class IncrementalAlterConfigsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class IncrementalAlterConfigsResponse : IApiResponse
     public static IncrementalAlterConfigsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new IncrementalAlterConfigsResponse().ReadFrom(data, version);
 
     /// <summary>Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The responses for each resource.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<AlterConfigsResourceResponse> Responses { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -137,19 +138,19 @@ public sealed partial class IncrementalAlterConfigsResponse : IApiResponse
     public sealed partial class AlterConfigsResourceResponse
     {
         /// <summary>The resource error code.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The resource error message, or null if there was no error.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? ErrorMessage { get; set; } = "";
 
         /// <summary>The resource type.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public sbyte ResourceType { get; set; } = 0;
 
         /// <summary>The resource name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string ResourceName { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's InitProducerIdRequest (api key 22, request), versions 0-5, flexible 2+.
 /// </summary>
+[KafkaMessage("0-5", "2+")]
 public sealed partial class InitProducerIdRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class InitProducerIdRequest : IApiRequest
     public static InitProducerIdRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new InitProducerIdRequest().ReadFrom(data, version);
 
     /// <summary>The transactional id, or null if the producer is not transactional.</summary>
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? TransactionalId { get; set; } = "";
 
     /// <summary>The time in ms to wait before aborting idle transactions sent by this producer. This is only relevant if a TransactionalId has been defined.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int TransactionTimeoutMs { get; set; } = 0;
 
     /// <summary>The producer id. This is used to disambiguate requests if a transactional id is reused following its expiration.</summary>
-    /// <remarks>Versions 3+; default -1.</remarks>
+    [KafkaField("3+")]
     public long ProducerId { get; set; } = -1;
 
     /// <summary>The producer's current epoch. This will be checked against the producer epoch on the broker, and the request will return an error if they do not match.</summary>
-    /// <remarks>Versions 3+; default -1.</remarks>
+    [KafkaField("3+")]
     public short ProducerEpoch { get; set; } = -1;
 
     private List<TaggedField>? _unknownTaggedFields;

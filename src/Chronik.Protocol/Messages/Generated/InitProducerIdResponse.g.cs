@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's InitProducerIdResponse (api key 22, response), versions 0-5, flexible 2+.
 /// </summary>
+[KafkaMessage("0-5", "2+")]
 public sealed partial class InitProducerIdResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class InitProducerIdResponse : IApiResponse
     public static InitProducerIdResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new InitProducerIdResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+; ignorable.</remarks>
+    [KafkaField("0+", Ignorable = true)]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The current producer id.</summary>
-    /// <remarks>Versions 0+; default -1.</remarks>
+    [KafkaField("0+")]
     public long ProducerId { get; set; } = -1;
 
     /// <summary>The current epoch associated with the producer id.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ProducerEpoch { get; set; } = 0;
 
     private List<TaggedField>? _unknownTaggedFields;

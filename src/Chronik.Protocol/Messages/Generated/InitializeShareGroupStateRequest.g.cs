@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's InitializeShareGroupStateRequest (api key 83, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class InitializeShareGroupStateRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class InitializeShareGroupStateRequest : IApiRequest
     public static InitializeShareGroupStateRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new InitializeShareGroupStateRequest().ReadFrom(data, version);
 
     /// <summary>The group identifier.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string GroupId { get; set; } = "";
 
     /// <summary>The data for the topics.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<InitializeStateData> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -125,11 +126,11 @@ public sealed partial class InitializeShareGroupStateRequest : IApiRequest
     public sealed partial class InitializeStateData
     {
         /// <summary>The topic identifier.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public Guid TopicId { get; set; } = Guid.Empty;
 
         /// <summary>The data for the partitions.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionData> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -209,15 +210,15 @@ public sealed partial class InitializeShareGroupStateRequest : IApiRequest
     public sealed partial class PartitionData
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Partition { get; set; } = 0;
 
         /// <summary>The state epoch for this share-partition.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int StateEpoch { get; set; } = 0;
 
         /// <summary>The share-partition start offset, or -1 if the start offset is not being initialized.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long StartOffset { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's JoinGroupRequest (api key 11, request), versions 0-9, flexible 6+.
 /// </summary>
+[KafkaMessage("0-9", "6+")]
 public sealed partial class JoinGroupRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,35 +27,35 @@ public sealed partial class JoinGroupRequest : IApiRequest
     public static JoinGroupRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new JoinGroupRequest().ReadFrom(data, version);
 
     /// <summary>The group identifier.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string GroupId { get; set; } = "";
 
     /// <summary>The coordinator considers the consumer dead if it receives no heartbeat after this timeout in milliseconds.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int SessionTimeoutMs { get; set; } = 0;
 
     /// <summary>The maximum time in milliseconds that the coordinator will wait for each member to rejoin when rebalancing the group.</summary>
-    /// <remarks>Versions 1+; ignorable; default -1.</remarks>
+    [KafkaField("1+", Ignorable = true)]
     public int RebalanceTimeoutMs { get; set; } = -1;
 
     /// <summary>The member id assigned by the group coordinator.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string MemberId { get; set; } = "";
 
     /// <summary>The unique identifier of the consumer instance provided by end user.</summary>
-    /// <remarks>Versions 5+; nullable 5+; default null.</remarks>
+    [KafkaField("5+", NullableVersions = "5+")]
     public string? GroupInstanceId { get; set; } = null;
 
     /// <summary>The unique name the for class of protocols implemented by the group we want to join.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string ProtocolType { get; set; } = "";
 
     /// <summary>The list of protocols that the member supports.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<JoinGroupRequestProtocol> Protocols { get; set; } = new();
 
     /// <summary>The reason why the member (re-)joins the group.</summary>
-    /// <remarks>Versions 8+; nullable 8+; ignorable; default null.</remarks>
+    [KafkaField("8+", NullableVersions = "8+", Ignorable = true)]
     public string? Reason { get; set; } = null;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -225,11 +226,11 @@ public sealed partial class JoinGroupRequest : IApiRequest
     public sealed partial class JoinGroupRequestProtocol
     {
         /// <summary>The protocol name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The protocol metadata.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public byte[] Metadata { get; set; } = [];
 
         private List<TaggedField>? _unknownTaggedFields;

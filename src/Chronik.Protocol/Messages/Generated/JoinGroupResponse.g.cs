@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's JoinGroupResponse (api key 11, response), versions 0-9, flexible 6+.
 /// </summary>
+[KafkaMessage("0-9", "6+")]
 public sealed partial class JoinGroupResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,38 +27,38 @@ public sealed partial class JoinGroupResponse : IApiResponse
     public static JoinGroupResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new JoinGroupResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 2+; ignorable.</remarks>
+    [KafkaField("2+", Ignorable = true)]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The generation ID of the group.</summary>
-    /// <remarks>Versions 0+; default -1.</remarks>
+    [KafkaField("0+")]
     public int GenerationId { get; set; } = -1;
 
     /// <summary>The group protocol name.</summary>
-    /// <remarks>Versions 7+; nullable 7+; ignorable; default null.</remarks>
+    [KafkaField("7+", NullableVersions = "7+", Ignorable = true)]
     public string? ProtocolType { get; set; } = null;
 
     /// <summary>The group protocol selected by the coordinator.</summary>
-    /// <remarks>Versions 0+; nullable 7+.</remarks>
+    [KafkaField("0+", NullableVersions = "7+")]
     public string? ProtocolName { get; set; } = "";
 
     /// <summary>The leader of the group.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string Leader { get; set; } = "";
 
     /// <summary>True if the leader must skip running the assignment.</summary>
-    /// <remarks>Versions 9+; default false.</remarks>
+    [KafkaField("9+")]
     public bool SkipAssignment { get; set; } = false;
 
     /// <summary>The member ID assigned by the group coordinator.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string MemberId { get; set; } = "";
 
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<JoinGroupResponseMember> Members { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -235,15 +236,15 @@ public sealed partial class JoinGroupResponse : IApiResponse
     public sealed partial class JoinGroupResponseMember
     {
         /// <summary>The group member ID.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string MemberId { get; set; } = "";
 
         /// <summary>The unique identifier of the consumer instance provided by end user.</summary>
-        /// <remarks>Versions 5+; nullable 5+; ignorable; default null.</remarks>
+        [KafkaField("5+", NullableVersions = "5+", Ignorable = true)]
         public string? GroupInstanceId { get; set; } = null;
 
         /// <summary>The group member metadata.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public byte[] Metadata { get; set; } = [];
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's KRaftVersionRecord (data), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class KRaftVersionRecord : IApiMessage
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class KRaftVersionRecord : IApiMessage
     public static KRaftVersionRecord FromBytes(ReadOnlyMemory<byte> data, short version) => new KRaftVersionRecord().ReadFrom(data, version);
 
     /// <summary>The version of the kraft version record</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short Version { get; set; } = 0;
 
     /// <summary>The kraft protocol version</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short KRaftVersion { get; set; } = 0;
 
     private List<TaggedField>? _unknownTaggedFields;

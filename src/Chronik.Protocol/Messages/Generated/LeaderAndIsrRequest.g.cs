@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's LeaderAndIsrRequest (api key 4, request), versions 0-7, flexible 4+.
 /// </summary>
+[KafkaMessage("0-7", "4+")]
 public sealed partial class LeaderAndIsrRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,35 +27,35 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
     public static LeaderAndIsrRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new LeaderAndIsrRequest().ReadFrom(data, version);
 
     /// <summary>The current controller ID.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ControllerId { get; set; } = 0;
 
     /// <summary>If KRaft controller id is used during migration. See KIP-866</summary>
-    /// <remarks>Versions 7+; default false.</remarks>
+    [KafkaField("7+")]
     public bool IsKRaftController { get; set; } = false;
 
     /// <summary>The current controller epoch.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ControllerEpoch { get; set; } = 0;
 
     /// <summary>The current broker epoch.</summary>
-    /// <remarks>Versions 2+; ignorable; default -1.</remarks>
+    [KafkaField("2+", Ignorable = true)]
     public long BrokerEpoch { get; set; } = -1;
 
     /// <summary>The type that indicates whether all topics are included in the request</summary>
-    /// <remarks>Versions 5+.</remarks>
+    [KafkaField("5+")]
     public sbyte Type { get; set; } = 0;
 
     /// <summary>The state of each partition, in a v0 or v1 message.</summary>
-    /// <remarks>Versions 0-1.</remarks>
+    [KafkaField("0-1")]
     public List<LeaderAndIsrPartitionState> UngroupedPartitionStates { get; set; } = new();
 
     /// <summary>Each topic.</summary>
-    /// <remarks>Versions 2+.</remarks>
+    [KafkaField("2+")]
     public List<LeaderAndIsrTopicState> TopicStates { get; set; } = new();
 
     /// <summary>The current live leaders.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<LeaderAndIsrLiveLeader> LiveLeaders { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -318,15 +319,15 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
     public sealed partial class LeaderAndIsrTopicState
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 2+.</remarks>
+        [KafkaField("2+")]
         public string TopicName { get; set; } = "";
 
         /// <summary>The unique topic ID.</summary>
-        /// <remarks>Versions 5+; ignorable.</remarks>
+        [KafkaField("5+", Ignorable = true)]
         public Guid TopicId { get; set; } = Guid.Empty;
 
         /// <summary>The state of each partition</summary>
-        /// <remarks>Versions 2+.</remarks>
+        [KafkaField("2+")]
         public List<LeaderAndIsrPartitionState> PartitionStates { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -438,15 +439,15 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
     public sealed partial class LeaderAndIsrLiveLeader
     {
         /// <summary>The leader's broker ID.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int BrokerId { get; set; } = 0;
 
         /// <summary>The leader's hostname.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string HostName { get; set; } = "";
 
         /// <summary>The leader's port.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Port { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -516,51 +517,51 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
     public sealed partial class LeaderAndIsrPartitionState
     {
         /// <summary>The topic name.  This is only present in v0 or v1.</summary>
-        /// <remarks>Versions 0-1; ignorable.</remarks>
+        [KafkaField("0-1", Ignorable = true)]
         public string TopicName { get; set; } = "";
 
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The controller epoch.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int ControllerEpoch { get; set; } = 0;
 
         /// <summary>The broker ID of the leader.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Leader { get; set; } = 0;
 
         /// <summary>The leader epoch.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LeaderEpoch { get; set; } = 0;
 
         /// <summary>The in-sync replica IDs.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> Isr { get; set; } = new();
 
         /// <summary>The current epoch for the partition. The epoch is a monotonically increasing value which is incremented after every partition change. (Since the LeaderAndIsr request is only used by the legacy controller, this corresponds to the zkVersion)</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionEpoch { get; set; } = 0;
 
         /// <summary>The replica IDs.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> Replicas { get; set; } = new();
 
         /// <summary>The replica IDs that we are adding this partition to, or null if no replicas are being added.</summary>
-        /// <remarks>Versions 3+; ignorable.</remarks>
+        [KafkaField("3+", Ignorable = true)]
         public List<int> AddingReplicas { get; set; } = new();
 
         /// <summary>The replica IDs that we are removing this partition from, or null if no replicas are being removed.</summary>
-        /// <remarks>Versions 3+; ignorable.</remarks>
+        [KafkaField("3+", Ignorable = true)]
         public List<int> RemovingReplicas { get; set; } = new();
 
         /// <summary>Whether the replica should have existed on the broker or not.</summary>
-        /// <remarks>Versions 1+; ignorable; default false.</remarks>
+        [KafkaField("1+", Ignorable = true)]
         public bool IsNew { get; set; } = false;
 
         /// <summary>1 if the partition is recovering from an unclean leader election; 0 otherwise.</summary>
-        /// <remarks>Versions 6+; default 0.</remarks>
+        [KafkaField("6+")]
         public sbyte LeaderRecoveryState { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's LeaderAndIsrResponse (api key 4, response), versions 0-7, flexible 4+.
 /// </summary>
+[KafkaMessage("0-7", "4+")]
 public sealed partial class LeaderAndIsrResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
     public static LeaderAndIsrResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new LeaderAndIsrResponse().ReadFrom(data, version);
 
     /// <summary>The error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>Each partition in v0 to v4 message.</summary>
-    /// <remarks>Versions 0-4.</remarks>
+    [KafkaField("0-4")]
     public List<LeaderAndIsrPartitionError> PartitionErrors { get; set; } = new();
 
     /// <summary>Each topic</summary>
-    /// <remarks>Versions 5+.</remarks>
+    [KafkaField("5+")]
     public List<LeaderAndIsrTopicError> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -209,11 +210,11 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
     public sealed partial class LeaderAndIsrTopicError
     {
         /// <summary>The unique topic ID</summary>
-        /// <remarks>Versions 5+.</remarks>
+        [KafkaField("5+")]
         public Guid TopicId { get; set; } = Guid.Empty;
 
         /// <summary>Each partition.</summary>
-        /// <remarks>Versions 5+.</remarks>
+        [KafkaField("5+")]
         public List<LeaderAndIsrPartitionError> PartitionErrors { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -293,15 +294,15 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
     public sealed partial class LeaderAndIsrPartitionError
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0-4; ignorable.</remarks>
+        [KafkaField("0-4", Ignorable = true)]
         public string TopicName { get; set; } = "";
 
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The partition error code, or 0 if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

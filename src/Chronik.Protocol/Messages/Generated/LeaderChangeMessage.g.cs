@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's LeaderChangeMessage (data), versions 0-1, flexible 0+.
 /// </summary>
+[KafkaMessage("0-1", "0+")]
 public sealed partial class LeaderChangeMessage : IApiMessage
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class LeaderChangeMessage : IApiMessage
     public static LeaderChangeMessage FromBytes(ReadOnlyMemory<byte> data, short version) => new LeaderChangeMessage().ReadFrom(data, version);
 
     /// <summary>The version of the leader change message</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short Version { get; set; } = 0;
 
     /// <summary>The ID of the newly elected leader</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int LeaderId { get; set; } = 0;
 
     /// <summary>The set of voters in the quorum for this epoch</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<Voter> Voters { get; set; } = new();
 
     /// <summary>The voters who voted for the leader at the time of election</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<Voter> GrantingVoters { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -167,11 +168,11 @@ public sealed partial class LeaderChangeMessage : IApiMessage
     /// <summary>The Voter struct of LeaderChangeMessage (versions 0-1).</summary>
     public sealed partial class Voter
     {
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int VoterId { get; set; } = 0;
 
         /// <summary>The directory id of the voter</summary>
-        /// <remarks>Versions 1+.</remarks>
+        [KafkaField("1+")]
         public Guid VoterDirectoryId { get; set; } = Guid.Empty;
 
         private List<TaggedField>? _unknownTaggedFields;

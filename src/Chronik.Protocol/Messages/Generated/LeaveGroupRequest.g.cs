@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's LeaveGroupRequest (api key 13, request), versions 0-5, flexible 4+.
 /// </summary>
+[KafkaMessage("0-5", "4+")]
 public sealed partial class LeaveGroupRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class LeaveGroupRequest : IApiRequest
     public static LeaveGroupRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new LeaveGroupRequest().ReadFrom(data, version);
 
     /// <summary>The ID of the group to leave.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string GroupId { get; set; } = "";
 
     /// <summary>The member ID to remove from the group.</summary>
-    /// <remarks>Versions 0-2.</remarks>
+    [KafkaField("0-2")]
     public string MemberId { get; set; } = "";
 
     /// <summary>List of leaving member identities.</summary>
-    /// <remarks>Versions 3+.</remarks>
+    [KafkaField("3+")]
     public List<MemberIdentity> Members { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -184,15 +185,15 @@ public sealed partial class LeaveGroupRequest : IApiRequest
     public sealed partial class MemberIdentity
     {
         /// <summary>The member ID to remove from the group.</summary>
-        /// <remarks>Versions 3+.</remarks>
+        [KafkaField("3+")]
         public string MemberId { get; set; } = "";
 
         /// <summary>The group instance ID to remove from the group.</summary>
-        /// <remarks>Versions 3+; nullable 3+; default null.</remarks>
+        [KafkaField("3+", NullableVersions = "3+")]
         public string? GroupInstanceId { get; set; } = null;
 
         /// <summary>The reason why the member left the group.</summary>
-        /// <remarks>Versions 5+; nullable 5+; ignorable; default null.</remarks>
+        [KafkaField("5+", NullableVersions = "5+", Ignorable = true)]
         public string? Reason { get; set; } = null;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's LeaveGroupResponse (api key 13, response), versions 0-5, flexible 4+.
 /// </summary>
+[KafkaMessage("0-5", "4+")]
 public sealed partial class LeaveGroupResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class LeaveGroupResponse : IApiResponse
     public static LeaveGroupResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new LeaveGroupResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 1+; ignorable.</remarks>
+    [KafkaField("1+", Ignorable = true)]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>List of leaving member responses.</summary>
-    /// <remarks>Versions 3+.</remarks>
+    [KafkaField("3+")]
     public List<MemberResponse> Members { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -169,15 +170,15 @@ public sealed partial class LeaveGroupResponse : IApiResponse
     public sealed partial class MemberResponse
     {
         /// <summary>The member ID to remove from the group.</summary>
-        /// <remarks>Versions 3+.</remarks>
+        [KafkaField("3+")]
         public string MemberId { get; set; } = "";
 
         /// <summary>The group instance ID to remove from the group.</summary>
-        /// <remarks>Versions 3+; nullable 3+.</remarks>
+        [KafkaField("3+", NullableVersions = "3+")]
         public string? GroupInstanceId { get; set; } = "";
 
         /// <summary>The error code, or 0 if there was no error.</summary>
-        /// <remarks>Versions 3+.</remarks>
+        [KafkaField("3+")]
         public short ErrorCode { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

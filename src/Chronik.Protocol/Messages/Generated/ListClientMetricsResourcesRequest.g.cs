@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ListClientMetricsResourcesRequest (api key 74, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class ListClientMetricsResourcesRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ListClientMetricsResourcesResponse (api key 74, response), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class ListClientMetricsResourcesResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class ListClientMetricsResourcesResponse : IApiResponse
     public static ListClientMetricsResourcesResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new ListClientMetricsResourcesResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>Each client metrics resource in the response.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<ClientMetricsResource> ClientMetricsResources { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -128,7 +129,7 @@ public sealed partial class ListClientMetricsResourcesResponse : IApiResponse
     public sealed partial class ClientMetricsResource
     {
         /// <summary>The resource name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ListGroupsRequest (api key 16, request), versions 0-5, flexible 3+.
 /// </summary>
+[KafkaMessage("0-5", "3+")]
 public sealed partial class ListGroupsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class ListGroupsRequest : IApiRequest
     public static ListGroupsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new ListGroupsRequest().ReadFrom(data, version);
 
     /// <summary>The states of the groups we want to list. If empty, all groups are returned with their state.</summary>
-    /// <remarks>Versions 4+.</remarks>
+    [KafkaField("4+")]
     public List<string> StatesFilter { get; set; } = new();
 
     /// <summary>The types of the groups we want to list. If empty, all groups are returned with their type.</summary>
-    /// <remarks>Versions 5+.</remarks>
+    [KafkaField("5+")]
     public List<string> TypesFilter { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ListGroupsResponse (api key 16, response), versions 0-5, flexible 3+.
 /// </summary>
+[KafkaMessage("0-5", "3+")]
 public sealed partial class ListGroupsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class ListGroupsResponse : IApiResponse
     public static ListGroupsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new ListGroupsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 1+; ignorable.</remarks>
+    [KafkaField("1+", Ignorable = true)]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>Each group in the response.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<ListedGroup> Groups { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -153,19 +154,19 @@ public sealed partial class ListGroupsResponse : IApiResponse
     public sealed partial class ListedGroup
     {
         /// <summary>The group ID.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string GroupId { get; set; } = "";
 
         /// <summary>The group protocol type.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string ProtocolType { get; set; } = "";
 
         /// <summary>The group state name.</summary>
-        /// <remarks>Versions 4+; ignorable.</remarks>
+        [KafkaField("4+", Ignorable = true)]
         public string GroupState { get; set; } = "";
 
         /// <summary>The group type name.</summary>
-        /// <remarks>Versions 5+; ignorable.</remarks>
+        [KafkaField("5+", Ignorable = true)]
         public string GroupType { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;

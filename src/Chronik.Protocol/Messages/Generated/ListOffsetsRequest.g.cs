@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ListOffsetsRequest (api key 2, request), versions 0-10, flexible 6+.
 /// </summary>
+[KafkaMessage("0-10", "6+")]
 public sealed partial class ListOffsetsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class ListOffsetsRequest : IApiRequest
     public static ListOffsetsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new ListOffsetsRequest().ReadFrom(data, version);
 
     /// <summary>The broker ID of the requester, or -1 if this request is being made by a normal consumer.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ReplicaId { get; set; } = 0;
 
     /// <summary>This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records</summary>
-    /// <remarks>Versions 2+.</remarks>
+    [KafkaField("2+")]
     public sbyte IsolationLevel { get; set; } = 0;
 
     /// <summary>Each topic in the request.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<ListOffsetsTopic> Topics { get; set; } = new();
 
     /// <summary>The timeout to await a response in milliseconds for requests that require reading from remote storage for topics enabled with tiered storage.</summary>
-    /// <remarks>Versions 10+; ignorable.</remarks>
+    [KafkaField("10+", Ignorable = true)]
     public int TimeoutMs { get; set; } = 0;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -176,11 +177,11 @@ public sealed partial class ListOffsetsRequest : IApiRequest
     public sealed partial class ListOffsetsTopic
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>Each partition in the request.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<ListOffsetsPartition> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -280,19 +281,19 @@ public sealed partial class ListOffsetsRequest : IApiRequest
     public sealed partial class ListOffsetsPartition
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The current leader epoch.</summary>
-        /// <remarks>Versions 4+; ignorable; default -1.</remarks>
+        [KafkaField("4+", Ignorable = true)]
         public int CurrentLeaderEpoch { get; set; } = -1;
 
         /// <summary>The current timestamp.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long Timestamp { get; set; } = 0;
 
         /// <summary>The maximum number of offsets to report.</summary>
-        /// <remarks>Versions 0; default 1.</remarks>
+        [KafkaField("0")]
         public int MaxNumOffsets { get; set; } = 1;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ListOffsetsResponse (api key 2, response), versions 0-10, flexible 6+.
 /// </summary>
+[KafkaMessage("0-10", "6+")]
 public sealed partial class ListOffsetsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class ListOffsetsResponse : IApiResponse
     public static ListOffsetsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new ListOffsetsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 2+; ignorable.</remarks>
+    [KafkaField("2+", Ignorable = true)]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>Each topic in the response.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<ListOffsetsTopicResponse> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -146,11 +147,11 @@ public sealed partial class ListOffsetsResponse : IApiResponse
     public sealed partial class ListOffsetsTopicResponse
     {
         /// <summary>The topic name</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>Each partition in the response.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<ListOffsetsPartitionResponse> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -250,26 +251,26 @@ public sealed partial class ListOffsetsResponse : IApiResponse
     public sealed partial class ListOffsetsPartitionResponse
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The partition error code, or 0 if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The result offsets.</summary>
-        /// <remarks>Versions 0.</remarks>
+        [KafkaField("0")]
         public List<long> OldStyleOffsets { get; set; } = new();
 
         /// <summary>The timestamp associated with the returned offset.</summary>
-        /// <remarks>Versions 1+; default -1.</remarks>
+        [KafkaField("1+")]
         public long Timestamp { get; set; } = -1;
 
         /// <summary>The returned offset.</summary>
-        /// <remarks>Versions 1+; default -1.</remarks>
+        [KafkaField("1+")]
         public long Offset { get; set; } = -1;
 
-        /// <remarks>Versions 4+; default -1.</remarks>
+        [KafkaField("4+")]
         public int LeaderEpoch { get; set; } = -1;
 
         private List<TaggedField>? _unknownTaggedFields;

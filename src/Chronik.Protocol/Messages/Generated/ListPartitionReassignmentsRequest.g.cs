@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ListPartitionReassignmentsRequest (api key 46, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class ListPartitionReassignmentsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class ListPartitionReassignmentsRequest : IApiRequest
     public static ListPartitionReassignmentsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new ListPartitionReassignmentsRequest().ReadFrom(data, version);
 
     /// <summary>The time in ms to wait for the request to complete.</summary>
-    /// <remarks>Versions 0+; default 60000.</remarks>
+    [KafkaField("0+")]
     public int TimeoutMs { get; set; } = 60000;
 
     /// <summary>The topics to list partition reassignments for, or null to list everything.</summary>
-    /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public List<ListPartitionReassignmentsTopics>? Topics { get; set; } = null;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -127,11 +128,11 @@ public sealed partial class ListPartitionReassignmentsRequest : IApiRequest
     public sealed partial class ListPartitionReassignmentsTopics
     {
         /// <summary>The topic name</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The partitions to list partition reassignments for.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> PartitionIndexes { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ListPartitionReassignmentsResponse (api key 46, response), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class ListPartitionReassignmentsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class ListPartitionReassignmentsResponse : IApiResponse
     public static ListPartitionReassignmentsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new ListPartitionReassignmentsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The top-level error code, or 0 if there was no error</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The top-level error message, or null if there was no error.</summary>
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? ErrorMessage { get; set; } = "";
 
     /// <summary>The ongoing reassignments for each topic.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<OngoingTopicReassignment> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -135,11 +136,11 @@ public sealed partial class ListPartitionReassignmentsResponse : IApiResponse
     public sealed partial class OngoingTopicReassignment
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The ongoing reassignments for each partition.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<OngoingPartitionReassignment> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -223,19 +224,19 @@ public sealed partial class ListPartitionReassignmentsResponse : IApiResponse
     public sealed partial class OngoingPartitionReassignment
     {
         /// <summary>The index of the partition.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The current replica set.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> Replicas { get; set; } = new();
 
         /// <summary>The set of replicas we are currently adding.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> AddingReplicas { get; set; } = new();
 
         /// <summary>The set of replicas we are currently removing.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> RemovingReplicas { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;

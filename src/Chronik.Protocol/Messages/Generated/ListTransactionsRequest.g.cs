@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ListTransactionsRequest (api key 66, request), versions 0-1, flexible 0+.
 /// </summary>
+[KafkaMessage("0-1", "0+")]
 public sealed partial class ListTransactionsRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class ListTransactionsRequest : IApiRequest
     public static ListTransactionsRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new ListTransactionsRequest().ReadFrom(data, version);
 
     /// <summary>The transaction states to filter by: if empty, all transactions are returned; if non-empty, then only transactions matching one of the filtered states will be returned</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<string> StateFilters { get; set; } = new();
 
     /// <summary>The producerIds to filter by: if empty, all transactions will be returned; if non-empty, only transactions which match one of the filtered producerIds will be returned</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<long> ProducerIdFilters { get; set; } = new();
 
     /// <summary>Duration (in millis) to filter by: if &lt; 0, all transactions will be returned; otherwise, only transactions running longer than this duration will be returned</summary>
-    /// <remarks>Versions 1+; default -1.</remarks>
+    [KafkaField("1+")]
     public long DurationFilter { get; set; } = -1;
 
     private List<TaggedField>? _unknownTaggedFields;

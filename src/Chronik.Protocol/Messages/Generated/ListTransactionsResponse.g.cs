@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ListTransactionsResponse (api key 66, response), versions 0-1, flexible 0+.
 /// </summary>
+[KafkaMessage("0-1", "0+")]
 public sealed partial class ListTransactionsResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,17 +27,17 @@ public sealed partial class ListTransactionsResponse : IApiResponse
     public static ListTransactionsResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new ListTransactionsResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>Set of state filters provided in the request which were unknown to the transaction coordinator</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<string> UnknownStateFilters { get; set; } = new();
 
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<TransactionStateData> TransactionStates { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -163,14 +164,14 @@ public sealed partial class ListTransactionsResponse : IApiResponse
     /// <summary>The TransactionState struct of ListTransactionsResponse (versions 0-1).</summary>
     public sealed partial class TransactionStateData
     {
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string TransactionalId { get; set; } = "";
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long ProducerId { get; set; } = 0;
 
         /// <summary>The current transaction state of the producer</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string TransactionState { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's MetadataRequest (api key 3, request), versions 0-12, flexible 9+.
 /// </summary>
+[KafkaMessage("0-12", "9+")]
 public sealed partial class MetadataRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class MetadataRequest : IApiRequest
     public static MetadataRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new MetadataRequest().ReadFrom(data, version);
 
     /// <summary>The topics to fetch metadata for.</summary>
-    /// <remarks>Versions 0+; nullable 1+.</remarks>
+    [KafkaField("0+", NullableVersions = "1+")]
     public List<MetadataRequestTopic>? Topics { get; set; } = new();
 
     /// <summary>If this is true, the broker may auto-create topics that we requested which do not already exist, if it is configured to do so.</summary>
-    /// <remarks>Versions 4+; default true.</remarks>
+    [KafkaField("4+")]
     public bool AllowAutoTopicCreation { get; set; } = true;
 
     /// <summary>Whether to include cluster authorized operations.</summary>
-    /// <remarks>Versions 8-10.</remarks>
+    [KafkaField("8-10")]
     public bool IncludeClusterAuthorizedOperations { get; set; } = false;
 
     /// <summary>Whether to include topic authorized operations.</summary>
-    /// <remarks>Versions 8+.</remarks>
+    [KafkaField("8+")]
     public bool IncludeTopicAuthorizedOperations { get; set; } = false;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -213,11 +214,11 @@ public sealed partial class MetadataRequest : IApiRequest
     public sealed partial class MetadataRequestTopic
     {
         /// <summary>The topic id.</summary>
-        /// <remarks>Versions 10+; ignorable.</remarks>
+        [KafkaField("10+", Ignorable = true)]
         public Guid TopicId { get; set; } = Guid.Empty;
 
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+; nullable 10+.</remarks>
+        [KafkaField("0+", NullableVersions = "10+")]
         public string? Name { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's MetadataResponse (api key 3, response), versions 0-12, flexible 9+.
 /// </summary>
+[KafkaMessage("0-12", "9+")]
 public sealed partial class MetadataResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,27 +27,27 @@ public sealed partial class MetadataResponse : IApiResponse
     public static MetadataResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new MetadataResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 3+; ignorable.</remarks>
+    [KafkaField("3+", Ignorable = true)]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>A list of brokers present in the cluster.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<MetadataResponseBroker> Brokers { get; set; } = new();
 
     /// <summary>The cluster ID that responding broker belongs to.</summary>
-    /// <remarks>Versions 2+; nullable 2+; ignorable; default null.</remarks>
+    [KafkaField("2+", NullableVersions = "2+", Ignorable = true)]
     public string? ClusterId { get; set; } = null;
 
     /// <summary>The ID of the controller broker.</summary>
-    /// <remarks>Versions 1+; ignorable; default -1.</remarks>
+    [KafkaField("1+", Ignorable = true)]
     public int ControllerId { get; set; } = -1;
 
     /// <summary>Each topic in the response.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<MetadataResponseTopic> Topics { get; set; } = new();
 
     /// <summary>32-bit bitfield to represent authorized operations for this cluster.</summary>
-    /// <remarks>Versions 8-10; default -2147483648.</remarks>
+    [KafkaField("8-10")]
     public int ClusterAuthorizedOperations { get; set; } = -2147483648;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -241,19 +242,19 @@ public sealed partial class MetadataResponse : IApiResponse
     public sealed partial class MetadataResponseBroker
     {
         /// <summary>The broker ID.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int NodeId { get; set; } = 0;
 
         /// <summary>The broker hostname.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Host { get; set; } = "";
 
         /// <summary>The broker port.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Port { get; set; } = 0;
 
         /// <summary>The rack of the broker, or null if it has not been assigned to a rack.</summary>
-        /// <remarks>Versions 1+; nullable 1+; ignorable; default null.</remarks>
+        [KafkaField("1+", NullableVersions = "1+", Ignorable = true)]
         public string? Rack { get; set; } = null;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -335,27 +336,27 @@ public sealed partial class MetadataResponse : IApiResponse
     public sealed partial class MetadataResponseTopic
     {
         /// <summary>The topic error, or 0 if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The topic name. Null for non-existing topics queried by ID. This is never null when ErrorCode is zero. One of Name and TopicId is always populated.</summary>
-        /// <remarks>Versions 0+; nullable 12+.</remarks>
+        [KafkaField("0+", NullableVersions = "12+")]
         public string? Name { get; set; } = "";
 
         /// <summary>The topic id. Zero for non-existing topics queried by name. This is never zero when ErrorCode is zero. One of Name and TopicId is always populated.</summary>
-        /// <remarks>Versions 10+; ignorable.</remarks>
+        [KafkaField("10+", Ignorable = true)]
         public Guid TopicId { get; set; } = Guid.Empty;
 
         /// <summary>True if the topic is internal.</summary>
-        /// <remarks>Versions 1+; ignorable; default false.</remarks>
+        [KafkaField("1+", Ignorable = true)]
         public bool IsInternal { get; set; } = false;
 
         /// <summary>Each partition in the topic.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<MetadataResponsePartition> Partitions { get; set; } = new();
 
         /// <summary>32-bit bitfield to represent authorized operations for this topic.</summary>
-        /// <remarks>Versions 8+; default -2147483648.</remarks>
+        [KafkaField("8+")]
         public int TopicAuthorizedOperations { get; set; } = -2147483648;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -505,31 +506,31 @@ public sealed partial class MetadataResponse : IApiResponse
     public sealed partial class MetadataResponsePartition
     {
         /// <summary>The partition error, or 0 if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The ID of the leader broker.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LeaderId { get; set; } = 0;
 
         /// <summary>The leader epoch of this partition.</summary>
-        /// <remarks>Versions 7+; ignorable; default -1.</remarks>
+        [KafkaField("7+", Ignorable = true)]
         public int LeaderEpoch { get; set; } = -1;
 
         /// <summary>The set of all nodes that host this partition.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> ReplicaNodes { get; set; } = new();
 
         /// <summary>The set of nodes that are in sync with the leader for this partition.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> IsrNodes { get; set; } = new();
 
         /// <summary>The set of offline replicas of this partition.</summary>
-        /// <remarks>Versions 5+; ignorable.</remarks>
+        [KafkaField("5+", Ignorable = true)]
         public List<int> OfflineReplicas { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;

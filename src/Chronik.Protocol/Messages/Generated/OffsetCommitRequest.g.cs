@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's OffsetCommitRequest (api key 8, request), versions 0-9, flexible 8+.
 /// </summary>
+[KafkaMessage("0-9", "8+")]
 public sealed partial class OffsetCommitRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,27 +27,27 @@ public sealed partial class OffsetCommitRequest : IApiRequest
     public static OffsetCommitRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new OffsetCommitRequest().ReadFrom(data, version);
 
     /// <summary>The unique group identifier.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string GroupId { get; set; } = "";
 
     /// <summary>The generation of the group if using the classic group protocol or the member epoch if using the consumer protocol.</summary>
-    /// <remarks>Versions 1+; ignorable; default -1.</remarks>
+    [KafkaField("1+", Ignorable = true)]
     public int GenerationIdOrMemberEpoch { get; set; } = -1;
 
     /// <summary>The member ID assigned by the group coordinator.</summary>
-    /// <remarks>Versions 1+; ignorable.</remarks>
+    [KafkaField("1+", Ignorable = true)]
     public string MemberId { get; set; } = "";
 
     /// <summary>The unique identifier of the consumer instance provided by end user.</summary>
-    /// <remarks>Versions 7+; nullable 7+; default null.</remarks>
+    [KafkaField("7+", NullableVersions = "7+")]
     public string? GroupInstanceId { get; set; } = null;
 
     /// <summary>The time period in ms to retain the offset.</summary>
-    /// <remarks>Versions 2-4; ignorable; default -1.</remarks>
+    [KafkaField("2-4", Ignorable = true)]
     public long RetentionTimeMs { get; set; } = -1;
 
     /// <summary>The topics to commit offsets for.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<OffsetCommitRequestTopic> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -216,11 +217,11 @@ public sealed partial class OffsetCommitRequest : IApiRequest
     public sealed partial class OffsetCommitRequestTopic
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>Each partition to commit offsets for.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<OffsetCommitRequestPartition> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -320,23 +321,23 @@ public sealed partial class OffsetCommitRequest : IApiRequest
     public sealed partial class OffsetCommitRequestPartition
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The message offset to be committed.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long CommittedOffset { get; set; } = 0;
 
         /// <summary>The leader epoch of this partition.</summary>
-        /// <remarks>Versions 6+; ignorable; default -1.</remarks>
+        [KafkaField("6+", Ignorable = true)]
         public int CommittedLeaderEpoch { get; set; } = -1;
 
         /// <summary>The timestamp of the commit.</summary>
-        /// <remarks>Versions 1; default -1.</remarks>
+        [KafkaField("1")]
         public long CommitTimestamp { get; set; } = -1;
 
         /// <summary>Any associated metadata the client wants to keep.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? CommittedMetadata { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's OffsetCommitResponse (api key 8, response), versions 0-9, flexible 8+.
 /// </summary>
+[KafkaMessage("0-9", "8+")]
 public sealed partial class OffsetCommitResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class OffsetCommitResponse : IApiResponse
     public static OffsetCommitResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new OffsetCommitResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 3+; ignorable.</remarks>
+    [KafkaField("3+", Ignorable = true)]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The responses for each topic.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<OffsetCommitResponseTopic> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -146,11 +147,11 @@ public sealed partial class OffsetCommitResponse : IApiResponse
     public sealed partial class OffsetCommitResponseTopic
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The responses for each partition in the topic.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<OffsetCommitResponsePartition> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -250,11 +251,11 @@ public sealed partial class OffsetCommitResponse : IApiResponse
     public sealed partial class OffsetCommitResponsePartition
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The error code, or 0 if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

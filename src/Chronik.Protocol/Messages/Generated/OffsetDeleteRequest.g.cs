@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's OffsetDeleteRequest (api key 47, request), versions 0, flexible none.
 /// </summary>
+[KafkaMessage("0", "none")]
 public sealed partial class OffsetDeleteRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class OffsetDeleteRequest : IApiRequest
     public static OffsetDeleteRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new OffsetDeleteRequest().ReadFrom(data, version);
 
     /// <summary>The unique group identifier.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string GroupId { get; set; } = "";
 
     /// <summary>The topics to delete offsets for</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<OffsetDeleteRequestTopic> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -119,11 +120,11 @@ public sealed partial class OffsetDeleteRequest : IApiRequest
     public sealed partial class OffsetDeleteRequestTopic
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>Each partition to delete offsets for.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<OffsetDeleteRequestPartition> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -201,7 +202,7 @@ public sealed partial class OffsetDeleteRequest : IApiRequest
     public sealed partial class OffsetDeleteRequestPartition
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

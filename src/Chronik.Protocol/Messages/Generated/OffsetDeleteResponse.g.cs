@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's OffsetDeleteResponse (api key 47, response), versions 0, flexible none.
 /// </summary>
+[KafkaMessage("0", "none")]
 public sealed partial class OffsetDeleteResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class OffsetDeleteResponse : IApiResponse
     public static OffsetDeleteResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new OffsetDeleteResponse().ReadFrom(data, version);
 
     /// <summary>The top-level error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+; ignorable.</remarks>
+    [KafkaField("0+", Ignorable = true)]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The responses for each topic.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<OffsetDeleteResponseTopic> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -122,11 +123,11 @@ public sealed partial class OffsetDeleteResponse : IApiResponse
     public sealed partial class OffsetDeleteResponseTopic
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The responses for each partition in the topic.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<OffsetDeleteResponsePartition> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -204,11 +205,11 @@ public sealed partial class OffsetDeleteResponse : IApiResponse
     public sealed partial class OffsetDeleteResponsePartition
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The error code, or 0 if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

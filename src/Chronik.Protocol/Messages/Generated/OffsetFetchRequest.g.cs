@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's OffsetFetchRequest (api key 9, request), versions 0-9, flexible 6+.
 /// </summary>
+[KafkaMessage("0-9", "6+")]
 public sealed partial class OffsetFetchRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class OffsetFetchRequest : IApiRequest
     public static OffsetFetchRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new OffsetFetchRequest().ReadFrom(data, version);
 
     /// <summary>The group to fetch offsets for.</summary>
-    /// <remarks>Versions 0-7.</remarks>
+    [KafkaField("0-7")]
     public string GroupId { get; set; } = "";
 
     /// <summary>Each topic we would like to fetch offsets for, or null to fetch offsets for all topics.</summary>
-    /// <remarks>Versions 0-7; nullable 2-7.</remarks>
+    [KafkaField("0-7", NullableVersions = "2-7")]
     public List<OffsetFetchRequestTopic>? Topics { get; set; } = new();
 
     /// <summary>Each group we would like to fetch offsets for</summary>
-    /// <remarks>Versions 8+.</remarks>
+    [KafkaField("8+")]
     public List<OffsetFetchRequestGroup> Groups { get; set; } = new();
 
     /// <summary>Whether broker should hold on returning unstable offsets but set a retriable error code for the partitions.</summary>
-    /// <remarks>Versions 7+; default false.</remarks>
+    [KafkaField("7+")]
     public bool RequireStable { get; set; } = false;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -266,11 +267,11 @@ public sealed partial class OffsetFetchRequest : IApiRequest
     public sealed partial class OffsetFetchRequestTopic
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0-7.</remarks>
+        [KafkaField("0-7")]
         public string Name { get; set; } = "";
 
         /// <summary>The partition indexes we would like to fetch offsets for.</summary>
-        /// <remarks>Versions 0-7.</remarks>
+        [KafkaField("0-7")]
         public List<int> PartitionIndexes { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -365,19 +366,19 @@ public sealed partial class OffsetFetchRequest : IApiRequest
     public sealed partial class OffsetFetchRequestGroup
     {
         /// <summary>The group ID.</summary>
-        /// <remarks>Versions 8+.</remarks>
+        [KafkaField("8+")]
         public string GroupId { get; set; } = "";
 
         /// <summary>The member ID assigned by the group coordinator if using the new consumer protocol (KIP-848).</summary>
-        /// <remarks>Versions 9+; nullable 9+; ignorable; default null.</remarks>
+        [KafkaField("9+", NullableVersions = "9+", Ignorable = true)]
         public string? MemberId { get; set; } = null;
 
         /// <summary>The member epoch if using the new consumer protocol (KIP-848).</summary>
-        /// <remarks>Versions 9+; ignorable; default -1.</remarks>
+        [KafkaField("9+", Ignorable = true)]
         public int MemberEpoch { get; set; } = -1;
 
         /// <summary>Each topic we would like to fetch offsets for, or null to fetch offsets for all topics.</summary>
-        /// <remarks>Versions 8+; nullable 8+.</remarks>
+        [KafkaField("8+", NullableVersions = "8+")]
         public List<OffsetFetchRequestTopics>? Topics { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -491,11 +492,11 @@ public sealed partial class OffsetFetchRequest : IApiRequest
     public sealed partial class OffsetFetchRequestTopics
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 8+.</remarks>
+        [KafkaField("8+")]
         public string Name { get; set; } = "";
 
         /// <summary>The partition indexes we would like to fetch offsets for.</summary>
-        /// <remarks>Versions 8+.</remarks>
+        [KafkaField("8+")]
         public List<int> PartitionIndexes { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's OffsetFetchResponse (api key 9, response), versions 0-9, flexible 6+.
 /// </summary>
+[KafkaMessage("0-9", "6+")]
 public sealed partial class OffsetFetchResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class OffsetFetchResponse : IApiResponse
     public static OffsetFetchResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new OffsetFetchResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 3+; ignorable.</remarks>
+    [KafkaField("3+", Ignorable = true)]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The responses per topic.</summary>
-    /// <remarks>Versions 0-7.</remarks>
+    [KafkaField("0-7")]
     public List<OffsetFetchResponseTopic> Topics { get; set; } = new();
 
     /// <summary>The top-level error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 2-7; ignorable; default 0.</remarks>
+    [KafkaField("2-7", Ignorable = true)]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The responses per group id.</summary>
-    /// <remarks>Versions 8+.</remarks>
+    [KafkaField("8+")]
     public List<OffsetFetchResponseGroup> Groups { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -234,11 +235,11 @@ public sealed partial class OffsetFetchResponse : IApiResponse
     public sealed partial class OffsetFetchResponseTopic
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0-7.</remarks>
+        [KafkaField("0-7")]
         public string Name { get; set; } = "";
 
         /// <summary>The responses per partition</summary>
-        /// <remarks>Versions 0-7.</remarks>
+        [KafkaField("0-7")]
         public List<OffsetFetchResponsePartition> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -338,23 +339,23 @@ public sealed partial class OffsetFetchResponse : IApiResponse
     public sealed partial class OffsetFetchResponsePartition
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0-7.</remarks>
+        [KafkaField("0-7")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The committed message offset.</summary>
-        /// <remarks>Versions 0-7.</remarks>
+        [KafkaField("0-7")]
         public long CommittedOffset { get; set; } = 0;
 
         /// <summary>The leader epoch.</summary>
-        /// <remarks>Versions 5-7; ignorable; default -1.</remarks>
+        [KafkaField("5-7", Ignorable = true)]
         public int CommittedLeaderEpoch { get; set; } = -1;
 
         /// <summary>The partition metadata.</summary>
-        /// <remarks>Versions 0-7; nullable 0-7.</remarks>
+        [KafkaField("0-7", NullableVersions = "0-7")]
         public string? Metadata { get; set; } = "";
 
         /// <summary>The error code, or 0 if there was no error.</summary>
-        /// <remarks>Versions 0-7.</remarks>
+        [KafkaField("0-7")]
         public short ErrorCode { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -435,15 +436,15 @@ public sealed partial class OffsetFetchResponse : IApiResponse
     public sealed partial class OffsetFetchResponseGroup
     {
         /// <summary>The group ID.</summary>
-        /// <remarks>Versions 8+.</remarks>
+        [KafkaField("8+")]
         public string GroupId { get; set; } = "";
 
         /// <summary>The responses per topic.</summary>
-        /// <remarks>Versions 8+.</remarks>
+        [KafkaField("8+")]
         public List<OffsetFetchResponseTopics> Topics { get; set; } = new();
 
         /// <summary>The group-level error code, or 0 if there was no error.</summary>
-        /// <remarks>Versions 8+; default 0.</remarks>
+        [KafkaField("8+")]
         public short ErrorCode { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -530,11 +531,11 @@ public sealed partial class OffsetFetchResponse : IApiResponse
     public sealed partial class OffsetFetchResponseTopics
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 8+.</remarks>
+        [KafkaField("8+")]
         public string Name { get; set; } = "";
 
         /// <summary>The responses per partition</summary>
-        /// <remarks>Versions 8+.</remarks>
+        [KafkaField("8+")]
         public List<OffsetFetchResponsePartitions> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -618,23 +619,23 @@ public sealed partial class OffsetFetchResponse : IApiResponse
     public sealed partial class OffsetFetchResponsePartitions
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 8+.</remarks>
+        [KafkaField("8+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The committed message offset.</summary>
-        /// <remarks>Versions 8+.</remarks>
+        [KafkaField("8+")]
         public long CommittedOffset { get; set; } = 0;
 
         /// <summary>The leader epoch.</summary>
-        /// <remarks>Versions 8+; ignorable; default -1.</remarks>
+        [KafkaField("8+", Ignorable = true)]
         public int CommittedLeaderEpoch { get; set; } = -1;
 
         /// <summary>The partition metadata.</summary>
-        /// <remarks>Versions 8+; nullable 8+.</remarks>
+        [KafkaField("8+", NullableVersions = "8+")]
         public string? Metadata { get; set; } = "";
 
         /// <summary>The partition-level error code, or 0 if there was no error.</summary>
-        /// <remarks>Versions 8+.</remarks>
+        [KafkaField("8+")]
         public short ErrorCode { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's OffsetForLeaderEpochRequest (api key 23, request), versions 0-4, flexible 4+.
 /// </summary>
+[KafkaMessage("0-4", "4+")]
 public sealed partial class OffsetForLeaderEpochRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiRequest
     public static OffsetForLeaderEpochRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new OffsetForLeaderEpochRequest().ReadFrom(data, version);
 
     /// <summary>The broker ID of the follower, of -1 if this request is from a consumer.</summary>
-    /// <remarks>Versions 3+; ignorable; default -2.</remarks>
+    [KafkaField("3+", Ignorable = true)]
     public int ReplicaId { get; set; } = -2;
 
     /// <summary>Each topic to get offsets for.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<OffsetForLeaderTopic> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -146,11 +147,11 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiRequest
     public sealed partial class OffsetForLeaderTopic
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Topic { get; set; } = "";
 
         /// <summary>Each partition to get offsets for.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<OffsetForLeaderPartition> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -250,15 +251,15 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiRequest
     public sealed partial class OffsetForLeaderPartition
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Partition { get; set; } = 0;
 
         /// <summary>An epoch used to fence consumers/replicas with old metadata. If the epoch provided by the client is larger than the current epoch known to the broker, then the UNKNOWN_LEADER_EPOCH error code will be returned. If the provided epoch is smaller, then the FENCED_LEADER_EPOCH error code will be returned.</summary>
-        /// <remarks>Versions 2+; ignorable; default -1.</remarks>
+        [KafkaField("2+", Ignorable = true)]
         public int CurrentLeaderEpoch { get; set; } = -1;
 
         /// <summary>The epoch to look up an offset for.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LeaderEpoch { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

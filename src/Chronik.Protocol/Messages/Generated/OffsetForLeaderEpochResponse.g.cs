@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's OffsetForLeaderEpochResponse (api key 23, response), versions 0-4, flexible 4+.
 /// </summary>
+[KafkaMessage("0-4", "4+")]
 public sealed partial class OffsetForLeaderEpochResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiResponse
     public static OffsetForLeaderEpochResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new OffsetForLeaderEpochResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 2+; ignorable.</remarks>
+    [KafkaField("2+", Ignorable = true)]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>Each topic we fetched offsets for.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<OffsetForLeaderTopicResult> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -146,11 +147,11 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiResponse
     public sealed partial class OffsetForLeaderTopicResult
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Topic { get; set; } = "";
 
         /// <summary>Each partition in the topic we fetched offsets for.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<EpochEndOffset> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -250,19 +251,19 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiResponse
     public sealed partial class EpochEndOffset
     {
         /// <summary>The error code 0, or if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Partition { get; set; } = 0;
 
         /// <summary>The leader epoch of the partition.</summary>
-        /// <remarks>Versions 1+; ignorable; default -1.</remarks>
+        [KafkaField("1+", Ignorable = true)]
         public int LeaderEpoch { get; set; } = -1;
 
         /// <summary>The end offset of the epoch.</summary>
-        /// <remarks>Versions 0+; default -1.</remarks>
+        [KafkaField("0+")]
         public long EndOffset { get; set; } = -1;
 
         private List<TaggedField>? _unknownTaggedFields;

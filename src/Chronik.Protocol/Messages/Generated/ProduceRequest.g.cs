@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ProduceRequest (api key 0, request), versions 0-11, flexible 9+.
 /// </summary>
+[KafkaMessage("0-11", "9+")]
 public sealed partial class ProduceRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class ProduceRequest : IApiRequest
     public static ProduceRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new ProduceRequest().ReadFrom(data, version);
 
     /// <summary>The transactional ID, or null if the producer is not transactional.</summary>
-    /// <remarks>Versions 3+; nullable 3+; default null.</remarks>
+    [KafkaField("3+", NullableVersions = "3+")]
     public string? TransactionalId { get; set; } = null;
 
     /// <summary>The number of acknowledgments the producer requires the leader to have received before considering a request complete. Allowed values: 0 for no acknowledgments, 1 for only the leader and -1 for the full ISR.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short Acks { get; set; } = 0;
 
     /// <summary>The timeout to await a response in milliseconds.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int TimeoutMs { get; set; } = 0;
 
     /// <summary>Each topic to produce to.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<TopicProduceData> TopicData { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -167,11 +168,11 @@ public sealed partial class ProduceRequest : IApiRequest
     public sealed partial class TopicProduceData
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>Each partition to produce to.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionProduceData> PartitionData { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -271,11 +272,11 @@ public sealed partial class ProduceRequest : IApiRequest
     public sealed partial class PartitionProduceData
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Index { get; set; } = 0;
 
         /// <summary>The record data to be produced.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public ReadOnlyMemory<byte>? Records { get; set; } = null;
 
         private List<TaggedField>? _unknownTaggedFields;

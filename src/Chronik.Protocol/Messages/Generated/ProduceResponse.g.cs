@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ProduceResponse (api key 0, response), versions 0-11, flexible 9+.
 /// </summary>
+[KafkaMessage("0-11", "9+")]
 public sealed partial class ProduceResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class ProduceResponse : IApiResponse
     public static ProduceResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new ProduceResponse().ReadFrom(data, version);
 
     /// <summary>Each produce response</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<TopicProduceResponse> Responses { get; set; } = new();
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 1+; ignorable; default 0.</remarks>
+    [KafkaField("1+", Ignorable = true)]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>Endpoints for all current-leaders enumerated in PartitionProduceResponses, with errors NOT_LEADER_OR_FOLLOWER.</summary>
-    /// <remarks>Versions 10+; tag 0 in 10+.</remarks>
+    [KafkaField("10+", TaggedVersions = "10+", Tag = 0)]
     public List<NodeEndpoint> NodeEndpoints { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -239,11 +240,11 @@ public sealed partial class ProduceResponse : IApiResponse
     public sealed partial class TopicProduceResponse
     {
         /// <summary>The topic name</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>Each partition that we produced to within the topic.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionProduceResponse> PartitionResponses { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -343,34 +344,34 @@ public sealed partial class ProduceResponse : IApiResponse
     public sealed partial class PartitionProduceResponse
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Index { get; set; } = 0;
 
         /// <summary>The error code, or 0 if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The base offset.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long BaseOffset { get; set; } = 0;
 
         /// <summary>The timestamp returned by broker after appending the messages. If CreateTime is used for the topic, the timestamp will be -1.  If LogAppendTime is used for the topic, the timestamp will be the broker local time when the messages are appended.</summary>
-        /// <remarks>Versions 2+; ignorable; default -1.</remarks>
+        [KafkaField("2+", Ignorable = true)]
         public long LogAppendTimeMs { get; set; } = -1;
 
         /// <summary>The log start offset.</summary>
-        /// <remarks>Versions 5+; ignorable; default -1.</remarks>
+        [KafkaField("5+", Ignorable = true)]
         public long LogStartOffset { get; set; } = -1;
 
         /// <summary>The batch indices of records that caused the batch to be dropped</summary>
-        /// <remarks>Versions 8+; ignorable.</remarks>
+        [KafkaField("8+", Ignorable = true)]
         public List<BatchIndexAndErrorMessage> RecordErrors { get; set; } = new();
 
         /// <summary>The global error message summarizing the common root cause of the records that caused the batch to be dropped</summary>
-        /// <remarks>Versions 8+; nullable 8+; ignorable; default null.</remarks>
+        [KafkaField("8+", NullableVersions = "8+", Ignorable = true)]
         public string? ErrorMessage { get; set; } = null;
 
-        /// <remarks>Versions 10+; tag 0 in 10+.</remarks>
+        [KafkaField("10+", TaggedVersions = "10+", Tag = 0)]
         public LeaderIdAndEpoch CurrentLeader { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -570,11 +571,11 @@ public sealed partial class ProduceResponse : IApiResponse
     public sealed partial class BatchIndexAndErrorMessage
     {
         /// <summary>The batch index of the record that cause the batch to be dropped</summary>
-        /// <remarks>Versions 8+.</remarks>
+        [KafkaField("8+")]
         public int BatchIndex { get; set; } = 0;
 
         /// <summary>The error message of the record that caused the batch to be dropped</summary>
-        /// <remarks>Versions 8+; nullable 8+; default null.</remarks>
+        [KafkaField("8+", NullableVersions = "8+")]
         public string? BatchIndexErrorMessage { get; set; } = null;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -637,11 +638,11 @@ public sealed partial class ProduceResponse : IApiResponse
     public sealed partial class LeaderIdAndEpoch
     {
         /// <summary>The ID of the current leader or -1 if the leader is unknown.</summary>
-        /// <remarks>Versions 10+; default -1.</remarks>
+        [KafkaField("10+")]
         public int LeaderId { get; set; } = -1;
 
         /// <summary>The latest known leader epoch</summary>
-        /// <remarks>Versions 10+; default -1.</remarks>
+        [KafkaField("10+")]
         public int LeaderEpoch { get; set; } = -1;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -696,19 +697,19 @@ public sealed partial class ProduceResponse : IApiResponse
     public sealed partial class NodeEndpoint
     {
         /// <summary>The ID of the associated node.</summary>
-        /// <remarks>Versions 10+.</remarks>
+        [KafkaField("10+")]
         public int NodeId { get; set; } = 0;
 
         /// <summary>The node's hostname.</summary>
-        /// <remarks>Versions 10+.</remarks>
+        [KafkaField("10+")]
         public string Host { get; set; } = "";
 
         /// <summary>The node's port.</summary>
-        /// <remarks>Versions 10+.</remarks>
+        [KafkaField("10+")]
         public int Port { get; set; } = 0;
 
         /// <summary>The rack of the node, or null if it has not been assigned to a rack.</summary>
-        /// <remarks>Versions 10+; nullable 10+; default null.</remarks>
+        [KafkaField("10+", NullableVersions = "10+")]
         public string? Rack { get; set; } = null;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's PushTelemetryRequest (api key 72, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class PushTelemetryRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,23 +27,23 @@ public sealed partial class PushTelemetryRequest : IApiRequest
     public static PushTelemetryRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new PushTelemetryRequest().ReadFrom(data, version);
 
     /// <summary>Unique id for this client instance.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public Guid ClientInstanceId { get; set; } = Guid.Empty;
 
     /// <summary>Unique identifier for the current subscription.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int SubscriptionId { get; set; } = 0;
 
     /// <summary>Client is terminating the connection.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public bool Terminating { get; set; } = false;
 
     /// <summary>Compression codec used to compress the metrics.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public sbyte CompressionType { get; set; } = 0;
 
     /// <summary>Metrics encoded in OpenTelemetry MetricsData v1 protobuf format.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public byte[] Metrics { get; set; } = [];
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ReadShareGroupStateRequest (api key 84, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class ReadShareGroupStateRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class ReadShareGroupStateRequest : IApiRequest
     public static ReadShareGroupStateRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new ReadShareGroupStateRequest().ReadFrom(data, version);
 
     /// <summary>The group identifier.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string GroupId { get; set; } = "";
 
     /// <summary>The data for the topics.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<ReadStateData> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -125,11 +126,11 @@ public sealed partial class ReadShareGroupStateRequest : IApiRequest
     public sealed partial class ReadStateData
     {
         /// <summary>The topic identifier.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public Guid TopicId { get; set; } = Guid.Empty;
 
         /// <summary>The data for the partitions.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionData> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -209,11 +210,11 @@ public sealed partial class ReadShareGroupStateRequest : IApiRequest
     public sealed partial class PartitionData
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Partition { get; set; } = 0;
 
         /// <summary>The leader epoch of the share-partition.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LeaderEpoch { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ReadShareGroupStateResponse (api key 84, response), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class ReadShareGroupStateResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,7 +27,7 @@ public sealed partial class ReadShareGroupStateResponse : IApiResponse
     public static ReadShareGroupStateResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new ReadShareGroupStateResponse().ReadFrom(data, version);
 
     /// <summary>The read results</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<ReadStateResult> Results { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -114,11 +115,11 @@ public sealed partial class ReadShareGroupStateResponse : IApiResponse
     public sealed partial class ReadStateResult
     {
         /// <summary>The topic identifier</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public Guid TopicId { get; set; } = Guid.Empty;
 
         /// <summary>The results for the partitions.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionResult> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -198,26 +199,26 @@ public sealed partial class ReadShareGroupStateResponse : IApiResponse
     public sealed partial class PartitionResult
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Partition { get; set; } = 0;
 
         /// <summary>The error code, or 0 if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The error message, or null if there was no error.</summary>
-        /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? ErrorMessage { get; set; } = null;
 
         /// <summary>The state epoch for this share-partition.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int StateEpoch { get; set; } = 0;
 
         /// <summary>The share-partition start offset, which can be -1 if it is not yet initialized.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long StartOffset { get; set; } = 0;
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<StateBatch> StateBatches { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -309,19 +310,19 @@ public sealed partial class ReadShareGroupStateResponse : IApiResponse
     public sealed partial class StateBatch
     {
         /// <summary>The base offset of this state batch.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long FirstOffset { get; set; } = 0;
 
         /// <summary>The last offset of this state batch.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long LastOffset { get; set; } = 0;
 
         /// <summary>The state - 0:Available,2:Acked,4:Archived.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public sbyte DeliveryState { get; set; } = 0;
 
         /// <summary>The delivery count.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short DeliveryCount { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

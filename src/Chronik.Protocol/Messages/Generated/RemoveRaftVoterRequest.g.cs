@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's RemoveRaftVoterRequest (api key 81, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class RemoveRaftVoterRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -25,15 +26,15 @@ public sealed partial class RemoveRaftVoterRequest : IApiRequest
     /// <summary>Reads a whole RemoveRaftVoterRequest from <paramref name="data"/> (no trailing bytes allowed).</summary>
     public static RemoveRaftVoterRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new RemoveRaftVoterRequest().ReadFrom(data, version);
 
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? ClusterId { get; set; } = "";
 
     /// <summary>The replica id of the voter getting removed from the topic partition</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int VoterId { get; set; } = 0;
 
     /// <summary>The directory id of the voter getting removed from the topic partition</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public Guid VoterDirectoryId { get; set; } = Guid.Empty;
 
     private List<TaggedField>? _unknownTaggedFields;

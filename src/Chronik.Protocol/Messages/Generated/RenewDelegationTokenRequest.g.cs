@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's RenewDelegationTokenRequest (api key 39, request), versions 0-2, flexible 2+.
 /// </summary>
+[KafkaMessage("0-2", "2+")]
 public sealed partial class RenewDelegationTokenRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class RenewDelegationTokenRequest : IApiRequest
     public static RenewDelegationTokenRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new RenewDelegationTokenRequest().ReadFrom(data, version);
 
     /// <summary>The HMAC of the delegation token to be renewed.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public byte[] Hmac { get; set; } = [];
 
     /// <summary>The renewal time period in milliseconds.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public long RenewPeriodMs { get; set; } = 0;
 
     private List<TaggedField>? _unknownTaggedFields;

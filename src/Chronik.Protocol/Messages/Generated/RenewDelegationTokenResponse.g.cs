@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's RenewDelegationTokenResponse (api key 39, response), versions 0-2, flexible 2+.
 /// </summary>
+[KafkaMessage("0-2", "2+")]
 public sealed partial class RenewDelegationTokenResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class RenewDelegationTokenResponse : IApiResponse
     public static RenewDelegationTokenResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new RenewDelegationTokenResponse().ReadFrom(data, version);
 
     /// <summary>The error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The timestamp in milliseconds at which this token expires.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public long ExpiryTimestampMs { get; set; } = 0;
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's RequestHeader (header), versions 0-2, flexible 2+.
 /// </summary>
+[KafkaMessage("0-2", "2+")]
 public sealed partial class RequestHeader : IApiMessage
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class RequestHeader : IApiMessage
     public static RequestHeader FromBytes(ReadOnlyMemory<byte> data, short version) => new RequestHeader().ReadFrom(data, version);
 
     /// <summary>The API key of this request.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short RequestApiKey { get; set; } = 0;
 
     /// <summary>The API version of this request.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short RequestApiVersion { get; set; } = 0;
 
     /// <summary>The correlation ID of this request.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int CorrelationId { get; set; } = 0;
 
     /// <summary>The client ID string.</summary>
-    /// <remarks>Versions 1+; nullable 1+; ignorable.</remarks>
+    [KafkaField("1+", NullableVersions = "1+", Ignorable = true)]
     public string? ClientId { get; set; } = "";
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ResponseHeader (header), versions 0-1, flexible 1+.
 /// </summary>
+[KafkaMessage("0-1", "1+")]
 public sealed partial class ResponseHeader : IApiMessage
 {
     public const short LowestSupportedVersion = 0;
@@ -26,7 +27,7 @@ public sealed partial class ResponseHeader : IApiMessage
     public static ResponseHeader FromBytes(ReadOnlyMemory<byte> data, short version) => new ResponseHeader().ReadFrom(data, version);
 
     /// <summary>The correlation ID of this response.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int CorrelationId { get; set; } = 0;
 
     private List<TaggedField>? _unknownTaggedFields;

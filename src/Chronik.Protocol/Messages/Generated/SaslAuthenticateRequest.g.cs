@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's SaslAuthenticateRequest (api key 36, request), versions 0-2, flexible 2+.
 /// </summary>
+[KafkaMessage("0-2", "2+")]
 public sealed partial class SaslAuthenticateRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,7 +27,7 @@ public sealed partial class SaslAuthenticateRequest : IApiRequest
     public static SaslAuthenticateRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new SaslAuthenticateRequest().ReadFrom(data, version);
 
     /// <summary>The SASL authentication bytes from the client, as defined by the SASL mechanism.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public byte[] AuthBytes { get; set; } = [];
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's SaslAuthenticateResponse (api key 36, response), versions 0-2, flexible 2+.
 /// </summary>
+[KafkaMessage("0-2", "2+")]
 public sealed partial class SaslAuthenticateResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class SaslAuthenticateResponse : IApiResponse
     public static SaslAuthenticateResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new SaslAuthenticateResponse().ReadFrom(data, version);
 
     /// <summary>The error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The error message, or null if there was no error.</summary>
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? ErrorMessage { get; set; } = "";
 
     /// <summary>The SASL authentication bytes from the server, as defined by the SASL mechanism.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public byte[] AuthBytes { get; set; } = [];
 
     /// <summary>Number of milliseconds after which only re-authentication over the existing connection to create a new session can occur.</summary>
-    /// <remarks>Versions 1+; ignorable; default 0.</remarks>
+    [KafkaField("1+", Ignorable = true)]
     public long SessionLifetimeMs { get; set; } = 0;
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's SaslHandshakeRequest (api key 17, request), versions 0-1, flexible none.
 /// </summary>
+[KafkaMessage("0-1", "none")]
 public sealed partial class SaslHandshakeRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,7 +27,7 @@ public sealed partial class SaslHandshakeRequest : IApiRequest
     public static SaslHandshakeRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new SaslHandshakeRequest().ReadFrom(data, version);
 
     /// <summary>The SASL mechanism chosen by the client.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string Mechanism { get; set; } = "";
 
     private List<TaggedField>? _unknownTaggedFields;

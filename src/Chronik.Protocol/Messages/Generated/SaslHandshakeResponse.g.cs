@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's SaslHandshakeResponse (api key 17, response), versions 0-1, flexible none.
 /// </summary>
+[KafkaMessage("0-1", "none")]
 public sealed partial class SaslHandshakeResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class SaslHandshakeResponse : IApiResponse
     public static SaslHandshakeResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new SaslHandshakeResponse().ReadFrom(data, version);
 
     /// <summary>The error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The mechanisms enabled in the server.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<string> Mechanisms { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ShareAcknowledgeRequest (api key 79, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class ShareAcknowledgeRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class ShareAcknowledgeRequest : IApiRequest
     public static ShareAcknowledgeRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new ShareAcknowledgeRequest().ReadFrom(data, version);
 
     /// <summary>The group identifier.</summary>
-    /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? GroupId { get; set; } = null;
 
     /// <summary>The member ID.</summary>
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? MemberId { get; set; } = "";
 
     /// <summary>The current share session epoch: 0 to open a share session; -1 to close it; otherwise increments for consecutive requests.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ShareSessionEpoch { get; set; } = 0;
 
     /// <summary>The topics containing records to acknowledge.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<AcknowledgeTopic> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -135,11 +136,11 @@ public sealed partial class ShareAcknowledgeRequest : IApiRequest
     public sealed partial class AcknowledgeTopic
     {
         /// <summary>The unique topic ID.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public Guid TopicId { get; set; } = Guid.Empty;
 
         /// <summary>The partitions containing records to acknowledge.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<AcknowledgePartition> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -219,11 +220,11 @@ public sealed partial class ShareAcknowledgeRequest : IApiRequest
     public sealed partial class AcknowledgePartition
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>Record batches to acknowledge.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<AcknowledgementBatch> AcknowledgementBatches { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -303,15 +304,15 @@ public sealed partial class ShareAcknowledgeRequest : IApiRequest
     public sealed partial class AcknowledgementBatch
     {
         /// <summary>First offset of batch of records to acknowledge.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long FirstOffset { get; set; } = 0;
 
         /// <summary>Last offset (inclusive) of batch of records to acknowledge.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long LastOffset { get; set; } = 0;
 
         /// <summary>Array of acknowledge types - 0:Gap,1:Accept,2:Release,3:Reject.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<sbyte> AcknowledgeTypes { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ShareAcknowledgeResponse (api key 79, response), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class ShareAcknowledgeResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,23 +27,23 @@ public sealed partial class ShareAcknowledgeResponse : IApiResponse
     public static ShareAcknowledgeResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new ShareAcknowledgeResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+; ignorable.</remarks>
+    [KafkaField("0+", Ignorable = true)]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The top level response error code.</summary>
-    /// <remarks>Versions 0+; ignorable.</remarks>
+    [KafkaField("0+", Ignorable = true)]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The top-level error message, or null if there was no error.</summary>
-    /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? ErrorMessage { get; set; } = null;
 
     /// <summary>The response topics.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<ShareAcknowledgeTopicResponse> Responses { get; set; } = new();
 
     /// <summary>Endpoints for all current leaders enumerated in PartitionData with error NOT_LEADER_OR_FOLLOWER.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<NodeEndpoint> NodeEndpoints { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -175,11 +176,11 @@ public sealed partial class ShareAcknowledgeResponse : IApiResponse
     public sealed partial class ShareAcknowledgeTopicResponse
     {
         /// <summary>The unique topic ID.</summary>
-        /// <remarks>Versions 0+; ignorable.</remarks>
+        [KafkaField("0+", Ignorable = true)]
         public Guid TopicId { get; set; } = Guid.Empty;
 
         /// <summary>The topic partitions.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionData> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -259,18 +260,18 @@ public sealed partial class ShareAcknowledgeResponse : IApiResponse
     public sealed partial class PartitionData
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The error code, or 0 if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The error message, or null if there was no error.</summary>
-        /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? ErrorMessage { get; set; } = null;
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public LeaderIdAndEpoch CurrentLeader { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -331,11 +332,11 @@ public sealed partial class ShareAcknowledgeResponse : IApiResponse
     public sealed partial class LeaderIdAndEpoch
     {
         /// <summary>The ID of the current leader or -1 if the leader is unknown.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LeaderId { get; set; } = 0;
 
         /// <summary>The latest known leader epoch.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LeaderEpoch { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -390,19 +391,19 @@ public sealed partial class ShareAcknowledgeResponse : IApiResponse
     public sealed partial class NodeEndpoint
     {
         /// <summary>The ID of the associated node.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int NodeId { get; set; } = 0;
 
         /// <summary>The node's hostname.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Host { get; set; } = "";
 
         /// <summary>The node's port.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Port { get; set; } = 0;
 
         /// <summary>The rack of the node, or null if it has not been assigned to a rack.</summary>
-        /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? Rack { get; set; } = null;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's ShareFetchRequest (api key 78, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class ShareFetchRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,35 +27,35 @@ public sealed partial class ShareFetchRequest : IApiRequest
     public static ShareFetchRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new ShareFetchRequest().ReadFrom(data, version);
 
     /// <summary>The group identifier.</summary>
-    /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? GroupId { get; set; } = null;
 
     /// <summary>The member ID.</summary>
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? MemberId { get; set; } = "";
 
     /// <summary>The current share session epoch: 0 to open a share session; -1 to close it; otherwise increments for consecutive requests.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ShareSessionEpoch { get; set; } = 0;
 
     /// <summary>The maximum time in milliseconds to wait for the response.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int MaxWaitMs { get; set; } = 0;
 
     /// <summary>The minimum bytes to accumulate in the response.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int MinBytes { get; set; } = 0;
 
     /// <summary>The maximum bytes to fetch.  See KIP-74 for cases where this limit may not be honored.</summary>
-    /// <remarks>Versions 0+; default 0x7fffffff.</remarks>
+    [KafkaField("0+")]
     public int MaxBytes { get; set; } = 2147483647;
 
     /// <summary>The topics to fetch.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<FetchTopic> Topics { get; set; } = new();
 
     /// <summary>The partitions to remove from this share session.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<ForgottenTopic> ForgottenTopicsData { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -196,11 +197,11 @@ public sealed partial class ShareFetchRequest : IApiRequest
     public sealed partial class FetchTopic
     {
         /// <summary>The unique topic ID.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public Guid TopicId { get; set; } = Guid.Empty;
 
         /// <summary>The partitions to fetch.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<FetchPartition> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -280,15 +281,15 @@ public sealed partial class ShareFetchRequest : IApiRequest
     public sealed partial class FetchPartition
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The maximum bytes to fetch from this partition. 0 when only acknowledgement with no fetching is required. See KIP-74 for cases where this limit may not be honored.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionMaxBytes { get; set; } = 0;
 
         /// <summary>Record batches to acknowledge.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<AcknowledgementBatch> AcknowledgementBatches { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -371,15 +372,15 @@ public sealed partial class ShareFetchRequest : IApiRequest
     public sealed partial class AcknowledgementBatch
     {
         /// <summary>First offset of batch of records to acknowledge.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long FirstOffset { get; set; } = 0;
 
         /// <summary>Last offset (inclusive) of batch of records to acknowledge.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long LastOffset { get; set; } = 0;
 
         /// <summary>Array of acknowledge types - 0:Gap,1:Accept,2:Release,3:Reject.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<sbyte> AcknowledgeTypes { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -457,11 +458,11 @@ public sealed partial class ShareFetchRequest : IApiRequest
     public sealed partial class ForgottenTopic
     {
         /// <summary>The unique topic ID.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public Guid TopicId { get; set; } = Guid.Empty;
 
         /// <summary>The partitions indexes to forget.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's SnapshotFooterRecord (data), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class SnapshotFooterRecord : IApiMessage
 {
     public const short LowestSupportedVersion = 0;
@@ -26,7 +27,7 @@ public sealed partial class SnapshotFooterRecord : IApiMessage
     public static SnapshotFooterRecord FromBytes(ReadOnlyMemory<byte> data, short version) => new SnapshotFooterRecord().ReadFrom(data, version);
 
     /// <summary>The version of the snapshot footer record</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short Version { get; set; } = 0;
 
     private List<TaggedField>? _unknownTaggedFields;

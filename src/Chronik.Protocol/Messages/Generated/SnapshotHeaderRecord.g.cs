@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's SnapshotHeaderRecord (data), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class SnapshotHeaderRecord : IApiMessage
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class SnapshotHeaderRecord : IApiMessage
     public static SnapshotHeaderRecord FromBytes(ReadOnlyMemory<byte> data, short version) => new SnapshotHeaderRecord().ReadFrom(data, version);
 
     /// <summary>The version of the snapshot header record</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short Version { get; set; } = 0;
 
     /// <summary>The append time of the last record from the log contained in this snapshot</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public long LastContainedLogTimestamp { get; set; } = 0;
 
     private List<TaggedField>? _unknownTaggedFields;

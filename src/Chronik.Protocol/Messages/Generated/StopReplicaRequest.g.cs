@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's StopReplicaRequest (api key 5, request), versions 0-4, flexible 2+.
 /// </summary>
+[KafkaMessage("0-4", "2+")]
 public sealed partial class StopReplicaRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,35 +27,35 @@ public sealed partial class StopReplicaRequest : IApiRequest
     public static StopReplicaRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new StopReplicaRequest().ReadFrom(data, version);
 
     /// <summary>The controller id.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ControllerId { get; set; } = 0;
 
     /// <summary>If KRaft controller id is used during migration. See KIP-866</summary>
-    /// <remarks>Versions 4+; default false.</remarks>
+    [KafkaField("4+")]
     public bool IsKRaftController { get; set; } = false;
 
     /// <summary>The controller epoch.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ControllerEpoch { get; set; } = 0;
 
     /// <summary>The broker epoch.</summary>
-    /// <remarks>Versions 1+; ignorable; default -1.</remarks>
+    [KafkaField("1+", Ignorable = true)]
     public long BrokerEpoch { get; set; } = -1;
 
     /// <summary>Whether these partitions should be deleted.</summary>
-    /// <remarks>Versions 0-2.</remarks>
+    [KafkaField("0-2")]
     public bool DeletePartitions { get; set; } = false;
 
     /// <summary>The partitions to stop.</summary>
-    /// <remarks>Versions 0.</remarks>
+    [KafkaField("0")]
     public List<StopReplicaPartitionV0> UngroupedPartitions { get; set; } = new();
 
     /// <summary>The topics to stop.</summary>
-    /// <remarks>Versions 1-2.</remarks>
+    [KafkaField("1-2")]
     public List<StopReplicaTopicV1> Topics { get; set; } = new();
 
     /// <summary>Each topic.</summary>
-    /// <remarks>Versions 3+.</remarks>
+    [KafkaField("3+")]
     public List<StopReplicaTopicState> TopicStates { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -334,11 +335,11 @@ public sealed partial class StopReplicaRequest : IApiRequest
     public sealed partial class StopReplicaPartitionV0
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0.</remarks>
+        [KafkaField("0")]
         public string TopicName { get; set; } = "";
 
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0.</remarks>
+        [KafkaField("0")]
         public int PartitionIndex { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -383,11 +384,11 @@ public sealed partial class StopReplicaRequest : IApiRequest
     public sealed partial class StopReplicaTopicV1
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 1-2.</remarks>
+        [KafkaField("1-2")]
         public string Name { get; set; } = "";
 
         /// <summary>The partition indexes.</summary>
-        /// <remarks>Versions 1-2.</remarks>
+        [KafkaField("1-2")]
         public List<int> PartitionIndexes { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -482,11 +483,11 @@ public sealed partial class StopReplicaRequest : IApiRequest
     public sealed partial class StopReplicaTopicState
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 3+.</remarks>
+        [KafkaField("3+")]
         public string TopicName { get; set; } = "";
 
         /// <summary>The state of each partition</summary>
-        /// <remarks>Versions 3+.</remarks>
+        [KafkaField("3+")]
         public List<StopReplicaPartitionState> PartitionStates { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -570,15 +571,15 @@ public sealed partial class StopReplicaRequest : IApiRequest
     public sealed partial class StopReplicaPartitionState
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 3+.</remarks>
+        [KafkaField("3+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The leader epoch.</summary>
-        /// <remarks>Versions 3+; default -1.</remarks>
+        [KafkaField("3+")]
         public int LeaderEpoch { get; set; } = -1;
 
         /// <summary>Whether this partition should be deleted.</summary>
-        /// <remarks>Versions 3+.</remarks>
+        [KafkaField("3+")]
         public bool DeletePartition { get; set; } = false;
 
         private List<TaggedField>? _unknownTaggedFields;

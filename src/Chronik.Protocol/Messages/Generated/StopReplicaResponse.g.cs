@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's StopReplicaResponse (api key 5, response), versions 0-4, flexible 2+.
 /// </summary>
+[KafkaMessage("0-4", "2+")]
 public sealed partial class StopReplicaResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class StopReplicaResponse : IApiResponse
     public static StopReplicaResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new StopReplicaResponse().ReadFrom(data, version);
 
     /// <summary>The top-level error code, or 0 if there was no top-level error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The responses for each partition.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<StopReplicaPartitionError> PartitionErrors { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -137,15 +138,15 @@ public sealed partial class StopReplicaResponse : IApiResponse
     public sealed partial class StopReplicaPartitionError
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string TopicName { get; set; } = "";
 
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The partition error code, or 0 if there was no partition error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

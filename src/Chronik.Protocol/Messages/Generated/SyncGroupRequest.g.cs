@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's SyncGroupRequest (api key 14, request), versions 0-5, flexible 4+.
 /// </summary>
+[KafkaMessage("0-5", "4+")]
 public sealed partial class SyncGroupRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,31 +27,31 @@ public sealed partial class SyncGroupRequest : IApiRequest
     public static SyncGroupRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new SyncGroupRequest().ReadFrom(data, version);
 
     /// <summary>The unique group identifier.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string GroupId { get; set; } = "";
 
     /// <summary>The generation of the group.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int GenerationId { get; set; } = 0;
 
     /// <summary>The member ID assigned by the group.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string MemberId { get; set; } = "";
 
     /// <summary>The unique identifier of the consumer instance provided by end user.</summary>
-    /// <remarks>Versions 3+; nullable 3+; default null.</remarks>
+    [KafkaField("3+", NullableVersions = "3+")]
     public string? GroupInstanceId { get; set; } = null;
 
     /// <summary>The group protocol type.</summary>
-    /// <remarks>Versions 5+; nullable 5+; ignorable; default null.</remarks>
+    [KafkaField("5+", NullableVersions = "5+", Ignorable = true)]
     public string? ProtocolType { get; set; } = null;
 
     /// <summary>The group protocol name.</summary>
-    /// <remarks>Versions 5+; nullable 5+; ignorable; default null.</remarks>
+    [KafkaField("5+", NullableVersions = "5+", Ignorable = true)]
     public string? ProtocolName { get; set; } = null;
 
     /// <summary>Each assignment.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<SyncGroupRequestAssignment> Assignments { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -214,11 +215,11 @@ public sealed partial class SyncGroupRequest : IApiRequest
     public sealed partial class SyncGroupRequestAssignment
     {
         /// <summary>The ID of the member to assign.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string MemberId { get; set; } = "";
 
         /// <summary>The member assignment.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public byte[] Assignment { get; set; } = [];
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's SyncGroupResponse (api key 14, response), versions 0-5, flexible 4+.
 /// </summary>
+[KafkaMessage("0-5", "4+")]
 public sealed partial class SyncGroupResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,23 +27,23 @@ public sealed partial class SyncGroupResponse : IApiResponse
     public static SyncGroupResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new SyncGroupResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 1+; ignorable.</remarks>
+    [KafkaField("1+", Ignorable = true)]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The group protocol type.</summary>
-    /// <remarks>Versions 5+; nullable 5+; ignorable; default null.</remarks>
+    [KafkaField("5+", NullableVersions = "5+", Ignorable = true)]
     public string? ProtocolType { get; set; } = null;
 
     /// <summary>The group protocol name.</summary>
-    /// <remarks>Versions 5+; nullable 5+; ignorable; default null.</remarks>
+    [KafkaField("5+", NullableVersions = "5+", Ignorable = true)]
     public string? ProtocolName { get; set; } = null;
 
     /// <summary>The member assignment.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public byte[] Assignment { get; set; } = [];
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's TxnOffsetCommitRequest (api key 28, request), versions 0-4, flexible 3+.
 /// </summary>
+[KafkaMessage("0-4", "3+")]
 public sealed partial class TxnOffsetCommitRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,35 +27,35 @@ public sealed partial class TxnOffsetCommitRequest : IApiRequest
     public static TxnOffsetCommitRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new TxnOffsetCommitRequest().ReadFrom(data, version);
 
     /// <summary>The ID of the transaction.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string TransactionalId { get; set; } = "";
 
     /// <summary>The ID of the group.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string GroupId { get; set; } = "";
 
     /// <summary>The current producer ID in use by the transactional ID.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public long ProducerId { get; set; } = 0;
 
     /// <summary>The current epoch associated with the producer ID.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ProducerEpoch { get; set; } = 0;
 
     /// <summary>The generation of the consumer.</summary>
-    /// <remarks>Versions 3+; default -1.</remarks>
+    [KafkaField("3+")]
     public int GenerationId { get; set; } = -1;
 
     /// <summary>The member ID assigned by the group coordinator.</summary>
-    /// <remarks>Versions 3+; default .</remarks>
+    [KafkaField("3+")]
     public string MemberId { get; set; } = "";
 
     /// <summary>The unique identifier of the consumer instance provided by end user.</summary>
-    /// <remarks>Versions 3+; nullable 3+; default null.</remarks>
+    [KafkaField("3+", NullableVersions = "3+")]
     public string? GroupInstanceId { get; set; } = null;
 
     /// <summary>Each topic that we want to commit offsets for.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<TxnOffsetCommitRequestTopic> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -239,11 +240,11 @@ public sealed partial class TxnOffsetCommitRequest : IApiRequest
     public sealed partial class TxnOffsetCommitRequestTopic
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The partitions inside the topic that we want to commit offsets for.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<TxnOffsetCommitRequestPartition> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -343,19 +344,19 @@ public sealed partial class TxnOffsetCommitRequest : IApiRequest
     public sealed partial class TxnOffsetCommitRequestPartition
     {
         /// <summary>The index of the partition within the topic.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The message offset to be committed.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long CommittedOffset { get; set; } = 0;
 
         /// <summary>The leader epoch of the last consumed record.</summary>
-        /// <remarks>Versions 2+; ignorable; default -1.</remarks>
+        [KafkaField("2+", Ignorable = true)]
         public int CommittedLeaderEpoch { get; set; } = -1;
 
         /// <summary>Any associated metadata the client wants to keep.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? CommittedMetadata { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;

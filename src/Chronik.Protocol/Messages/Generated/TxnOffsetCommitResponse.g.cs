@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's TxnOffsetCommitResponse (api key 28, response), versions 0-4, flexible 3+.
 /// </summary>
+[KafkaMessage("0-4", "3+")]
 public sealed partial class TxnOffsetCommitResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class TxnOffsetCommitResponse : IApiResponse
     public static TxnOffsetCommitResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new TxnOffsetCommitResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The responses for each topic.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<TxnOffsetCommitResponseTopic> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -137,11 +138,11 @@ public sealed partial class TxnOffsetCommitResponse : IApiResponse
     public sealed partial class TxnOffsetCommitResponseTopic
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The responses for each partition in the topic.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<TxnOffsetCommitResponsePartition> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -241,11 +242,11 @@ public sealed partial class TxnOffsetCommitResponse : IApiResponse
     public sealed partial class TxnOffsetCommitResponsePartition
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The error code, or 0 if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

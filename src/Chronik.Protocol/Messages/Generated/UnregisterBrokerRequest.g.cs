@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's UnregisterBrokerRequest (api key 64, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class UnregisterBrokerRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,7 +27,7 @@ public sealed partial class UnregisterBrokerRequest : IApiRequest
     public static UnregisterBrokerRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new UnregisterBrokerRequest().ReadFrom(data, version);
 
     /// <summary>The broker ID to unregister.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int BrokerId { get; set; } = 0;
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's UnregisterBrokerResponse (api key 64, response), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class UnregisterBrokerResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class UnregisterBrokerResponse : IApiResponse
     public static UnregisterBrokerResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new UnregisterBrokerResponse().ReadFrom(data, version);
 
     /// <summary>Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The top-level error message, or `null` if there was no top-level error.</summary>
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? ErrorMessage { get; set; } = "";
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's UpdateFeaturesRequest (api key 57, request), versions 0-2, flexible 0+.
 /// </summary>
+[KafkaMessage("0-2", "0+")]
 public sealed partial class UpdateFeaturesRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,15 +27,15 @@ public sealed partial class UpdateFeaturesRequest : IApiRequest
     public static UpdateFeaturesRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new UpdateFeaturesRequest().ReadFrom(data, version);
 
     /// <summary>How long to wait in milliseconds before timing out the request.</summary>
-    /// <remarks>Versions 0+; default 60000.</remarks>
+    [KafkaField("0+")]
     public int TimeoutMs { get; set; } = 60000;
 
     /// <summary>The list of updates to finalized features.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<FeatureUpdateKey> FeatureUpdates { get; set; } = new();
 
     /// <summary>True if we should validate the request, but not perform the upgrade or downgrade.</summary>
-    /// <remarks>Versions 1+; default false.</remarks>
+    [KafkaField("1+")]
     public bool ValidateOnly { get; set; } = false;
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -144,19 +145,19 @@ public sealed partial class UpdateFeaturesRequest : IApiRequest
     public sealed partial class FeatureUpdateKey
     {
         /// <summary>The name of the finalized feature to be updated.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Feature { get; set; } = "";
 
         /// <summary>The new maximum version level for the finalized feature. A value &gt;= 1 is valid. A value &lt; 1, is special, and can be used to request the deletion of the finalized feature.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short MaxVersionLevel { get; set; } = 0;
 
         /// <summary>DEPRECATED in version 1 (see DowngradeType). When set to true, the finalized feature version level is allowed to be downgraded/deleted. The downgrade request will fail if the new maximum version level is a value that's not lower than the existing maximum finalized version level.</summary>
-        /// <remarks>Versions 0.</remarks>
+        [KafkaField("0")]
         public bool AllowDowngrade { get; set; } = false;
 
         /// <summary>Determine which type of upgrade will be performed: 1 will perform an upgrade only (default), 2 is safe downgrades only (lossless), 3 is unsafe downgrades (lossy).</summary>
-        /// <remarks>Versions 1+; default 1.</remarks>
+        [KafkaField("1+")]
         public sbyte UpgradeType { get; set; } = 1;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's UpdateFeaturesResponse (api key 57, response), versions 0-2, flexible 0+.
 /// </summary>
+[KafkaMessage("0-2", "0+")]
 public sealed partial class UpdateFeaturesResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,19 +27,19 @@ public sealed partial class UpdateFeaturesResponse : IApiResponse
     public static UpdateFeaturesResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new UpdateFeaturesResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The top-level error code, or `0` if there was no top-level error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     /// <summary>The top-level error message, or `null` if there was no top-level error.</summary>
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? ErrorMessage { get; set; } = "";
 
     /// <summary>Results for each feature update.</summary>
-    /// <remarks>Versions 0-1; ignorable.</remarks>
+    [KafkaField("0-1", Ignorable = true)]
     public List<UpdatableFeatureResult> Results { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -144,15 +145,15 @@ public sealed partial class UpdateFeaturesResponse : IApiResponse
     public sealed partial class UpdatableFeatureResult
     {
         /// <summary>The name of the finalized feature.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Feature { get; set; } = "";
 
         /// <summary>The feature update error code or `0` if the feature update succeeded.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The feature update error, or `null` if the feature update succeeded.</summary>
-        /// <remarks>Versions 0+; nullable 0+.</remarks>
+        [KafkaField("0+", NullableVersions = "0+")]
         public string? ErrorMessage { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's UpdateMetadataRequest (api key 6, request), versions 0-8, flexible 6+.
 /// </summary>
+[KafkaMessage("0-8", "6+")]
 public sealed partial class UpdateMetadataRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,34 +27,34 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
     public static UpdateMetadataRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new UpdateMetadataRequest().ReadFrom(data, version);
 
     /// <summary>The controller id.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ControllerId { get; set; } = 0;
 
     /// <summary>If KRaft controller id is used during migration. See KIP-866</summary>
-    /// <remarks>Versions 8+; default false.</remarks>
+    [KafkaField("8+")]
     public bool IsKRaftController { get; set; } = false;
 
     /// <summary>Indicates if this request is a Full metadata snapshot (2), Incremental (1), or Unknown (0). Using during ZK migration, see KIP-866</summary>
-    /// <remarks>Versions 8+; tag 0 in 8+; default 0.</remarks>
+    [KafkaField("8+", TaggedVersions = "8+", Tag = 0)]
     public sbyte Type { get; set; } = 0;
 
     /// <summary>The controller epoch.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ControllerEpoch { get; set; } = 0;
 
     /// <summary>The broker epoch.</summary>
-    /// <remarks>Versions 5+; ignorable; default -1.</remarks>
+    [KafkaField("5+", Ignorable = true)]
     public long BrokerEpoch { get; set; } = -1;
 
     /// <summary>In older versions of this RPC, each partition that we would like to update.</summary>
-    /// <remarks>Versions 0-4.</remarks>
+    [KafkaField("0-4")]
     public List<UpdateMetadataPartitionState> UngroupedPartitionStates { get; set; } = new();
 
     /// <summary>In newer versions of this RPC, each topic that we would like to update.</summary>
-    /// <remarks>Versions 5+.</remarks>
+    [KafkaField("5+")]
     public List<UpdateMetadataTopicState> TopicStates { get; set; } = new();
 
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<UpdateMetadataBroker> LiveBrokers { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -343,15 +344,15 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
     public sealed partial class UpdateMetadataTopicState
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 5+.</remarks>
+        [KafkaField("5+")]
         public string TopicName { get; set; } = "";
 
         /// <summary>The topic id.</summary>
-        /// <remarks>Versions 7+; ignorable.</remarks>
+        [KafkaField("7+", Ignorable = true)]
         public Guid TopicId { get; set; } = Guid.Empty;
 
         /// <summary>The partition that we would like to update.</summary>
-        /// <remarks>Versions 5+.</remarks>
+        [KafkaField("5+")]
         public List<UpdateMetadataPartitionState> PartitionStates { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -463,23 +464,23 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
     public sealed partial class UpdateMetadataBroker
     {
         /// <summary>The broker id.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Id { get; set; } = 0;
 
         /// <summary>The broker hostname.</summary>
-        /// <remarks>Versions 0; ignorable.</remarks>
+        [KafkaField("0", Ignorable = true)]
         public string V0Host { get; set; } = "";
 
         /// <summary>The broker port.</summary>
-        /// <remarks>Versions 0; ignorable.</remarks>
+        [KafkaField("0", Ignorable = true)]
         public int V0Port { get; set; } = 0;
 
         /// <summary>The broker endpoints.</summary>
-        /// <remarks>Versions 1+; ignorable.</remarks>
+        [KafkaField("1+", Ignorable = true)]
         public List<UpdateMetadataEndpoint> Endpoints { get; set; } = new();
 
         /// <summary>The rack which this broker belongs to.</summary>
-        /// <remarks>Versions 2+; nullable 0+; ignorable.</remarks>
+        [KafkaField("2+", NullableVersions = "0+", Ignorable = true)]
         public string? Rack { get; set; } = "";
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -624,19 +625,19 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
     public sealed partial class UpdateMetadataEndpoint
     {
         /// <summary>The port of this endpoint</summary>
-        /// <remarks>Versions 1+.</remarks>
+        [KafkaField("1+")]
         public int Port { get; set; } = 0;
 
         /// <summary>The hostname of this endpoint</summary>
-        /// <remarks>Versions 1+.</remarks>
+        [KafkaField("1+")]
         public string Host { get; set; } = "";
 
         /// <summary>The listener name.</summary>
-        /// <remarks>Versions 3+; ignorable.</remarks>
+        [KafkaField("3+", Ignorable = true)]
         public string Listener { get; set; } = "";
 
         /// <summary>The security protocol type.</summary>
-        /// <remarks>Versions 1+.</remarks>
+        [KafkaField("1+")]
         public short SecurityProtocol { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -722,39 +723,39 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
     public sealed partial class UpdateMetadataPartitionState
     {
         /// <summary>In older versions of this RPC, the topic name.</summary>
-        /// <remarks>Versions 0-4; ignorable.</remarks>
+        [KafkaField("0-4", Ignorable = true)]
         public string TopicName { get; set; } = "";
 
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The controller epoch.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int ControllerEpoch { get; set; } = 0;
 
         /// <summary>The ID of the broker which is the current partition leader.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Leader { get; set; } = 0;
 
         /// <summary>The leader epoch of this partition.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LeaderEpoch { get; set; } = 0;
 
         /// <summary>The brokers which are in the ISR for this partition.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> Isr { get; set; } = new();
 
         /// <summary>The Zookeeper version.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int ZkVersion { get; set; } = 0;
 
         /// <summary>All the replicas of this partition.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> Replicas { get; set; } = new();
 
         /// <summary>The replicas of this partition which are offline.</summary>
-        /// <remarks>Versions 4+; ignorable.</remarks>
+        [KafkaField("4+", Ignorable = true)]
         public List<int> OfflineReplicas { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's UpdateMetadataResponse (api key 6, response), versions 0-8, flexible 6+.
 /// </summary>
+[KafkaMessage("0-8", "6+")]
 public sealed partial class UpdateMetadataResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,7 +27,7 @@ public sealed partial class UpdateMetadataResponse : IApiResponse
     public static UpdateMetadataResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new UpdateMetadataResponse().ReadFrom(data, version);
 
     /// <summary>The error code, or 0 if there was no error.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
     private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's UpdateRaftVoterRequest (api key 82, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class UpdateRaftVoterRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -25,27 +26,27 @@ public sealed partial class UpdateRaftVoterRequest : IApiRequest
     /// <summary>Reads a whole UpdateRaftVoterRequest from <paramref name="data"/> (no trailing bytes allowed).</summary>
     public static UpdateRaftVoterRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new UpdateRaftVoterRequest().ReadFrom(data, version);
 
-    /// <remarks>Versions 0+; nullable 0+.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? ClusterId { get; set; } = "";
 
     /// <summary>The current leader epoch of the partition, -1 for unknown leader epoch</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int CurrentLeaderEpoch { get; set; } = 0;
 
     /// <summary>The replica id of the voter getting updated in the topic partition</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int VoterId { get; set; } = 0;
 
     /// <summary>The directory id of the voter getting updated in the topic partition</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public Guid VoterDirectoryId { get; set; } = Guid.Empty;
 
     /// <summary>The endpoint that can be used to communicate with the leader</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<Listener> Listeners { get; set; } = new();
 
     /// <summary>The range of versions of the protocol that the replica supports</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public KRaftVersionFeatureData KRaftVersionFeature { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -156,15 +157,15 @@ public sealed partial class UpdateRaftVoterRequest : IApiRequest
     public sealed partial class Listener
     {
         /// <summary>The name of the endpoint</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The hostname</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Host { get; set; } = "";
 
         /// <summary>The port</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public ushort Port { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -222,11 +223,11 @@ public sealed partial class UpdateRaftVoterRequest : IApiRequest
     public sealed partial class KRaftVersionFeatureData
     {
         /// <summary>The minimum supported KRaft protocol version</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short MinSupportedVersion { get; set; } = 0;
 
         /// <summary>The maximum supported KRaft protocol version</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short MaxSupportedVersion { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's UpdateRaftVoterResponse (api key 82, response), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class UpdateRaftVoterResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,14 +27,14 @@ public sealed partial class UpdateRaftVoterResponse : IApiResponse
     public static UpdateRaftVoterResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new UpdateRaftVoterResponse().ReadFrom(data, version);
 
     /// <summary>The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; } = 0;
 
     /// <summary>The error code, or 0 if there was no error</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
-    /// <remarks>Versions 0+; tag 0 in 0+.</remarks>
+    [KafkaField("0+", TaggedVersions = "0+", Tag = 0)]
     public CurrentLeaderData CurrentLeader { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -134,19 +135,19 @@ public sealed partial class UpdateRaftVoterResponse : IApiResponse
     public sealed partial class CurrentLeaderData
     {
         /// <summary>The replica id of the current leader or -1 if the leader is unknown</summary>
-        /// <remarks>Versions 0+; default -1.</remarks>
+        [KafkaField("0+")]
         public int LeaderId { get; set; } = -1;
 
         /// <summary>The latest known leader epoch</summary>
-        /// <remarks>Versions 0+; default -1.</remarks>
+        [KafkaField("0+")]
         public int LeaderEpoch { get; set; } = -1;
 
         /// <summary>The node's hostname</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Host { get; set; } = "";
 
         /// <summary>The node's port</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Port { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

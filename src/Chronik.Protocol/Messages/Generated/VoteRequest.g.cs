@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's VoteRequest (api key 52, request), versions 0-1, flexible 0+.
 /// </summary>
+[KafkaMessage("0-1", "0+")]
 public sealed partial class VoteRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -25,14 +26,14 @@ public sealed partial class VoteRequest : IApiRequest
     /// <summary>Reads a whole VoteRequest from <paramref name="data"/> (no trailing bytes allowed).</summary>
     public static VoteRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new VoteRequest().ReadFrom(data, version);
 
-    /// <remarks>Versions 0+; nullable 0+; default null.</remarks>
+    [KafkaField("0+", NullableVersions = "0+")]
     public string? ClusterId { get; set; } = null;
 
     /// <summary>The replica id of the voter receiving the request</summary>
-    /// <remarks>Versions 1+; ignorable; default -1.</remarks>
+    [KafkaField("1+", Ignorable = true)]
     public int VoterId { get; set; } = -1;
 
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<TopicData> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -135,10 +136,10 @@ public sealed partial class VoteRequest : IApiRequest
     public sealed partial class TopicData
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string TopicName { get; set; } = "";
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionData> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -222,31 +223,31 @@ public sealed partial class VoteRequest : IApiRequest
     public sealed partial class PartitionData
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The bumped epoch of the candidate sending the request</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int CandidateEpoch { get; set; } = 0;
 
         /// <summary>The replica id of the voter sending the request</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int CandidateId { get; set; } = 0;
 
         /// <summary>The directory id of the voter sending the request</summary>
-        /// <remarks>Versions 1+; ignorable.</remarks>
+        [KafkaField("1+", Ignorable = true)]
         public Guid CandidateDirectoryId { get; set; } = Guid.Empty;
 
         /// <summary>The ID of the voter sending the request</summary>
-        /// <remarks>Versions 1+; ignorable.</remarks>
+        [KafkaField("1+", Ignorable = true)]
         public Guid VoterDirectoryId { get; set; } = Guid.Empty;
 
         /// <summary>The epoch of the last record written to the metadata log</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LastOffsetEpoch { get; set; } = 0;
 
         /// <summary>The offset of the last record written to the metadata log</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long LastOffset { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

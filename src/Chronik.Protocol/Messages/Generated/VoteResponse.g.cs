@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's VoteResponse (api key 52, response), versions 0-1, flexible 0+.
 /// </summary>
+[KafkaMessage("0-1", "0+")]
 public sealed partial class VoteResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,14 +27,14 @@ public sealed partial class VoteResponse : IApiResponse
     public static VoteResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new VoteResponse().ReadFrom(data, version);
 
     /// <summary>The top level error code.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short ErrorCode { get; set; } = 0;
 
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<TopicData> Topics { get; set; } = new();
 
     /// <summary>Endpoints for all current-leaders enumerated in PartitionData</summary>
-    /// <remarks>Versions 1+; tag 0 in 1+.</remarks>
+    [KafkaField("1+", TaggedVersions = "1+", Tag = 0)]
     public List<NodeEndpoint> NodeEndpoints { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -213,10 +214,10 @@ public sealed partial class VoteResponse : IApiResponse
     public sealed partial class TopicData
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string TopicName { get; set; } = "";
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionData> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -300,22 +301,22 @@ public sealed partial class VoteResponse : IApiResponse
     public sealed partial class PartitionData
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         /// <summary>The ID of the current leader or -1 if the leader is unknown.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LeaderId { get; set; } = 0;
 
         /// <summary>The latest known leader epoch</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LeaderEpoch { get; set; } = 0;
 
         /// <summary>True if the vote was granted and false otherwise</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public bool VoteGranted { get; set; } = false;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -371,15 +372,15 @@ public sealed partial class VoteResponse : IApiResponse
     public sealed partial class NodeEndpoint
     {
         /// <summary>The ID of the associated node</summary>
-        /// <remarks>Versions 1+.</remarks>
+        [KafkaField("1+")]
         public int NodeId { get; set; } = 0;
 
         /// <summary>The node's hostname</summary>
-        /// <remarks>Versions 1+.</remarks>
+        [KafkaField("1+")]
         public string Host { get; set; } = "";
 
         /// <summary>The node's port</summary>
-        /// <remarks>Versions 1+.</remarks>
+        [KafkaField("1+")]
         public ushort Port { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's VotersRecord (data), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class VotersRecord : IApiMessage
 {
     public const short LowestSupportedVersion = 0;
@@ -26,10 +27,10 @@ public sealed partial class VotersRecord : IApiMessage
     public static VotersRecord FromBytes(ReadOnlyMemory<byte> data, short version) => new VotersRecord().ReadFrom(data, version);
 
     /// <summary>The version of the voters record</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public short Version { get; set; } = 0;
 
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<Voter> Voters { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -120,19 +121,19 @@ public sealed partial class VotersRecord : IApiMessage
     public sealed partial class Voter
     {
         /// <summary>The replica id of the voter in the topic partition</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int VoterId { get; set; } = 0;
 
         /// <summary>The directory id of the voter in the topic partition</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public Guid VoterDirectoryId { get; set; } = Guid.Empty;
 
         /// <summary>The endpoint that can be used to communicate with the voter</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<Endpoint> Endpoints { get; set; } = new();
 
         /// <summary>The range of versions of the protocol that the replica supports</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public KRaftVersionFeature KRaftVersionFeature { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -226,15 +227,15 @@ public sealed partial class VotersRecord : IApiMessage
     public sealed partial class Endpoint
     {
         /// <summary>The name of the endpoint</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The hostname</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Host { get; set; } = "";
 
         /// <summary>The port</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public ushort Port { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -292,11 +293,11 @@ public sealed partial class VotersRecord : IApiMessage
     public sealed partial class KRaftVersionFeature
     {
         /// <summary>The minimum supported KRaft protocol version</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short MinSupportedVersion { get; set; } = 0;
 
         /// <summary>The maximum supported KRaft protocol version</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short MaxSupportedVersion { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's WriteShareGroupStateRequest (api key 85, request), versions 0, flexible 0+.
 /// </summary>
+[KafkaMessage("0", "0+")]
 public sealed partial class WriteShareGroupStateRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,11 +27,11 @@ public sealed partial class WriteShareGroupStateRequest : IApiRequest
     public static WriteShareGroupStateRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new WriteShareGroupStateRequest().ReadFrom(data, version);
 
     /// <summary>The group identifier.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public string GroupId { get; set; } = "";
 
     /// <summary>The data for the topics.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<WriteStateData> Topics { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -125,11 +126,11 @@ public sealed partial class WriteShareGroupStateRequest : IApiRequest
     public sealed partial class WriteStateData
     {
         /// <summary>The topic identifier.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public Guid TopicId { get; set; } = Guid.Empty;
 
         /// <summary>The data for the partitions.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<PartitionData> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -209,22 +210,22 @@ public sealed partial class WriteShareGroupStateRequest : IApiRequest
     public sealed partial class PartitionData
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int Partition { get; set; } = 0;
 
         /// <summary>The state epoch for this share-partition.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int StateEpoch { get; set; } = 0;
 
         /// <summary>The leader epoch of the share-partition.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int LeaderEpoch { get; set; } = 0;
 
         /// <summary>The share-partition start offset, or -1 if the start offset is not being written.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long StartOffset { get; set; } = 0;
 
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<StateBatch> StateBatches { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -313,19 +314,19 @@ public sealed partial class WriteShareGroupStateRequest : IApiRequest
     public sealed partial class StateBatch
     {
         /// <summary>The base offset of this state batch.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long FirstOffset { get; set; } = 0;
 
         /// <summary>The last offset of this state batch.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long LastOffset { get; set; } = 0;
 
         /// <summary>The state - 0:Available,2:Acked,4:Archived</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public sbyte DeliveryState { get; set; } = 0;
 
         /// <summary>The delivery count.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short DeliveryCount { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's WriteTxnMarkersRequest (api key 27, request), versions 0-1, flexible 1+.
 /// </summary>
+[KafkaMessage("0-1", "1+")]
 public sealed partial class WriteTxnMarkersRequest : IApiRequest
 {
     public const short LowestSupportedVersion = 0;
@@ -26,7 +27,7 @@ public sealed partial class WriteTxnMarkersRequest : IApiRequest
     public static WriteTxnMarkersRequest FromBytes(ReadOnlyMemory<byte> data, short version) => new WriteTxnMarkersRequest().ReadFrom(data, version);
 
     /// <summary>The transaction markers to be written.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<WritableTxnMarker> Markers { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -130,23 +131,23 @@ public sealed partial class WriteTxnMarkersRequest : IApiRequest
     public sealed partial class WritableTxnMarker
     {
         /// <summary>The current producer ID.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long ProducerId { get; set; } = 0;
 
         /// <summary>The current epoch associated with the producer ID.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ProducerEpoch { get; set; } = 0;
 
         /// <summary>The result of the transaction to write to the partitions (false = ABORT, true = COMMIT).</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public bool TransactionResult { get; set; } = false;
 
         /// <summary>Each topic that we want to write transaction marker(s) for.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<WritableTxnMarkerTopic> Topics { get; set; } = new();
 
         /// <summary>Epoch associated with the transaction state partition hosted by this transaction coordinator</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int CoordinatorEpoch { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -251,11 +252,11 @@ public sealed partial class WriteTxnMarkersRequest : IApiRequest
     public sealed partial class WritableTxnMarkerTopic
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The indexes of the partitions to write transaction markers for.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<int> PartitionIndexes { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;

@@ -9,6 +9,7 @@ namespace Chronik.Protocol.Messages;
 /// <summary>
 /// Kafka's WriteTxnMarkersResponse (api key 27, response), versions 0-1, flexible 1+.
 /// </summary>
+[KafkaMessage("0-1", "1+")]
 public sealed partial class WriteTxnMarkersResponse : IApiResponse
 {
     public const short LowestSupportedVersion = 0;
@@ -26,7 +27,7 @@ public sealed partial class WriteTxnMarkersResponse : IApiResponse
     public static WriteTxnMarkersResponse FromBytes(ReadOnlyMemory<byte> data, short version) => new WriteTxnMarkersResponse().ReadFrom(data, version);
 
     /// <summary>The results for writing makers.</summary>
-    /// <remarks>Versions 0+.</remarks>
+    [KafkaField("0+")]
     public List<WritableTxnMarkerResult> Markers { get; set; } = new();
 
     private List<TaggedField>? _unknownTaggedFields;
@@ -130,11 +131,11 @@ public sealed partial class WriteTxnMarkersResponse : IApiResponse
     public sealed partial class WritableTxnMarkerResult
     {
         /// <summary>The current producer ID in use by the transactional ID.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public long ProducerId { get; set; } = 0;
 
         /// <summary>The results by topic.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<WritableTxnMarkerTopicResult> Topics { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -230,11 +231,11 @@ public sealed partial class WriteTxnMarkersResponse : IApiResponse
     public sealed partial class WritableTxnMarkerTopicResult
     {
         /// <summary>The topic name.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public string Name { get; set; } = "";
 
         /// <summary>The results by partition.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public List<WritableTxnMarkerPartitionResult> Partitions { get; set; } = new();
 
         private List<TaggedField>? _unknownTaggedFields;
@@ -334,11 +335,11 @@ public sealed partial class WriteTxnMarkersResponse : IApiResponse
     public sealed partial class WritableTxnMarkerPartitionResult
     {
         /// <summary>The partition index.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public int PartitionIndex { get; set; } = 0;
 
         /// <summary>The error code, or 0 if there was no error.</summary>
-        /// <remarks>Versions 0+.</remarks>
+        [KafkaField("0+")]
         public short ErrorCode { get; set; } = 0;
 
         private List<TaggedField>? _unknownTaggedFields;
