@@ -7,9 +7,18 @@ public sealed class CodeWriter
 {
     private readonly StringBuilder _text = new();
     private int _indent;
+    private bool _afterBlock;
 
     public void Line(string line = "")
     {
+        // A blank line separates a closed block from the statement after it, as hand-written code does.
+        if (_afterBlock && line.Length > 0 && !line.StartsWith('}') && !line.StartsWith("else", StringComparison.Ordinal)
+            && !line.StartsWith("case ", StringComparison.Ordinal) && !line.StartsWith("default:", StringComparison.Ordinal))
+        {
+            _text.Append('\n');
+        }
+
+        _afterBlock = false;
         if (line.Length > 0)
         {
             _text.Append(' ', _indent * 4).Append(line);
@@ -33,6 +42,7 @@ public sealed class CodeWriter
     {
         _indent--;
         Line("}" + suffix);
+        _afterBlock = true;
     }
 
     /// <summary>

@@ -57,6 +57,7 @@ public sealed partial class AddOffsetsToTxnRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AddOffsetsToTxnRequest", version);
         }
+
         TransactionalId = reader.ReadString(version >= 3);
         ProducerId = reader.ReadInt64();
         ProducerEpoch = reader.ReadInt16();
@@ -77,10 +78,12 @@ public sealed partial class AddOffsetsToTxnRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AddOffsetsToTxnRequest", version);
         }
+
         if (TransactionalId is null)
         {
             throw MessageErrors.NullField("AddOffsetsToTxnRequest.TransactionalId", version);
         }
+
         writer.WriteString(TransactionalId, version >= 3);
         writer.WriteInt64(ProducerId);
         writer.WriteInt16(ProducerEpoch);
@@ -88,6 +91,7 @@ public sealed partial class AddOffsetsToTxnRequest : IApiRequest
         {
             throw MessageErrors.NullField("AddOffsetsToTxnRequest.GroupId", version);
         }
+
         writer.WriteString(GroupId, version >= 3);
         if (version >= 3)
         {
@@ -109,6 +113,7 @@ public sealed partial class AddOffsetsToTxnRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AddOffsetsToTxnRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(TransactionalId, version >= 3);
         size += 8;
@@ -120,6 +125,7 @@ public sealed partial class AddOffsetsToTxnRequest : IApiRequest
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

@@ -49,6 +49,7 @@ public sealed partial class AddOffsetsToTxnResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AddOffsetsToTxnResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         if (version >= 3)
@@ -67,6 +68,7 @@ public sealed partial class AddOffsetsToTxnResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AddOffsetsToTxnResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
         if (version >= 3)
@@ -89,6 +91,7 @@ public sealed partial class AddOffsetsToTxnResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AddOffsetsToTxnResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;
@@ -98,6 +101,7 @@ public sealed partial class AddOffsetsToTxnResponse : IApiResponse
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

@@ -61,6 +61,7 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AddPartitionsToTxnRequest", version);
         }
+
         if (version >= 4)
         {
             {
@@ -69,6 +70,7 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("AddPartitionsToTxnRequest.Transactions", version);
                 }
+
                 var list = new List<AddPartitionsToTxnTransaction>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -76,21 +78,26 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Transactions = list;
             }
         }
+
         if (version <= 3)
         {
             V3AndBelowTransactionalId = reader.ReadString(version >= 3);
         }
+
         if (version <= 3)
         {
             V3AndBelowProducerId = reader.ReadInt64();
         }
+
         if (version <= 3)
         {
             V3AndBelowProducerEpoch = reader.ReadInt16();
         }
+
         if (version <= 3)
         {
             {
@@ -99,6 +106,7 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("AddPartitionsToTxnRequest.V3AndBelowTopics", version);
                 }
+
                 var list = new List<AddPartitionsToTxnTopic>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -106,9 +114,11 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 V3AndBelowTopics = list;
             }
         }
+
         if (version >= 3)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -125,12 +135,14 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AddPartitionsToTxnRequest", version);
         }
+
         if (version >= 4)
         {
             if (Transactions is null)
             {
                 throw MessageErrors.NullField("AddPartitionsToTxnRequest.Transactions", version);
             }
+
             writer.WriteArrayLength(Transactions.Count, true);
             foreach (var element in Transactions)
             {
@@ -144,12 +156,14 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("AddPartitionsToTxnRequest.Transactions", version);
             }
         }
+
         if (version <= 3)
         {
             if (V3AndBelowTransactionalId is null)
             {
                 throw MessageErrors.NullField("AddPartitionsToTxnRequest.V3AndBelowTransactionalId", version);
             }
+
             writer.WriteString(V3AndBelowTransactionalId, version >= 3);
         }
         else
@@ -159,6 +173,7 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("AddPartitionsToTxnRequest.V3AndBelowTransactionalId", version);
             }
         }
+
         if (version <= 3)
         {
             writer.WriteInt64(V3AndBelowProducerId);
@@ -170,6 +185,7 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("AddPartitionsToTxnRequest.V3AndBelowProducerId", version);
             }
         }
+
         if (version <= 3)
         {
             writer.WriteInt16(V3AndBelowProducerEpoch);
@@ -181,12 +197,14 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("AddPartitionsToTxnRequest.V3AndBelowProducerEpoch", version);
             }
         }
+
         if (version <= 3)
         {
             if (V3AndBelowTopics is null)
             {
                 throw MessageErrors.NullField("AddPartitionsToTxnRequest.V3AndBelowTopics", version);
             }
+
             writer.WriteArrayLength(V3AndBelowTopics.Count, version >= 3);
             foreach (var element in V3AndBelowTopics)
             {
@@ -200,6 +218,7 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("AddPartitionsToTxnRequest.V3AndBelowTopics", version);
             }
         }
+
         if (version >= 3)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -220,6 +239,7 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AddPartitionsToTxnRequest", version);
         }
+
         int size = 0;
         if (version >= 4)
         {
@@ -236,18 +256,22 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
                 }
             }
         }
+
         if (version <= 3)
         {
             size += WireSize.String(V3AndBelowTransactionalId, version >= 3);
         }
+
         if (version <= 3)
         {
             size += 8;
         }
+
         if (version <= 3)
         {
             size += 2;
         }
+
         if (version <= 3)
         {
             if (V3AndBelowTopics is null)
@@ -263,12 +287,14 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
                 }
             }
         }
+
         if (version >= 3)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -316,6 +342,7 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("AddPartitionsToTxnRequest.AddPartitionsToTxnTransaction.Topics", version);
                 }
+
                 var list = new List<AddPartitionsToTxnTopic>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -323,8 +350,10 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Topics = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -338,6 +367,7 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
             {
                 throw MessageErrors.NullField("AddPartitionsToTxnRequest.AddPartitionsToTxnTransaction.TransactionalId", version);
             }
+
             writer.WriteString(TransactionalId, true);
             writer.WriteInt64(ProducerId);
             writer.WriteInt16(ProducerEpoch);
@@ -346,11 +376,13 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
             {
                 throw MessageErrors.NullField("AddPartitionsToTxnRequest.AddPartitionsToTxnTransaction.Topics", version);
             }
+
             writer.WriteArrayLength(Topics.Count, true);
             foreach (var element in Topics)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -374,6 +406,7 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -410,13 +443,16 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("AddPartitionsToTxnRequest.AddPartitionsToTxnTopic.Partitions", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 Partitions = list;
             }
+
             if (version >= 3)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -433,16 +469,19 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
             {
                 throw MessageErrors.NullField("AddPartitionsToTxnRequest.AddPartitionsToTxnTopic.Name", version);
             }
+
             writer.WriteString(Name, version >= 3);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("AddPartitionsToTxnRequest.AddPartitionsToTxnTopic.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 3);
             foreach (var element in Partitions)
             {
                 writer.WriteInt32(element);
             }
+
             if (version >= 3)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -470,12 +509,14 @@ public sealed partial class AddPartitionsToTxnRequest : IApiRequest
                 size += WireSize.ArrayLength(Partitions.Count, version >= 3);
                 size += Partitions.Count * 4;
             }
+
             if (version >= 3)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

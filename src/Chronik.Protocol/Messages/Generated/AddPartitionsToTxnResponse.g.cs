@@ -57,11 +57,13 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AddPartitionsToTxnResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         if (version >= 4)
         {
             ErrorCode = reader.ReadInt16();
         }
+
         if (version >= 4)
         {
             {
@@ -70,6 +72,7 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("AddPartitionsToTxnResponse.ResultsByTransaction", version);
                 }
+
                 var list = new List<AddPartitionsToTxnResult>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -77,9 +80,11 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 ResultsByTransaction = list;
             }
         }
+
         if (version <= 3)
         {
             {
@@ -88,6 +93,7 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow", version);
                 }
+
                 var list = new List<AddPartitionsToTxnTopicResult>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -95,9 +101,11 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 ResultsByTopicV3AndBelow = list;
             }
         }
+
         if (version >= 3)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -114,17 +122,20 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AddPartitionsToTxnResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         if (version >= 4)
         {
             writer.WriteInt16(ErrorCode);
         }
+
         if (version >= 4)
         {
             if (ResultsByTransaction is null)
             {
                 throw MessageErrors.NullField("AddPartitionsToTxnResponse.ResultsByTransaction", version);
             }
+
             writer.WriteArrayLength(ResultsByTransaction.Count, true);
             foreach (var element in ResultsByTransaction)
             {
@@ -138,12 +149,14 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("AddPartitionsToTxnResponse.ResultsByTransaction", version);
             }
         }
+
         if (version <= 3)
         {
             if (ResultsByTopicV3AndBelow is null)
             {
                 throw MessageErrors.NullField("AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow", version);
             }
+
             writer.WriteArrayLength(ResultsByTopicV3AndBelow.Count, version >= 3);
             foreach (var element in ResultsByTopicV3AndBelow)
             {
@@ -157,6 +170,7 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow", version);
             }
         }
+
         if (version >= 3)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -177,12 +191,14 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AddPartitionsToTxnResponse", version);
         }
+
         int size = 0;
         size += 4;
         if (version >= 4)
         {
             size += 2;
         }
+
         if (version >= 4)
         {
             if (ResultsByTransaction is null)
@@ -198,6 +214,7 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
                 }
             }
         }
+
         if (version <= 3)
         {
             if (ResultsByTopicV3AndBelow is null)
@@ -213,12 +230,14 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
                 }
             }
         }
+
         if (version >= 3)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -251,6 +270,7 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("AddPartitionsToTxnResponse.AddPartitionsToTxnResult.TopicResults", version);
                 }
+
                 var list = new List<AddPartitionsToTxnTopicResult>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -258,8 +278,10 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 TopicResults = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -273,16 +295,19 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
             {
                 throw MessageErrors.NullField("AddPartitionsToTxnResponse.AddPartitionsToTxnResult.TransactionalId", version);
             }
+
             writer.WriteString(TransactionalId, true);
             if (TopicResults is null)
             {
                 throw MessageErrors.NullField("AddPartitionsToTxnResponse.AddPartitionsToTxnResult.TopicResults", version);
             }
+
             writer.WriteArrayLength(TopicResults.Count, true);
             foreach (var element in TopicResults)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -303,6 +328,7 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -339,6 +365,7 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult.ResultsByPartition", version);
                 }
+
                 var list = new List<AddPartitionsToTxnPartitionResult>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -346,8 +373,10 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 ResultsByPartition = list;
             }
+
             if (version >= 3)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -364,16 +393,19 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
             {
                 throw MessageErrors.NullField("AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult.Name", version);
             }
+
             writer.WriteString(Name, version >= 3);
             if (ResultsByPartition is null)
             {
                 throw MessageErrors.NullField("AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult.ResultsByPartition", version);
             }
+
             writer.WriteArrayLength(ResultsByPartition.Count, version >= 3);
             foreach (var element in ResultsByPartition)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 3)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -404,12 +436,14 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 3)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -477,6 +511,7 @@ public sealed partial class AddPartitionsToTxnResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -59,6 +59,7 @@ public sealed partial class AddRaftVoterRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AddRaftVoterRequest", version);
         }
+
         ClusterId = reader.ReadNullableString(true);
         TimeoutMs = reader.ReadInt32();
         VoterId = reader.ReadInt32();
@@ -69,6 +70,7 @@ public sealed partial class AddRaftVoterRequest : IApiRequest
             {
                 throw MessageErrors.NullRead("AddRaftVoterRequest.Listeners", version);
             }
+
             var list = new List<Listener>(count);
             for (int i = 0; i < count; i++)
             {
@@ -76,8 +78,10 @@ public sealed partial class AddRaftVoterRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Listeners = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -91,6 +95,7 @@ public sealed partial class AddRaftVoterRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AddRaftVoterRequest", version);
         }
+
         writer.WriteNullableString(ClusterId, true);
         writer.WriteInt32(TimeoutMs);
         writer.WriteInt32(VoterId);
@@ -99,11 +104,13 @@ public sealed partial class AddRaftVoterRequest : IApiRequest
         {
             throw MessageErrors.NullField("AddRaftVoterRequest.Listeners", version);
         }
+
         writer.WriteArrayLength(Listeners.Count, true);
         foreach (var element in Listeners)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -114,6 +121,7 @@ public sealed partial class AddRaftVoterRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AddRaftVoterRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(ClusterId, true);
         size += 4;
@@ -131,6 +139,7 @@ public sealed partial class AddRaftVoterRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -179,11 +188,13 @@ public sealed partial class AddRaftVoterRequest : IApiRequest
             {
                 throw MessageErrors.NullField("AddRaftVoterRequest.Listener.Name", version);
             }
+
             writer.WriteString(Name, true);
             if (Host is null)
             {
                 throw MessageErrors.NullField("AddRaftVoterRequest.Listener.Host", version);
             }
+
             writer.WriteString(Host, true);
             writer.WriteUInt16(Port);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);

@@ -49,6 +49,7 @@ public sealed partial class AllocateProducerIdsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AllocateProducerIdsRequest", version);
         }
+
         BrokerId = reader.ReadInt32();
         BrokerEpoch = reader.ReadInt64();
         int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -64,6 +65,7 @@ public sealed partial class AllocateProducerIdsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AllocateProducerIdsRequest", version);
         }
+
         writer.WriteInt32(BrokerId);
         writer.WriteInt64(BrokerEpoch);
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -76,6 +78,7 @@ public sealed partial class AllocateProducerIdsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AllocateProducerIdsRequest", version);
         }
+
         int size = 0;
         size += 4;
         size += 8;

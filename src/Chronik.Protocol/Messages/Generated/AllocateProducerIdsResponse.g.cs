@@ -57,6 +57,7 @@ public sealed partial class AllocateProducerIdsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AllocateProducerIdsResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         ProducerIdStart = reader.ReadInt64();
@@ -74,6 +75,7 @@ public sealed partial class AllocateProducerIdsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AllocateProducerIdsResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
         writer.WriteInt64(ProducerIdStart);
@@ -88,6 +90,7 @@ public sealed partial class AllocateProducerIdsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AllocateProducerIdsResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;

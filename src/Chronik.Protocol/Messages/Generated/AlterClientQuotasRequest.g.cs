@@ -49,12 +49,14 @@ public sealed partial class AlterClientQuotasRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AlterClientQuotasRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(version >= 1);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("AlterClientQuotasRequest.Entries", version);
             }
+
             var list = new List<EntryData>(count);
             for (int i = 0; i < count; i++)
             {
@@ -62,8 +64,10 @@ public sealed partial class AlterClientQuotasRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Entries = list;
         }
+
         ValidateOnly = reader.ReadBool();
         if (version >= 1)
         {
@@ -81,15 +85,18 @@ public sealed partial class AlterClientQuotasRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AlterClientQuotasRequest", version);
         }
+
         if (Entries is null)
         {
             throw MessageErrors.NullField("AlterClientQuotasRequest.Entries", version);
         }
+
         writer.WriteArrayLength(Entries.Count, version >= 1);
         foreach (var element in Entries)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteBool(ValidateOnly);
         if (version >= 1)
         {
@@ -111,6 +118,7 @@ public sealed partial class AlterClientQuotasRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AlterClientQuotasRequest", version);
         }
+
         int size = 0;
         if (Entries is null)
         {
@@ -124,6 +132,7 @@ public sealed partial class AlterClientQuotasRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         size += 1;
         if (version >= 1)
         {
@@ -131,6 +140,7 @@ public sealed partial class AlterClientQuotasRequest : IApiRequest
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -162,6 +172,7 @@ public sealed partial class AlterClientQuotasRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("AlterClientQuotasRequest.EntryData.Entity", version);
                 }
+
                 var list = new List<EntityData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -169,14 +180,17 @@ public sealed partial class AlterClientQuotasRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Entity = list;
             }
+
             {
                 int count = reader.ReadArrayLength(version >= 1);
                 if (count < 0)
                 {
                     throw MessageErrors.NullRead("AlterClientQuotasRequest.EntryData.Ops", version);
                 }
+
                 var list = new List<OpData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -184,8 +198,10 @@ public sealed partial class AlterClientQuotasRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Ops = list;
             }
+
             if (version >= 1)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -202,20 +218,24 @@ public sealed partial class AlterClientQuotasRequest : IApiRequest
             {
                 throw MessageErrors.NullField("AlterClientQuotasRequest.EntryData.Entity", version);
             }
+
             writer.WriteArrayLength(Entity.Count, version >= 1);
             foreach (var element in Entity)
             {
                 element.Write(ref writer, version);
             }
+
             if (Ops is null)
             {
                 throw MessageErrors.NullField("AlterClientQuotasRequest.EntryData.Ops", version);
             }
+
             writer.WriteArrayLength(Ops.Count, version >= 1);
             foreach (var element in Ops)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 1)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -245,6 +265,7 @@ public sealed partial class AlterClientQuotasRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             if (Ops is null)
             {
                 size += WireSize.ArrayLength(-1, version >= 1);
@@ -257,12 +278,14 @@ public sealed partial class AlterClientQuotasRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             if (version >= 1)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -307,6 +330,7 @@ public sealed partial class AlterClientQuotasRequest : IApiRequest
             {
                 throw MessageErrors.NullField("AlterClientQuotasRequest.EntityData.EntityType", version);
             }
+
             writer.WriteString(EntityType, version >= 1);
             writer.WriteNullableString(EntityName, version >= 1);
             if (version >= 1)
@@ -334,6 +358,7 @@ public sealed partial class AlterClientQuotasRequest : IApiRequest
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -383,6 +408,7 @@ public sealed partial class AlterClientQuotasRequest : IApiRequest
             {
                 throw MessageErrors.NullField("AlterClientQuotasRequest.OpData.Key", version);
             }
+
             writer.WriteString(Key, version >= 1);
             writer.WriteFloat64(Value);
             writer.WriteBool(Remove);
@@ -412,6 +438,7 @@ public sealed partial class AlterClientQuotasRequest : IApiRequest
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -49,6 +49,7 @@ public sealed partial class AlterClientQuotasResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AlterClientQuotasResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         {
             int count = reader.ReadArrayLength(version >= 1);
@@ -56,6 +57,7 @@ public sealed partial class AlterClientQuotasResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("AlterClientQuotasResponse.Entries", version);
             }
+
             var list = new List<EntryData>(count);
             for (int i = 0; i < count; i++)
             {
@@ -63,8 +65,10 @@ public sealed partial class AlterClientQuotasResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Entries = list;
         }
+
         if (version >= 1)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -81,16 +85,19 @@ public sealed partial class AlterClientQuotasResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AlterClientQuotasResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         if (Entries is null)
         {
             throw MessageErrors.NullField("AlterClientQuotasResponse.Entries", version);
         }
+
         writer.WriteArrayLength(Entries.Count, version >= 1);
         foreach (var element in Entries)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 1)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -111,6 +118,7 @@ public sealed partial class AlterClientQuotasResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AlterClientQuotasResponse", version);
         }
+
         int size = 0;
         size += 4;
         if (Entries is null)
@@ -125,12 +133,14 @@ public sealed partial class AlterClientQuotasResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 1)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -168,6 +178,7 @@ public sealed partial class AlterClientQuotasResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("AlterClientQuotasResponse.EntryData.Entity", version);
                 }
+
                 var list = new List<EntityData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -175,8 +186,10 @@ public sealed partial class AlterClientQuotasResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Entity = list;
             }
+
             if (version >= 1)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -195,11 +208,13 @@ public sealed partial class AlterClientQuotasResponse : IApiResponse
             {
                 throw MessageErrors.NullField("AlterClientQuotasResponse.EntryData.Entity", version);
             }
+
             writer.WriteArrayLength(Entity.Count, version >= 1);
             foreach (var element in Entity)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 1)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -231,12 +246,14 @@ public sealed partial class AlterClientQuotasResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 1)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -281,6 +298,7 @@ public sealed partial class AlterClientQuotasResponse : IApiResponse
             {
                 throw MessageErrors.NullField("AlterClientQuotasResponse.EntityData.EntityType", version);
             }
+
             writer.WriteString(EntityType, version >= 1);
             writer.WriteNullableString(EntityName, version >= 1);
             if (version >= 1)
@@ -308,6 +326,7 @@ public sealed partial class AlterClientQuotasResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

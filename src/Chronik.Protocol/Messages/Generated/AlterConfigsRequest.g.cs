@@ -49,12 +49,14 @@ public sealed partial class AlterConfigsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AlterConfigsRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(version >= 2);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("AlterConfigsRequest.Resources", version);
             }
+
             var list = new List<AlterConfigsResource>(count);
             for (int i = 0; i < count; i++)
             {
@@ -62,8 +64,10 @@ public sealed partial class AlterConfigsRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Resources = list;
         }
+
         ValidateOnly = reader.ReadBool();
         if (version >= 2)
         {
@@ -81,15 +85,18 @@ public sealed partial class AlterConfigsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AlterConfigsRequest", version);
         }
+
         if (Resources is null)
         {
             throw MessageErrors.NullField("AlterConfigsRequest.Resources", version);
         }
+
         writer.WriteArrayLength(Resources.Count, version >= 2);
         foreach (var element in Resources)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteBool(ValidateOnly);
         if (version >= 2)
         {
@@ -111,6 +118,7 @@ public sealed partial class AlterConfigsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AlterConfigsRequest", version);
         }
+
         int size = 0;
         if (Resources is null)
         {
@@ -124,6 +132,7 @@ public sealed partial class AlterConfigsRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         size += 1;
         if (version >= 2)
         {
@@ -131,6 +140,7 @@ public sealed partial class AlterConfigsRequest : IApiRequest
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -168,6 +178,7 @@ public sealed partial class AlterConfigsRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("AlterConfigsRequest.AlterConfigsResource.Configs", version);
                 }
+
                 var list = new List<AlterableConfig>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -175,8 +186,10 @@ public sealed partial class AlterConfigsRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Configs = list;
             }
+
             if (version >= 2)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -194,16 +207,19 @@ public sealed partial class AlterConfigsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("AlterConfigsRequest.AlterConfigsResource.ResourceName", version);
             }
+
             writer.WriteString(ResourceName, version >= 2);
             if (Configs is null)
             {
                 throw MessageErrors.NullField("AlterConfigsRequest.AlterConfigsResource.Configs", version);
             }
+
             writer.WriteArrayLength(Configs.Count, version >= 2);
             foreach (var element in Configs)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 2)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -235,12 +251,14 @@ public sealed partial class AlterConfigsRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             if (version >= 2)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -285,6 +303,7 @@ public sealed partial class AlterConfigsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("AlterConfigsRequest.AlterableConfig.Name", version);
             }
+
             writer.WriteString(Name, version >= 2);
             writer.WriteNullableString(Value, version >= 2);
             if (version >= 2)
@@ -312,6 +331,7 @@ public sealed partial class AlterConfigsRequest : IApiRequest
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -49,6 +49,7 @@ public sealed partial class AlterConfigsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AlterConfigsResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         {
             int count = reader.ReadArrayLength(version >= 2);
@@ -56,6 +57,7 @@ public sealed partial class AlterConfigsResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("AlterConfigsResponse.Responses", version);
             }
+
             var list = new List<AlterConfigsResourceResponse>(count);
             for (int i = 0; i < count; i++)
             {
@@ -63,8 +65,10 @@ public sealed partial class AlterConfigsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Responses = list;
         }
+
         if (version >= 2)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -81,16 +85,19 @@ public sealed partial class AlterConfigsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AlterConfigsResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         if (Responses is null)
         {
             throw MessageErrors.NullField("AlterConfigsResponse.Responses", version);
         }
+
         writer.WriteArrayLength(Responses.Count, version >= 2);
         foreach (var element in Responses)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 2)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -111,6 +118,7 @@ public sealed partial class AlterConfigsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AlterConfigsResponse", version);
         }
+
         int size = 0;
         size += 4;
         if (Responses is null)
@@ -125,12 +133,14 @@ public sealed partial class AlterConfigsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 2)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -187,6 +197,7 @@ public sealed partial class AlterConfigsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("AlterConfigsResponse.AlterConfigsResourceResponse.ResourceName", version);
             }
+
             writer.WriteString(ResourceName, version >= 2);
             if (version >= 2)
             {
@@ -215,6 +226,7 @@ public sealed partial class AlterConfigsResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -49,6 +49,7 @@ public sealed partial class AlterPartitionReassignmentsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AlterPartitionReassignmentsRequest", version);
         }
+
         TimeoutMs = reader.ReadInt32();
         {
             int count = reader.ReadArrayLength(true);
@@ -56,6 +57,7 @@ public sealed partial class AlterPartitionReassignmentsRequest : IApiRequest
             {
                 throw MessageErrors.NullRead("AlterPartitionReassignmentsRequest.Topics", version);
             }
+
             var list = new List<ReassignableTopic>(count);
             for (int i = 0; i < count; i++)
             {
@@ -63,8 +65,10 @@ public sealed partial class AlterPartitionReassignmentsRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -78,16 +82,19 @@ public sealed partial class AlterPartitionReassignmentsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AlterPartitionReassignmentsRequest", version);
         }
+
         writer.WriteInt32(TimeoutMs);
         if (Topics is null)
         {
             throw MessageErrors.NullField("AlterPartitionReassignmentsRequest.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, true);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -98,6 +105,7 @@ public sealed partial class AlterPartitionReassignmentsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AlterPartitionReassignmentsRequest", version);
         }
+
         int size = 0;
         size += 4;
         if (Topics is null)
@@ -112,6 +120,7 @@ public sealed partial class AlterPartitionReassignmentsRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -147,6 +156,7 @@ public sealed partial class AlterPartitionReassignmentsRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("AlterPartitionReassignmentsRequest.ReassignableTopic.Partitions", version);
                 }
+
                 var list = new List<ReassignablePartition>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -154,8 +164,10 @@ public sealed partial class AlterPartitionReassignmentsRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -169,16 +181,19 @@ public sealed partial class AlterPartitionReassignmentsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("AlterPartitionReassignmentsRequest.ReassignableTopic.Name", version);
             }
+
             writer.WriteString(Name, true);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("AlterPartitionReassignmentsRequest.ReassignableTopic.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -199,6 +214,7 @@ public sealed partial class AlterPartitionReassignmentsRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -242,9 +258,11 @@ public sealed partial class AlterPartitionReassignmentsRequest : IApiRequest
                     {
                         list.Add(reader.ReadInt32());
                     }
+
                     Replicas = list;
                 }
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -267,6 +285,7 @@ public sealed partial class AlterPartitionReassignmentsRequest : IApiRequest
                     writer.WriteInt32(element);
                 }
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -284,6 +303,7 @@ public sealed partial class AlterPartitionReassignmentsRequest : IApiRequest
                 size += WireSize.ArrayLength(Replicas.Count, true);
                 size += Replicas.Count * 4;
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

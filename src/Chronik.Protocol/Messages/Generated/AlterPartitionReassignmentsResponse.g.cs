@@ -57,6 +57,7 @@ public sealed partial class AlterPartitionReassignmentsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AlterPartitionReassignmentsResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         ErrorMessage = reader.ReadNullableString(true);
@@ -66,6 +67,7 @@ public sealed partial class AlterPartitionReassignmentsResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("AlterPartitionReassignmentsResponse.Responses", version);
             }
+
             var list = new List<ReassignableTopicResponse>(count);
             for (int i = 0; i < count; i++)
             {
@@ -73,8 +75,10 @@ public sealed partial class AlterPartitionReassignmentsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Responses = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -88,6 +92,7 @@ public sealed partial class AlterPartitionReassignmentsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AlterPartitionReassignmentsResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
         writer.WriteNullableString(ErrorMessage, true);
@@ -95,11 +100,13 @@ public sealed partial class AlterPartitionReassignmentsResponse : IApiResponse
         {
             throw MessageErrors.NullField("AlterPartitionReassignmentsResponse.Responses", version);
         }
+
         writer.WriteArrayLength(Responses.Count, true);
         foreach (var element in Responses)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -110,6 +117,7 @@ public sealed partial class AlterPartitionReassignmentsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AlterPartitionReassignmentsResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;
@@ -126,6 +134,7 @@ public sealed partial class AlterPartitionReassignmentsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -161,6 +170,7 @@ public sealed partial class AlterPartitionReassignmentsResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("AlterPartitionReassignmentsResponse.ReassignableTopicResponse.Partitions", version);
                 }
+
                 var list = new List<ReassignablePartitionResponse>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -168,8 +178,10 @@ public sealed partial class AlterPartitionReassignmentsResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -183,16 +195,19 @@ public sealed partial class AlterPartitionReassignmentsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("AlterPartitionReassignmentsResponse.ReassignableTopicResponse.Name", version);
             }
+
             writer.WriteString(Name, true);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("AlterPartitionReassignmentsResponse.ReassignableTopicResponse.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -213,6 +228,7 @@ public sealed partial class AlterPartitionReassignmentsResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

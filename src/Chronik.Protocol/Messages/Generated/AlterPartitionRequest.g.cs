@@ -52,6 +52,7 @@ public sealed partial class AlterPartitionRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AlterPartitionRequest", version);
         }
+
         BrokerId = reader.ReadInt32();
         BrokerEpoch = reader.ReadInt64();
         {
@@ -60,6 +61,7 @@ public sealed partial class AlterPartitionRequest : IApiRequest
             {
                 throw MessageErrors.NullRead("AlterPartitionRequest.Topics", version);
             }
+
             var list = new List<TopicData>(count);
             for (int i = 0; i < count; i++)
             {
@@ -67,8 +69,10 @@ public sealed partial class AlterPartitionRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -82,17 +86,20 @@ public sealed partial class AlterPartitionRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AlterPartitionRequest", version);
         }
+
         writer.WriteInt32(BrokerId);
         writer.WriteInt64(BrokerEpoch);
         if (Topics is null)
         {
             throw MessageErrors.NullField("AlterPartitionRequest.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, true);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -103,6 +110,7 @@ public sealed partial class AlterPartitionRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AlterPartitionRequest", version);
         }
+
         int size = 0;
         size += 4;
         size += 8;
@@ -118,6 +126,7 @@ public sealed partial class AlterPartitionRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -153,16 +162,19 @@ public sealed partial class AlterPartitionRequest : IApiRequest
             {
                 TopicName = reader.ReadString(true);
             }
+
             if (version >= 2)
             {
                 TopicId = reader.ReadUuid();
             }
+
             {
                 int count = reader.ReadArrayLength(true);
                 if (count < 0)
                 {
                     throw MessageErrors.NullRead("AlterPartitionRequest.TopicData.Partitions", version);
                 }
+
                 var list = new List<PartitionData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -170,8 +182,10 @@ public sealed partial class AlterPartitionRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -187,21 +201,26 @@ public sealed partial class AlterPartitionRequest : IApiRequest
                 {
                     throw MessageErrors.NullField("AlterPartitionRequest.TopicData.TopicName", version);
                 }
+
                 writer.WriteString(TopicName, true);
             }
+
             if (version >= 2)
             {
                 writer.WriteUuid(TopicId);
             }
+
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("AlterPartitionRequest.TopicData.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -213,10 +232,12 @@ public sealed partial class AlterPartitionRequest : IApiRequest
             {
                 size += WireSize.String(TopicName, true);
             }
+
             if (version >= 2)
             {
                 size += 16;
             }
+
             if (Partitions is null)
             {
                 size += WireSize.ArrayLength(-1, true);
@@ -229,6 +250,7 @@ public sealed partial class AlterPartitionRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -283,14 +305,17 @@ public sealed partial class AlterPartitionRequest : IApiRequest
                     {
                         throw MessageErrors.NullRead("AlterPartitionRequest.PartitionData.NewIsr", version);
                     }
+
                     var list = new List<int>(count);
                     for (int i = 0; i < count; i++)
                     {
                         list.Add(reader.ReadInt32());
                     }
+
                     NewIsr = list;
                 }
             }
+
             if (version >= 3)
             {
                 {
@@ -299,6 +324,7 @@ public sealed partial class AlterPartitionRequest : IApiRequest
                     {
                         throw MessageErrors.NullRead("AlterPartitionRequest.PartitionData.NewIsrWithEpochs", version);
                     }
+
                     var list = new List<BrokerState>(count);
                     for (int i = 0; i < count; i++)
                     {
@@ -306,13 +332,16 @@ public sealed partial class AlterPartitionRequest : IApiRequest
                         item.Read(ref reader, version);
                         list.Add(item);
                     }
+
                     NewIsrWithEpochs = list;
                 }
             }
+
             if (version >= 1)
             {
                 LeaderRecoveryState = reader.ReadInt8();
             }
+
             PartitionEpoch = reader.ReadInt32();
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
@@ -331,6 +360,7 @@ public sealed partial class AlterPartitionRequest : IApiRequest
                 {
                     throw MessageErrors.NullField("AlterPartitionRequest.PartitionData.NewIsr", version);
                 }
+
                 writer.WriteArrayLength(NewIsr.Count, true);
                 foreach (var element in NewIsr)
                 {
@@ -344,12 +374,14 @@ public sealed partial class AlterPartitionRequest : IApiRequest
                     throw MessageErrors.NonDefaultField("AlterPartitionRequest.PartitionData.NewIsr", version);
                 }
             }
+
             if (version >= 3)
             {
                 if (NewIsrWithEpochs is null)
                 {
                     throw MessageErrors.NullField("AlterPartitionRequest.PartitionData.NewIsrWithEpochs", version);
                 }
+
                 writer.WriteArrayLength(NewIsrWithEpochs.Count, true);
                 foreach (var element in NewIsrWithEpochs)
                 {
@@ -363,6 +395,7 @@ public sealed partial class AlterPartitionRequest : IApiRequest
                     throw MessageErrors.NonDefaultField("AlterPartitionRequest.PartitionData.NewIsrWithEpochs", version);
                 }
             }
+
             if (version >= 1)
             {
                 writer.WriteInt8(LeaderRecoveryState);
@@ -374,6 +407,7 @@ public sealed partial class AlterPartitionRequest : IApiRequest
                     throw MessageErrors.NonDefaultField("AlterPartitionRequest.PartitionData.LeaderRecoveryState", version);
                 }
             }
+
             writer.WriteInt32(PartitionEpoch);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
@@ -396,6 +430,7 @@ public sealed partial class AlterPartitionRequest : IApiRequest
                     size += NewIsr.Count * 4;
                 }
             }
+
             if (version >= 3)
             {
                 if (NewIsrWithEpochs is null)
@@ -411,10 +446,12 @@ public sealed partial class AlterPartitionRequest : IApiRequest
                     }
                 }
             }
+
             if (version >= 1)
             {
                 size += 1;
             }
+
             size += 4;
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);

@@ -52,6 +52,7 @@ public sealed partial class AlterPartitionResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AlterPartitionResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         {
@@ -60,6 +61,7 @@ public sealed partial class AlterPartitionResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("AlterPartitionResponse.Topics", version);
             }
+
             var list = new List<TopicData>(count);
             for (int i = 0; i < count; i++)
             {
@@ -67,8 +69,10 @@ public sealed partial class AlterPartitionResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -82,17 +86,20 @@ public sealed partial class AlterPartitionResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AlterPartitionResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
         if (Topics is null)
         {
             throw MessageErrors.NullField("AlterPartitionResponse.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, true);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -103,6 +110,7 @@ public sealed partial class AlterPartitionResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AlterPartitionResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;
@@ -118,6 +126,7 @@ public sealed partial class AlterPartitionResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -153,16 +162,19 @@ public sealed partial class AlterPartitionResponse : IApiResponse
             {
                 TopicName = reader.ReadString(true);
             }
+
             if (version >= 2)
             {
                 TopicId = reader.ReadUuid();
             }
+
             {
                 int count = reader.ReadArrayLength(true);
                 if (count < 0)
                 {
                     throw MessageErrors.NullRead("AlterPartitionResponse.TopicData.Partitions", version);
                 }
+
                 var list = new List<PartitionData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -170,8 +182,10 @@ public sealed partial class AlterPartitionResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -187,21 +201,26 @@ public sealed partial class AlterPartitionResponse : IApiResponse
                 {
                     throw MessageErrors.NullField("AlterPartitionResponse.TopicData.TopicName", version);
                 }
+
                 writer.WriteString(TopicName, true);
             }
+
             if (version >= 2)
             {
                 writer.WriteUuid(TopicId);
             }
+
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("AlterPartitionResponse.TopicData.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -213,10 +232,12 @@ public sealed partial class AlterPartitionResponse : IApiResponse
             {
                 size += WireSize.String(TopicName, true);
             }
+
             if (version >= 2)
             {
                 size += 16;
             }
+
             if (Partitions is null)
             {
                 size += WireSize.ArrayLength(-1, true);
@@ -229,6 +250,7 @@ public sealed partial class AlterPartitionResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -288,17 +310,21 @@ public sealed partial class AlterPartitionResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("AlterPartitionResponse.PartitionData.Isr", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 Isr = list;
             }
+
             if (version >= 1)
             {
                 LeaderRecoveryState = reader.ReadInt8();
             }
+
             PartitionEpoch = reader.ReadInt32();
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
@@ -317,15 +343,18 @@ public sealed partial class AlterPartitionResponse : IApiResponse
             {
                 throw MessageErrors.NullField("AlterPartitionResponse.PartitionData.Isr", version);
             }
+
             writer.WriteArrayLength(Isr.Count, true);
             foreach (var element in Isr)
             {
                 writer.WriteInt32(element);
             }
+
             if (version >= 1)
             {
                 writer.WriteInt8(LeaderRecoveryState);
             }
+
             writer.WriteInt32(PartitionEpoch);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
@@ -347,10 +376,12 @@ public sealed partial class AlterPartitionResponse : IApiResponse
                 size += WireSize.ArrayLength(Isr.Count, true);
                 size += Isr.Count * 4;
             }
+
             if (version >= 1)
             {
                 size += 1;
             }
+
             size += 4;
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);

@@ -45,12 +45,14 @@ public sealed partial class AlterReplicaLogDirsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AlterReplicaLogDirsRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(version >= 2);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("AlterReplicaLogDirsRequest.Dirs", version);
             }
+
             var list = new List<AlterReplicaLogDir>(count);
             for (int i = 0; i < count; i++)
             {
@@ -58,8 +60,10 @@ public sealed partial class AlterReplicaLogDirsRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Dirs = list;
         }
+
         if (version >= 2)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -76,15 +80,18 @@ public sealed partial class AlterReplicaLogDirsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AlterReplicaLogDirsRequest", version);
         }
+
         if (Dirs is null)
         {
             throw MessageErrors.NullField("AlterReplicaLogDirsRequest.Dirs", version);
         }
+
         writer.WriteArrayLength(Dirs.Count, version >= 2);
         foreach (var element in Dirs)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 2)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -105,6 +112,7 @@ public sealed partial class AlterReplicaLogDirsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AlterReplicaLogDirsRequest", version);
         }
+
         int size = 0;
         if (Dirs is null)
         {
@@ -118,12 +126,14 @@ public sealed partial class AlterReplicaLogDirsRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (version >= 2)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -156,6 +166,7 @@ public sealed partial class AlterReplicaLogDirsRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("AlterReplicaLogDirsRequest.AlterReplicaLogDir.Topics", version);
                 }
+
                 var list = new List<AlterReplicaLogDirTopic>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -163,8 +174,10 @@ public sealed partial class AlterReplicaLogDirsRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Topics = list;
             }
+
             if (version >= 2)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -181,16 +194,19 @@ public sealed partial class AlterReplicaLogDirsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("AlterReplicaLogDirsRequest.AlterReplicaLogDir.Path", version);
             }
+
             writer.WriteString(Path, version >= 2);
             if (Topics is null)
             {
                 throw MessageErrors.NullField("AlterReplicaLogDirsRequest.AlterReplicaLogDir.Topics", version);
             }
+
             writer.WriteArrayLength(Topics.Count, version >= 2);
             foreach (var element in Topics)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 2)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -221,12 +237,14 @@ public sealed partial class AlterReplicaLogDirsRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             if (version >= 2)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -260,13 +278,16 @@ public sealed partial class AlterReplicaLogDirsRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("AlterReplicaLogDirsRequest.AlterReplicaLogDirTopic.Partitions", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 Partitions = list;
             }
+
             if (version >= 2)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -283,16 +304,19 @@ public sealed partial class AlterReplicaLogDirsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("AlterReplicaLogDirsRequest.AlterReplicaLogDirTopic.Name", version);
             }
+
             writer.WriteString(Name, version >= 2);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("AlterReplicaLogDirsRequest.AlterReplicaLogDirTopic.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 2);
             foreach (var element in Partitions)
             {
                 writer.WriteInt32(element);
             }
+
             if (version >= 2)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -320,12 +344,14 @@ public sealed partial class AlterReplicaLogDirsRequest : IApiRequest
                 size += WireSize.ArrayLength(Partitions.Count, version >= 2);
                 size += Partitions.Count * 4;
             }
+
             if (version >= 2)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -49,6 +49,7 @@ public sealed partial class AlterReplicaLogDirsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AlterReplicaLogDirsResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         {
             int count = reader.ReadArrayLength(version >= 2);
@@ -56,6 +57,7 @@ public sealed partial class AlterReplicaLogDirsResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("AlterReplicaLogDirsResponse.Results", version);
             }
+
             var list = new List<AlterReplicaLogDirTopicResult>(count);
             for (int i = 0; i < count; i++)
             {
@@ -63,8 +65,10 @@ public sealed partial class AlterReplicaLogDirsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Results = list;
         }
+
         if (version >= 2)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -81,16 +85,19 @@ public sealed partial class AlterReplicaLogDirsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AlterReplicaLogDirsResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         if (Results is null)
         {
             throw MessageErrors.NullField("AlterReplicaLogDirsResponse.Results", version);
         }
+
         writer.WriteArrayLength(Results.Count, version >= 2);
         foreach (var element in Results)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 2)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -111,6 +118,7 @@ public sealed partial class AlterReplicaLogDirsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AlterReplicaLogDirsResponse", version);
         }
+
         int size = 0;
         size += 4;
         if (Results is null)
@@ -125,12 +133,14 @@ public sealed partial class AlterReplicaLogDirsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 2)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -163,6 +173,7 @@ public sealed partial class AlterReplicaLogDirsResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("AlterReplicaLogDirsResponse.AlterReplicaLogDirTopicResult.Partitions", version);
                 }
+
                 var list = new List<AlterReplicaLogDirPartitionResult>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -170,8 +181,10 @@ public sealed partial class AlterReplicaLogDirsResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             if (version >= 2)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -188,16 +201,19 @@ public sealed partial class AlterReplicaLogDirsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("AlterReplicaLogDirsResponse.AlterReplicaLogDirTopicResult.TopicName", version);
             }
+
             writer.WriteString(TopicName, version >= 2);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("AlterReplicaLogDirsResponse.AlterReplicaLogDirTopicResult.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 2);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 2)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -228,12 +244,14 @@ public sealed partial class AlterReplicaLogDirsResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 2)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -301,6 +319,7 @@ public sealed partial class AlterReplicaLogDirsResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

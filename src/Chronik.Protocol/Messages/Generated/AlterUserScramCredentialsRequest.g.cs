@@ -49,12 +49,14 @@ public sealed partial class AlterUserScramCredentialsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AlterUserScramCredentialsRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(true);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("AlterUserScramCredentialsRequest.Deletions", version);
             }
+
             var list = new List<ScramCredentialDeletion>(count);
             for (int i = 0; i < count; i++)
             {
@@ -62,14 +64,17 @@ public sealed partial class AlterUserScramCredentialsRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Deletions = list;
         }
+
         {
             int count = reader.ReadArrayLength(true);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("AlterUserScramCredentialsRequest.Upsertions", version);
             }
+
             var list = new List<ScramCredentialUpsertion>(count);
             for (int i = 0; i < count; i++)
             {
@@ -77,8 +82,10 @@ public sealed partial class AlterUserScramCredentialsRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Upsertions = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -92,24 +99,29 @@ public sealed partial class AlterUserScramCredentialsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AlterUserScramCredentialsRequest", version);
         }
+
         if (Deletions is null)
         {
             throw MessageErrors.NullField("AlterUserScramCredentialsRequest.Deletions", version);
         }
+
         writer.WriteArrayLength(Deletions.Count, true);
         foreach (var element in Deletions)
         {
             element.Write(ref writer, version);
         }
+
         if (Upsertions is null)
         {
             throw MessageErrors.NullField("AlterUserScramCredentialsRequest.Upsertions", version);
         }
+
         writer.WriteArrayLength(Upsertions.Count, true);
         foreach (var element in Upsertions)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -120,6 +132,7 @@ public sealed partial class AlterUserScramCredentialsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AlterUserScramCredentialsRequest", version);
         }
+
         int size = 0;
         if (Deletions is null)
         {
@@ -133,6 +146,7 @@ public sealed partial class AlterUserScramCredentialsRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (Upsertions is null)
         {
             size += WireSize.ArrayLength(-1, true);
@@ -145,6 +159,7 @@ public sealed partial class AlterUserScramCredentialsRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -188,6 +203,7 @@ public sealed partial class AlterUserScramCredentialsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("AlterUserScramCredentialsRequest.ScramCredentialDeletion.Name", version);
             }
+
             writer.WriteString(Name, true);
             writer.WriteInt8(Mechanism);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -258,6 +274,7 @@ public sealed partial class AlterUserScramCredentialsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("AlterUserScramCredentialsRequest.ScramCredentialUpsertion.Name", version);
             }
+
             writer.WriteString(Name, true);
             writer.WriteInt8(Mechanism);
             writer.WriteInt32(Iterations);
@@ -265,11 +282,13 @@ public sealed partial class AlterUserScramCredentialsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("AlterUserScramCredentialsRequest.ScramCredentialUpsertion.Salt", version);
             }
+
             writer.WriteBytes(Salt, true);
             if (SaltedPassword is null)
             {
                 throw MessageErrors.NullField("AlterUserScramCredentialsRequest.ScramCredentialUpsertion.SaltedPassword", version);
             }
+
             writer.WriteBytes(SaltedPassword, true);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);

@@ -49,6 +49,7 @@ public sealed partial class AlterUserScramCredentialsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AlterUserScramCredentialsResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         {
             int count = reader.ReadArrayLength(true);
@@ -56,6 +57,7 @@ public sealed partial class AlterUserScramCredentialsResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("AlterUserScramCredentialsResponse.Results", version);
             }
+
             var list = new List<AlterUserScramCredentialsResult>(count);
             for (int i = 0; i < count; i++)
             {
@@ -63,8 +65,10 @@ public sealed partial class AlterUserScramCredentialsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Results = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -78,16 +82,19 @@ public sealed partial class AlterUserScramCredentialsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AlterUserScramCredentialsResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         if (Results is null)
         {
             throw MessageErrors.NullField("AlterUserScramCredentialsResponse.Results", version);
         }
+
         writer.WriteArrayLength(Results.Count, true);
         foreach (var element in Results)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -98,6 +105,7 @@ public sealed partial class AlterUserScramCredentialsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("AlterUserScramCredentialsResponse", version);
         }
+
         int size = 0;
         size += 4;
         if (Results is null)
@@ -112,6 +120,7 @@ public sealed partial class AlterUserScramCredentialsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -160,6 +169,7 @@ public sealed partial class AlterUserScramCredentialsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult.User", version);
             }
+
             writer.WriteString(User, true);
             writer.WriteInt16(ErrorCode);
             writer.WriteNullableString(ErrorMessage, true);

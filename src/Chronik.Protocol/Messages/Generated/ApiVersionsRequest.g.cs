@@ -49,14 +49,17 @@ public sealed partial class ApiVersionsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ApiVersionsRequest", version);
         }
+
         if (version >= 3)
         {
             ClientSoftwareName = reader.ReadString(true);
         }
+
         if (version >= 3)
         {
             ClientSoftwareVersion = reader.ReadString(true);
         }
+
         if (version >= 3)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -73,22 +76,27 @@ public sealed partial class ApiVersionsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ApiVersionsRequest", version);
         }
+
         if (version >= 3)
         {
             if (ClientSoftwareName is null)
             {
                 throw MessageErrors.NullField("ApiVersionsRequest.ClientSoftwareName", version);
             }
+
             writer.WriteString(ClientSoftwareName, true);
         }
+
         if (version >= 3)
         {
             if (ClientSoftwareVersion is null)
             {
                 throw MessageErrors.NullField("ApiVersionsRequest.ClientSoftwareVersion", version);
             }
+
             writer.WriteString(ClientSoftwareVersion, true);
         }
+
         if (version >= 3)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -109,21 +117,25 @@ public sealed partial class ApiVersionsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ApiVersionsRequest", version);
         }
+
         int size = 0;
         if (version >= 3)
         {
             size += WireSize.String(ClientSoftwareName, true);
         }
+
         if (version >= 3)
         {
             size += WireSize.String(ClientSoftwareVersion, true);
         }
+
         if (version >= 3)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

@@ -69,6 +69,7 @@ public sealed partial class ApiVersionsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ApiVersionsResponse", version);
         }
+
         ErrorCode = reader.ReadInt16();
         {
             int count = reader.ReadArrayLength(version >= 3);
@@ -76,6 +77,7 @@ public sealed partial class ApiVersionsResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("ApiVersionsResponse.ApiKeys", version);
             }
+
             var list = new List<ApiVersion>(count);
             for (int i = 0; i < count; i++)
             {
@@ -83,12 +85,15 @@ public sealed partial class ApiVersionsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             ApiKeys = list;
         }
+
         if (version >= 1)
         {
             ThrottleTimeMs = reader.ReadInt32();
         }
+
         if (version >= 3)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -106,6 +111,7 @@ public sealed partial class ApiVersionsResponse : IApiResponse
                             {
                                 throw MessageErrors.NullRead("ApiVersionsResponse.SupportedFeatures", version);
                             }
+
                             var list = new List<SupportedFeatureKey>(count);
                             for (int i = 0; i < count; i++)
                             {
@@ -113,8 +119,10 @@ public sealed partial class ApiVersionsResponse : IApiResponse
                                 item.Read(ref tagged, version);
                                 list.Add(item);
                             }
+
                             SupportedFeatures = list;
                         }
+
                         tagged.EnsureFullyConsumed();
                         break;
                     }
@@ -134,6 +142,7 @@ public sealed partial class ApiVersionsResponse : IApiResponse
                             {
                                 throw MessageErrors.NullRead("ApiVersionsResponse.FinalizedFeatures", version);
                             }
+
                             var list = new List<FinalizedFeatureKey>(count);
                             for (int i = 0; i < count; i++)
                             {
@@ -141,8 +150,10 @@ public sealed partial class ApiVersionsResponse : IApiResponse
                                 item.Read(ref tagged, version);
                                 list.Add(item);
                             }
+
                             FinalizedFeatures = list;
                         }
+
                         tagged.EnsureFullyConsumed();
                         break;
                     }
@@ -167,21 +178,25 @@ public sealed partial class ApiVersionsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ApiVersionsResponse", version);
         }
+
         int taggedCount = 0;
         writer.WriteInt16(ErrorCode);
         if (ApiKeys is null)
         {
             throw MessageErrors.NullField("ApiVersionsResponse.ApiKeys", version);
         }
+
         writer.WriteArrayLength(ApiKeys.Count, version >= 3);
         foreach (var element in ApiKeys)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 1)
         {
             writer.WriteInt32(ThrottleTimeMs);
         }
+
         if (version >= 3)
         {
             if (SupportedFeatures is null || SupportedFeatures.Count != 0)
@@ -189,6 +204,7 @@ public sealed partial class ApiVersionsResponse : IApiResponse
                 taggedCount++;
             }
         }
+
         if (version >= 3)
         {
             if (FinalizedFeaturesEpoch != -1)
@@ -196,6 +212,7 @@ public sealed partial class ApiVersionsResponse : IApiResponse
                 taggedCount++;
             }
         }
+
         if (version >= 3)
         {
             if (FinalizedFeatures is null || FinalizedFeatures.Count != 0)
@@ -203,6 +220,7 @@ public sealed partial class ApiVersionsResponse : IApiResponse
                 taggedCount++;
             }
         }
+
         if (version >= 3)
         {
             if (ZkMigrationReady)
@@ -210,6 +228,7 @@ public sealed partial class ApiVersionsResponse : IApiResponse
                 taggedCount++;
             }
         }
+
         if (version >= 3)
         {
             writer.WriteUnsignedVarint(taggedCount + (_unknownTaggedFields?.Count ?? 0));
@@ -231,17 +250,20 @@ public sealed partial class ApiVersionsResponse : IApiResponse
                         valueSize += element.Size(version);
                     }
                 }
+
                 writer.WriteUnsignedVarint(valueSize);
                 if (SupportedFeatures is null)
                 {
                     throw MessageErrors.NullField("ApiVersionsResponse.SupportedFeatures", version);
                 }
+
                 writer.WriteArrayLength(SupportedFeatures.Count, true);
                 foreach (var element in SupportedFeatures)
                 {
                     element.Write(ref writer, version);
                 }
             }
+
             if (FinalizedFeaturesEpoch != -1)
             {
                 nextUnknown = writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, 1);
@@ -251,6 +273,7 @@ public sealed partial class ApiVersionsResponse : IApiResponse
                 writer.WriteUnsignedVarint(valueSize);
                 writer.WriteInt64(FinalizedFeaturesEpoch);
             }
+
             if (FinalizedFeatures is null || FinalizedFeatures.Count != 0)
             {
                 nextUnknown = writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, 2);
@@ -268,17 +291,20 @@ public sealed partial class ApiVersionsResponse : IApiResponse
                         valueSize += element.Size(version);
                     }
                 }
+
                 writer.WriteUnsignedVarint(valueSize);
                 if (FinalizedFeatures is null)
                 {
                     throw MessageErrors.NullField("ApiVersionsResponse.FinalizedFeatures", version);
                 }
+
                 writer.WriteArrayLength(FinalizedFeatures.Count, true);
                 foreach (var element in FinalizedFeatures)
                 {
                     element.Write(ref writer, version);
                 }
             }
+
             if (ZkMigrationReady)
             {
                 nextUnknown = writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, 3);
@@ -288,6 +314,7 @@ public sealed partial class ApiVersionsResponse : IApiResponse
                 writer.WriteUnsignedVarint(valueSize);
                 writer.WriteBool(ZkMigrationReady);
             }
+
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, int.MaxValue);
         }
         else
@@ -305,6 +332,7 @@ public sealed partial class ApiVersionsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ApiVersionsResponse", version);
         }
+
         int size = 0;
         size += 2;
         if (ApiKeys is null)
@@ -319,10 +347,12 @@ public sealed partial class ApiVersionsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 1)
         {
             size += 4;
         }
+
         if (version >= 3)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
@@ -341,9 +371,11 @@ public sealed partial class ApiVersionsResponse : IApiResponse
                         valueSize += element.Size(version);
                     }
                 }
+
                 size += WireSize.TaggedField(0, valueSize);
                 taggedCount++;
             }
+
             if (FinalizedFeaturesEpoch != -1)
             {
                 int valueSize = 0;
@@ -351,6 +383,7 @@ public sealed partial class ApiVersionsResponse : IApiResponse
                 size += WireSize.TaggedField(1, valueSize);
                 taggedCount++;
             }
+
             if (FinalizedFeatures is null || FinalizedFeatures.Count != 0)
             {
                 int valueSize = 0;
@@ -366,9 +399,11 @@ public sealed partial class ApiVersionsResponse : IApiResponse
                         valueSize += element.Size(version);
                     }
                 }
+
                 size += WireSize.TaggedField(2, valueSize);
                 taggedCount++;
             }
+
             if (ZkMigrationReady)
             {
                 int valueSize = 0;
@@ -376,9 +411,11 @@ public sealed partial class ApiVersionsResponse : IApiResponse
                 size += WireSize.TaggedField(3, valueSize);
                 taggedCount++;
             }
+
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -452,6 +489,7 @@ public sealed partial class ApiVersionsResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -498,6 +536,7 @@ public sealed partial class ApiVersionsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ApiVersionsResponse.SupportedFeatureKey.Name", version);
             }
+
             writer.WriteString(Name, true);
             writer.WriteInt16(MinVersion);
             writer.WriteInt16(MaxVersion);
@@ -560,6 +599,7 @@ public sealed partial class ApiVersionsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ApiVersionsResponse.FinalizedFeatureKey.Name", version);
             }
+
             writer.WriteString(Name, true);
             writer.WriteInt16(MaxVersionLevel);
             writer.WriteInt16(MinVersionLevel);

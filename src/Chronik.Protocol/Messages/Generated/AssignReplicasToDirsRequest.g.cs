@@ -52,6 +52,7 @@ public sealed partial class AssignReplicasToDirsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AssignReplicasToDirsRequest", version);
         }
+
         BrokerId = reader.ReadInt32();
         BrokerEpoch = reader.ReadInt64();
         {
@@ -60,6 +61,7 @@ public sealed partial class AssignReplicasToDirsRequest : IApiRequest
             {
                 throw MessageErrors.NullRead("AssignReplicasToDirsRequest.Directories", version);
             }
+
             var list = new List<DirectoryData>(count);
             for (int i = 0; i < count; i++)
             {
@@ -67,8 +69,10 @@ public sealed partial class AssignReplicasToDirsRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Directories = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -82,17 +86,20 @@ public sealed partial class AssignReplicasToDirsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AssignReplicasToDirsRequest", version);
         }
+
         writer.WriteInt32(BrokerId);
         writer.WriteInt64(BrokerEpoch);
         if (Directories is null)
         {
             throw MessageErrors.NullField("AssignReplicasToDirsRequest.Directories", version);
         }
+
         writer.WriteArrayLength(Directories.Count, true);
         foreach (var element in Directories)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -103,6 +110,7 @@ public sealed partial class AssignReplicasToDirsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("AssignReplicasToDirsRequest", version);
         }
+
         int size = 0;
         size += 4;
         size += 8;
@@ -118,6 +126,7 @@ public sealed partial class AssignReplicasToDirsRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -152,6 +161,7 @@ public sealed partial class AssignReplicasToDirsRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("AssignReplicasToDirsRequest.DirectoryData.Topics", version);
                 }
+
                 var list = new List<TopicData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -159,8 +169,10 @@ public sealed partial class AssignReplicasToDirsRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Topics = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -175,11 +187,13 @@ public sealed partial class AssignReplicasToDirsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("AssignReplicasToDirsRequest.DirectoryData.Topics", version);
             }
+
             writer.WriteArrayLength(Topics.Count, true);
             foreach (var element in Topics)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -200,6 +214,7 @@ public sealed partial class AssignReplicasToDirsRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -235,6 +250,7 @@ public sealed partial class AssignReplicasToDirsRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("AssignReplicasToDirsRequest.TopicData.Partitions", version);
                 }
+
                 var list = new List<PartitionData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -242,8 +258,10 @@ public sealed partial class AssignReplicasToDirsRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -258,11 +276,13 @@ public sealed partial class AssignReplicasToDirsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("AssignReplicasToDirsRequest.TopicData.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -283,6 +303,7 @@ public sealed partial class AssignReplicasToDirsRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

@@ -55,17 +55,20 @@ public sealed partial class BeginQuorumEpochRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("BeginQuorumEpochRequest", version);
         }
+
         ClusterId = reader.ReadNullableString(version >= 1);
         if (version >= 1)
         {
             VoterId = reader.ReadInt32();
         }
+
         {
             int count = reader.ReadArrayLength(version >= 1);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("BeginQuorumEpochRequest.Topics", version);
             }
+
             var list = new List<TopicData>(count);
             for (int i = 0; i < count; i++)
             {
@@ -73,8 +76,10 @@ public sealed partial class BeginQuorumEpochRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         if (version >= 1)
         {
             {
@@ -83,6 +88,7 @@ public sealed partial class BeginQuorumEpochRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("BeginQuorumEpochRequest.LeaderEndpoints", version);
                 }
+
                 var list = new List<LeaderEndpoint>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -90,9 +96,11 @@ public sealed partial class BeginQuorumEpochRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 LeaderEndpoints = list;
             }
         }
+
         if (version >= 1)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -109,32 +117,38 @@ public sealed partial class BeginQuorumEpochRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("BeginQuorumEpochRequest", version);
         }
+
         writer.WriteNullableString(ClusterId, version >= 1);
         if (version >= 1)
         {
             writer.WriteInt32(VoterId);
         }
+
         if (Topics is null)
         {
             throw MessageErrors.NullField("BeginQuorumEpochRequest.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, version >= 1);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 1)
         {
             if (LeaderEndpoints is null)
             {
                 throw MessageErrors.NullField("BeginQuorumEpochRequest.LeaderEndpoints", version);
             }
+
             writer.WriteArrayLength(LeaderEndpoints.Count, true);
             foreach (var element in LeaderEndpoints)
             {
                 element.Write(ref writer, version);
             }
         }
+
         if (version >= 1)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -155,12 +169,14 @@ public sealed partial class BeginQuorumEpochRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("BeginQuorumEpochRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(ClusterId, version >= 1);
         if (version >= 1)
         {
             size += 4;
         }
+
         if (Topics is null)
         {
             size += WireSize.ArrayLength(-1, version >= 1);
@@ -173,6 +189,7 @@ public sealed partial class BeginQuorumEpochRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (version >= 1)
         {
             if (LeaderEndpoints is null)
@@ -188,12 +205,14 @@ public sealed partial class BeginQuorumEpochRequest : IApiRequest
                 }
             }
         }
+
         if (version >= 1)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -225,6 +244,7 @@ public sealed partial class BeginQuorumEpochRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("BeginQuorumEpochRequest.TopicData.Partitions", version);
                 }
+
                 var list = new List<PartitionData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -232,8 +252,10 @@ public sealed partial class BeginQuorumEpochRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             if (version >= 1)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -250,16 +272,19 @@ public sealed partial class BeginQuorumEpochRequest : IApiRequest
             {
                 throw MessageErrors.NullField("BeginQuorumEpochRequest.TopicData.TopicName", version);
             }
+
             writer.WriteString(TopicName, version >= 1);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("BeginQuorumEpochRequest.TopicData.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 1);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 1)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -290,12 +315,14 @@ public sealed partial class BeginQuorumEpochRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             if (version >= 1)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -335,6 +362,7 @@ public sealed partial class BeginQuorumEpochRequest : IApiRequest
             {
                 VoterDirectoryId = reader.ReadUuid();
             }
+
             LeaderId = reader.ReadInt32();
             LeaderEpoch = reader.ReadInt32();
             if (version >= 1)
@@ -354,6 +382,7 @@ public sealed partial class BeginQuorumEpochRequest : IApiRequest
             {
                 writer.WriteUuid(VoterDirectoryId);
             }
+
             writer.WriteInt32(LeaderId);
             writer.WriteInt32(LeaderEpoch);
             if (version >= 1)
@@ -378,6 +407,7 @@ public sealed partial class BeginQuorumEpochRequest : IApiRequest
             {
                 size += 16;
             }
+
             size += 4;
             size += 4;
             if (version >= 1)
@@ -386,6 +416,7 @@ public sealed partial class BeginQuorumEpochRequest : IApiRequest
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -432,11 +463,13 @@ public sealed partial class BeginQuorumEpochRequest : IApiRequest
             {
                 throw MessageErrors.NullField("BeginQuorumEpochRequest.LeaderEndpoint.Name", version);
             }
+
             writer.WriteString(Name, true);
             if (Host is null)
             {
                 throw MessageErrors.NullField("BeginQuorumEpochRequest.LeaderEndpoint.Host", version);
             }
+
             writer.WriteString(Host, true);
             writer.WriteUInt16(Port);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);

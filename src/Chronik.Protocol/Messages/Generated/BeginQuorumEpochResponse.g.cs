@@ -52,6 +52,7 @@ public sealed partial class BeginQuorumEpochResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("BeginQuorumEpochResponse", version);
         }
+
         ErrorCode = reader.ReadInt16();
         {
             int count = reader.ReadArrayLength(version >= 1);
@@ -59,6 +60,7 @@ public sealed partial class BeginQuorumEpochResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("BeginQuorumEpochResponse.Topics", version);
             }
+
             var list = new List<TopicData>(count);
             for (int i = 0; i < count; i++)
             {
@@ -66,8 +68,10 @@ public sealed partial class BeginQuorumEpochResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         if (version >= 1)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -85,6 +89,7 @@ public sealed partial class BeginQuorumEpochResponse : IApiResponse
                             {
                                 throw MessageErrors.NullRead("BeginQuorumEpochResponse.NodeEndpoints", version);
                             }
+
                             var list = new List<NodeEndpoint>(count);
                             for (int i = 0; i < count; i++)
                             {
@@ -92,8 +97,10 @@ public sealed partial class BeginQuorumEpochResponse : IApiResponse
                                 item.Read(ref tagged, version);
                                 list.Add(item);
                             }
+
                             NodeEndpoints = list;
                         }
+
                         tagged.EnsureFullyConsumed();
                         break;
                     }
@@ -111,17 +118,20 @@ public sealed partial class BeginQuorumEpochResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("BeginQuorumEpochResponse", version);
         }
+
         int taggedCount = 0;
         writer.WriteInt16(ErrorCode);
         if (Topics is null)
         {
             throw MessageErrors.NullField("BeginQuorumEpochResponse.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, version >= 1);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 1)
         {
             if (NodeEndpoints is null || NodeEndpoints.Count != 0)
@@ -136,6 +146,7 @@ public sealed partial class BeginQuorumEpochResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("BeginQuorumEpochResponse.NodeEndpoints", version);
             }
         }
+
         if (version >= 1)
         {
             writer.WriteUnsignedVarint(taggedCount + (_unknownTaggedFields?.Count ?? 0));
@@ -157,17 +168,20 @@ public sealed partial class BeginQuorumEpochResponse : IApiResponse
                         valueSize += element.Size(version);
                     }
                 }
+
                 writer.WriteUnsignedVarint(valueSize);
                 if (NodeEndpoints is null)
                 {
                     throw MessageErrors.NullField("BeginQuorumEpochResponse.NodeEndpoints", version);
                 }
+
                 writer.WriteArrayLength(NodeEndpoints.Count, true);
                 foreach (var element in NodeEndpoints)
                 {
                     element.Write(ref writer, version);
                 }
             }
+
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, int.MaxValue);
         }
         else
@@ -185,6 +199,7 @@ public sealed partial class BeginQuorumEpochResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("BeginQuorumEpochResponse", version);
         }
+
         int size = 0;
         size += 2;
         if (Topics is null)
@@ -199,6 +214,7 @@ public sealed partial class BeginQuorumEpochResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 1)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
@@ -217,12 +233,15 @@ public sealed partial class BeginQuorumEpochResponse : IApiResponse
                         valueSize += element.Size(version);
                     }
                 }
+
                 size += WireSize.TaggedField(0, valueSize);
                 taggedCount++;
             }
+
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -254,6 +273,7 @@ public sealed partial class BeginQuorumEpochResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("BeginQuorumEpochResponse.TopicData.Partitions", version);
                 }
+
                 var list = new List<PartitionData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -261,8 +281,10 @@ public sealed partial class BeginQuorumEpochResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             if (version >= 1)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -279,16 +301,19 @@ public sealed partial class BeginQuorumEpochResponse : IApiResponse
             {
                 throw MessageErrors.NullField("BeginQuorumEpochResponse.TopicData.TopicName", version);
             }
+
             writer.WriteString(TopicName, version >= 1);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("BeginQuorumEpochResponse.TopicData.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 1);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 1)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -319,12 +344,14 @@ public sealed partial class BeginQuorumEpochResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 1)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -405,6 +432,7 @@ public sealed partial class BeginQuorumEpochResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -452,6 +480,7 @@ public sealed partial class BeginQuorumEpochResponse : IApiResponse
             {
                 throw MessageErrors.NullField("BeginQuorumEpochResponse.NodeEndpoint.Host", version);
             }
+
             writer.WriteString(Host, true);
             writer.WriteUInt16(Port);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);

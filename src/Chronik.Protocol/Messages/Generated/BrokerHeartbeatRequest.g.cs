@@ -65,6 +65,7 @@ public sealed partial class BrokerHeartbeatRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("BrokerHeartbeatRequest", version);
         }
+
         BrokerId = reader.ReadInt32();
         BrokerEpoch = reader.ReadInt64();
         CurrentMetadataOffset = reader.ReadInt64();
@@ -85,13 +86,16 @@ public sealed partial class BrokerHeartbeatRequest : IApiRequest
                         {
                             throw MessageErrors.NullRead("BrokerHeartbeatRequest.OfflineLogDirs", version);
                         }
+
                         var list = new List<Guid>(count);
                         for (int i = 0; i < count; i++)
                         {
                             list.Add(tagged.ReadUuid());
                         }
+
                         OfflineLogDirs = list;
                     }
+
                     tagged.EnsureFullyConsumed();
                     break;
                 }
@@ -108,6 +112,7 @@ public sealed partial class BrokerHeartbeatRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("BrokerHeartbeatRequest", version);
         }
+
         int taggedCount = 0;
         writer.WriteInt32(BrokerId);
         writer.WriteInt64(BrokerEpoch);
@@ -128,6 +133,7 @@ public sealed partial class BrokerHeartbeatRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("BrokerHeartbeatRequest.OfflineLogDirs", version);
             }
         }
+
         writer.WriteUnsignedVarint(taggedCount + (_unknownTaggedFields?.Count ?? 0));
         int nextUnknown = 0;
         if (version >= 1 && (OfflineLogDirs is null || OfflineLogDirs.Count != 0))
@@ -144,17 +150,20 @@ public sealed partial class BrokerHeartbeatRequest : IApiRequest
                 valueSize += WireSize.ArrayLength(OfflineLogDirs.Count, true);
                 valueSize += OfflineLogDirs.Count * 16;
             }
+
             writer.WriteUnsignedVarint(valueSize);
             if (OfflineLogDirs is null)
             {
                 throw MessageErrors.NullField("BrokerHeartbeatRequest.OfflineLogDirs", version);
             }
+
             writer.WriteArrayLength(OfflineLogDirs.Count, true);
             foreach (var element in OfflineLogDirs)
             {
                 writer.WriteUuid(element);
             }
         }
+
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, int.MaxValue);
     }
 
@@ -164,6 +173,7 @@ public sealed partial class BrokerHeartbeatRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("BrokerHeartbeatRequest", version);
         }
+
         int size = 0;
         size += 4;
         size += 8;
@@ -183,9 +193,11 @@ public sealed partial class BrokerHeartbeatRequest : IApiRequest
                 valueSize += WireSize.ArrayLength(OfflineLogDirs.Count, true);
                 valueSize += OfflineLogDirs.Count * 16;
             }
+
             size += WireSize.TaggedField(0, valueSize);
             taggedCount++;
         }
+
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
         return size;

@@ -61,6 +61,7 @@ public sealed partial class BrokerHeartbeatResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("BrokerHeartbeatResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         IsCaughtUp = reader.ReadBool();
@@ -79,6 +80,7 @@ public sealed partial class BrokerHeartbeatResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("BrokerHeartbeatResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
         writer.WriteBool(IsCaughtUp);
@@ -94,6 +96,7 @@ public sealed partial class BrokerHeartbeatResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("BrokerHeartbeatResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;

@@ -77,6 +77,7 @@ public sealed partial class BrokerRegistrationRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("BrokerRegistrationRequest", version);
         }
+
         BrokerId = reader.ReadInt32();
         ClusterId = reader.ReadString(true);
         IncarnationId = reader.ReadUuid();
@@ -86,6 +87,7 @@ public sealed partial class BrokerRegistrationRequest : IApiRequest
             {
                 throw MessageErrors.NullRead("BrokerRegistrationRequest.Listeners", version);
             }
+
             var list = new List<Listener>(count);
             for (int i = 0; i < count; i++)
             {
@@ -93,14 +95,17 @@ public sealed partial class BrokerRegistrationRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Listeners = list;
         }
+
         {
             int count = reader.ReadArrayLength(true);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("BrokerRegistrationRequest.Features", version);
             }
+
             var list = new List<Feature>(count);
             for (int i = 0; i < count; i++)
             {
@@ -108,13 +113,16 @@ public sealed partial class BrokerRegistrationRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Features = list;
         }
+
         Rack = reader.ReadNullableString(true);
         if (version >= 1)
         {
             IsMigratingZkBroker = reader.ReadBool();
         }
+
         if (version >= 2)
         {
             {
@@ -123,18 +131,22 @@ public sealed partial class BrokerRegistrationRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("BrokerRegistrationRequest.LogDirs", version);
                 }
+
                 var list = new List<Guid>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadUuid());
                 }
+
                 LogDirs = list;
             }
         }
+
         if (version >= 3)
         {
             PreviousBrokerEpoch = reader.ReadInt64();
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -148,31 +160,37 @@ public sealed partial class BrokerRegistrationRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("BrokerRegistrationRequest", version);
         }
+
         writer.WriteInt32(BrokerId);
         if (ClusterId is null)
         {
             throw MessageErrors.NullField("BrokerRegistrationRequest.ClusterId", version);
         }
+
         writer.WriteString(ClusterId, true);
         writer.WriteUuid(IncarnationId);
         if (Listeners is null)
         {
             throw MessageErrors.NullField("BrokerRegistrationRequest.Listeners", version);
         }
+
         writer.WriteArrayLength(Listeners.Count, true);
         foreach (var element in Listeners)
         {
             element.Write(ref writer, version);
         }
+
         if (Features is null)
         {
             throw MessageErrors.NullField("BrokerRegistrationRequest.Features", version);
         }
+
         writer.WriteArrayLength(Features.Count, true);
         foreach (var element in Features)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteNullableString(Rack, true);
         if (version >= 1)
         {
@@ -185,22 +203,26 @@ public sealed partial class BrokerRegistrationRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("BrokerRegistrationRequest.IsMigratingZkBroker", version);
             }
         }
+
         if (version >= 2)
         {
             if (LogDirs is null)
             {
                 throw MessageErrors.NullField("BrokerRegistrationRequest.LogDirs", version);
             }
+
             writer.WriteArrayLength(LogDirs.Count, true);
             foreach (var element in LogDirs)
             {
                 writer.WriteUuid(element);
             }
         }
+
         if (version >= 3)
         {
             writer.WriteInt64(PreviousBrokerEpoch);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -211,6 +233,7 @@ public sealed partial class BrokerRegistrationRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("BrokerRegistrationRequest", version);
         }
+
         int size = 0;
         size += 4;
         size += WireSize.String(ClusterId, true);
@@ -227,6 +250,7 @@ public sealed partial class BrokerRegistrationRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (Features is null)
         {
             size += WireSize.ArrayLength(-1, true);
@@ -239,11 +263,13 @@ public sealed partial class BrokerRegistrationRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         size += WireSize.String(Rack, true);
         if (version >= 1)
         {
             size += 1;
         }
+
         if (version >= 2)
         {
             if (LogDirs is null)
@@ -256,10 +282,12 @@ public sealed partial class BrokerRegistrationRequest : IApiRequest
                 size += LogDirs.Count * 16;
             }
         }
+
         if (version >= 3)
         {
             size += 8;
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -313,11 +341,13 @@ public sealed partial class BrokerRegistrationRequest : IApiRequest
             {
                 throw MessageErrors.NullField("BrokerRegistrationRequest.Listener.Name", version);
             }
+
             writer.WriteString(Name, true);
             if (Host is null)
             {
                 throw MessageErrors.NullField("BrokerRegistrationRequest.Listener.Host", version);
             }
+
             writer.WriteString(Host, true);
             writer.WriteUInt16(Port);
             writer.WriteInt16(SecurityProtocol);
@@ -381,6 +411,7 @@ public sealed partial class BrokerRegistrationRequest : IApiRequest
             {
                 throw MessageErrors.NullField("BrokerRegistrationRequest.Feature.Name", version);
             }
+
             writer.WriteString(Name, true);
             writer.WriteInt16(MinSupportedVersion);
             writer.WriteInt16(MaxSupportedVersion);

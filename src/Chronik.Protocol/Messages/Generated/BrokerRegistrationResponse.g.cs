@@ -53,6 +53,7 @@ public sealed partial class BrokerRegistrationResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("BrokerRegistrationResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         BrokerEpoch = reader.ReadInt64();
@@ -69,6 +70,7 @@ public sealed partial class BrokerRegistrationResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("BrokerRegistrationResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
         writer.WriteInt64(BrokerEpoch);
@@ -82,6 +84,7 @@ public sealed partial class BrokerRegistrationResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("BrokerRegistrationResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;

@@ -49,19 +49,23 @@ public sealed partial class ConsumerGroupDescribeRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ConsumerGroupDescribeRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(true);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("ConsumerGroupDescribeRequest.GroupIds", version);
             }
+
             var list = new List<string>(count);
             for (int i = 0; i < count; i++)
             {
                 list.Add(reader.ReadString(true));
             }
+
             GroupIds = list;
         }
+
         IncludeAuthorizedOperations = reader.ReadBool();
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
@@ -76,15 +80,18 @@ public sealed partial class ConsumerGroupDescribeRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ConsumerGroupDescribeRequest", version);
         }
+
         if (GroupIds is null)
         {
             throw MessageErrors.NullField("ConsumerGroupDescribeRequest.GroupIds", version);
         }
+
         writer.WriteArrayLength(GroupIds.Count, true);
         foreach (var element in GroupIds)
         {
             writer.WriteString(element, true);
         }
+
         writer.WriteBool(IncludeAuthorizedOperations);
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
@@ -96,6 +103,7 @@ public sealed partial class ConsumerGroupDescribeRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ConsumerGroupDescribeRequest", version);
         }
+
         int size = 0;
         if (GroupIds is null)
         {
@@ -109,6 +117,7 @@ public sealed partial class ConsumerGroupDescribeRequest : IApiRequest
                 size += WireSize.String(element, true);
             }
         }
+
         size += 1;
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);

@@ -49,6 +49,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ConsumerGroupDescribeResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         {
             int count = reader.ReadArrayLength(true);
@@ -56,6 +57,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("ConsumerGroupDescribeResponse.Groups", version);
             }
+
             var list = new List<DescribedGroup>(count);
             for (int i = 0; i < count; i++)
             {
@@ -63,8 +65,10 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Groups = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -78,16 +82,19 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ConsumerGroupDescribeResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         if (Groups is null)
         {
             throw MessageErrors.NullField("ConsumerGroupDescribeResponse.Groups", version);
         }
+
         writer.WriteArrayLength(Groups.Count, true);
         foreach (var element in Groups)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -98,6 +105,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ConsumerGroupDescribeResponse", version);
         }
+
         int size = 0;
         size += 4;
         if (Groups is null)
@@ -112,6 +120,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -181,6 +190,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("ConsumerGroupDescribeResponse.DescribedGroup.Members", version);
                 }
+
                 var list = new List<Member>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -188,8 +198,10 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Members = list;
             }
+
             AuthorizedOperations = reader.ReadInt32();
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
@@ -206,11 +218,13 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ConsumerGroupDescribeResponse.DescribedGroup.GroupId", version);
             }
+
             writer.WriteString(GroupId, true);
             if (GroupState is null)
             {
                 throw MessageErrors.NullField("ConsumerGroupDescribeResponse.DescribedGroup.GroupState", version);
             }
+
             writer.WriteString(GroupState, true);
             writer.WriteInt32(GroupEpoch);
             writer.WriteInt32(AssignmentEpoch);
@@ -218,16 +232,19 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ConsumerGroupDescribeResponse.DescribedGroup.AssignorName", version);
             }
+
             writer.WriteString(AssignorName, true);
             if (Members is null)
             {
                 throw MessageErrors.NullField("ConsumerGroupDescribeResponse.DescribedGroup.Members", version);
             }
+
             writer.WriteArrayLength(Members.Count, true);
             foreach (var element in Members)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteInt32(AuthorizedOperations);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
@@ -255,6 +272,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             size += 4;
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
@@ -329,24 +347,29 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("ConsumerGroupDescribeResponse.Member.SubscribedTopicNames", version);
                 }
+
                 var list = new List<string>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadString(true));
                 }
+
                 SubscribedTopicNames = list;
             }
+
             SubscribedTopicRegex = reader.ReadNullableString(true);
             {
                 var item = new Assignment();
                 item.Read(ref reader, version);
                 Assignment = item;
             }
+
             {
                 var item = new Assignment();
                 item.Read(ref reader, version);
                 TargetAssignment = item;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -360,6 +383,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ConsumerGroupDescribeResponse.Member.MemberId", version);
             }
+
             writer.WriteString(MemberId, true);
             writer.WriteNullableString(InstanceId, true);
             writer.WriteNullableString(RackId, true);
@@ -368,31 +392,37 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ConsumerGroupDescribeResponse.Member.ClientId", version);
             }
+
             writer.WriteString(ClientId, true);
             if (ClientHost is null)
             {
                 throw MessageErrors.NullField("ConsumerGroupDescribeResponse.Member.ClientHost", version);
             }
+
             writer.WriteString(ClientHost, true);
             if (SubscribedTopicNames is null)
             {
                 throw MessageErrors.NullField("ConsumerGroupDescribeResponse.Member.SubscribedTopicNames", version);
             }
+
             writer.WriteArrayLength(SubscribedTopicNames.Count, true);
             foreach (var element in SubscribedTopicNames)
             {
                 writer.WriteString(element, true);
             }
+
             writer.WriteNullableString(SubscribedTopicRegex, true);
             if (Assignment is null)
             {
                 throw MessageErrors.NullField("ConsumerGroupDescribeResponse.Member.Assignment", version);
             }
+
             Assignment.Write(ref writer, version);
             if (TargetAssignment is null)
             {
                 throw MessageErrors.NullField("ConsumerGroupDescribeResponse.Member.TargetAssignment", version);
             }
+
             TargetAssignment.Write(ref writer, version);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
@@ -419,6 +449,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
                     size += WireSize.String(element, true);
                 }
             }
+
             size += WireSize.String(SubscribedTopicRegex, true);
             size += Assignment?.Size(version) ?? 0;
             size += TargetAssignment?.Size(version) ?? 0;
@@ -463,13 +494,16 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("ConsumerGroupDescribeResponse.TopicPartitions.Partitions", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -484,16 +518,19 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ConsumerGroupDescribeResponse.TopicPartitions.TopicName", version);
             }
+
             writer.WriteString(TopicName, true);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("ConsumerGroupDescribeResponse.TopicPartitions.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 writer.WriteInt32(element);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -512,6 +549,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
                 size += WireSize.ArrayLength(Partitions.Count, true);
                 size += Partitions.Count * 4;
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -543,6 +581,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("ConsumerGroupDescribeResponse.Assignment.TopicPartitions", version);
                 }
+
                 var list = new List<TopicPartitions>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -550,8 +589,10 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 TopicPartitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -565,11 +606,13 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ConsumerGroupDescribeResponse.Assignment.TopicPartitions", version);
             }
+
             writer.WriteArrayLength(TopicPartitions.Count, true);
             foreach (var element in TopicPartitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -589,6 +632,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

@@ -81,6 +81,7 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ConsumerGroupHeartbeatRequest", version);
         }
+
         GroupId = reader.ReadString(true);
         MemberId = reader.ReadString(true);
         MemberEpoch = reader.ReadInt32();
@@ -100,13 +101,16 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IApiRequest
                 {
                     list.Add(reader.ReadString(true));
                 }
+
                 SubscribedTopicNames = list;
             }
         }
+
         if (version >= 1)
         {
             SubscribedTopicRegex = reader.ReadNullableString(true);
         }
+
         ServerAssignor = reader.ReadNullableString(true);
         {
             int count = reader.ReadArrayLength(true);
@@ -123,9 +127,11 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 TopicPartitions = list;
             }
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -139,15 +145,18 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ConsumerGroupHeartbeatRequest", version);
         }
+
         if (GroupId is null)
         {
             throw MessageErrors.NullField("ConsumerGroupHeartbeatRequest.GroupId", version);
         }
+
         writer.WriteString(GroupId, true);
         if (MemberId is null)
         {
             throw MessageErrors.NullField("ConsumerGroupHeartbeatRequest.MemberId", version);
         }
+
         writer.WriteString(MemberId, true);
         writer.WriteInt32(MemberEpoch);
         writer.WriteNullableString(InstanceId, true);
@@ -165,6 +174,7 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IApiRequest
                 writer.WriteString(element, true);
             }
         }
+
         if (version >= 1)
         {
             writer.WriteNullableString(SubscribedTopicRegex, true);
@@ -176,6 +186,7 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("ConsumerGroupHeartbeatRequest.SubscribedTopicRegex", version);
             }
         }
+
         writer.WriteNullableString(ServerAssignor, true);
         if (TopicPartitions is null)
         {
@@ -189,6 +200,7 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IApiRequest
                 element.Write(ref writer, version);
             }
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -199,6 +211,7 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ConsumerGroupHeartbeatRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(GroupId, true);
         size += WireSize.String(MemberId, true);
@@ -218,10 +231,12 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IApiRequest
                 size += WireSize.String(element, true);
             }
         }
+
         if (version >= 1)
         {
             size += WireSize.String(SubscribedTopicRegex, true);
         }
+
         size += WireSize.String(ServerAssignor, true);
         if (TopicPartitions is null)
         {
@@ -235,6 +250,7 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -270,13 +286,16 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("ConsumerGroupHeartbeatRequest.TopicPartitionsData.Partitions", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -291,11 +310,13 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IApiRequest
             {
                 throw MessageErrors.NullField("ConsumerGroupHeartbeatRequest.TopicPartitionsData.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 writer.WriteInt32(element);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -313,6 +334,7 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IApiRequest
                 size += WireSize.ArrayLength(Partitions.Count, true);
                 size += Partitions.Count * 4;
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

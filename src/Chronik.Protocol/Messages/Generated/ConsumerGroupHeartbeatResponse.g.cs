@@ -69,6 +69,7 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ConsumerGroupHeartbeatResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         ErrorMessage = reader.ReadNullableString(true);
@@ -87,6 +88,7 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IApiResponse
                 Assignment = item;
             }
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -100,6 +102,7 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ConsumerGroupHeartbeatResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
         writer.WriteNullableString(ErrorMessage, true);
@@ -115,6 +118,7 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IApiResponse
             writer.WriteInt8(1);
             Assignment.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -125,6 +129,7 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ConsumerGroupHeartbeatResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;
@@ -163,6 +168,7 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("ConsumerGroupHeartbeatResponse.AssignmentData.TopicPartitions", version);
                 }
+
                 var list = new List<TopicPartitions>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -170,8 +176,10 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 TopicPartitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -185,11 +193,13 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ConsumerGroupHeartbeatResponse.AssignmentData.TopicPartitions", version);
             }
+
             writer.WriteArrayLength(TopicPartitions.Count, true);
             foreach (var element in TopicPartitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -209,6 +219,7 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -245,13 +256,16 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("ConsumerGroupHeartbeatResponse.TopicPartitions.Partitions", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -266,11 +280,13 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ConsumerGroupHeartbeatResponse.TopicPartitions.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 writer.WriteInt32(element);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -288,6 +304,7 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IApiResponse
                 size += WireSize.ArrayLength(Partitions.Count, true);
                 size += Partitions.Count * 4;
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

@@ -47,12 +47,14 @@ public sealed partial class ConsumerProtocolAssignment : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("ConsumerProtocolAssignment", version);
         }
+
         {
             int count = reader.ReadArrayLength(false);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("ConsumerProtocolAssignment.AssignedPartitions", version);
             }
+
             var list = new List<TopicPartition>(count);
             for (int i = 0; i < count; i++)
             {
@@ -60,8 +62,10 @@ public sealed partial class ConsumerProtocolAssignment : IApiMessage
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             AssignedPartitions = list;
         }
+
         UserData = reader.ReadNullableBytes(false);
     }
 
@@ -71,15 +75,18 @@ public sealed partial class ConsumerProtocolAssignment : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("ConsumerProtocolAssignment", version);
         }
+
         if (AssignedPartitions is null)
         {
             throw MessageErrors.NullField("ConsumerProtocolAssignment.AssignedPartitions", version);
         }
+
         writer.WriteArrayLength(AssignedPartitions.Count, false);
         foreach (var element in AssignedPartitions)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteNullableBytes(UserData, false);
         if (_unknownTaggedFields is { Count: > 0 })
         {
@@ -93,6 +100,7 @@ public sealed partial class ConsumerProtocolAssignment : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("ConsumerProtocolAssignment", version);
         }
+
         int size = 0;
         if (AssignedPartitions is null)
         {
@@ -106,6 +114,7 @@ public sealed partial class ConsumerProtocolAssignment : IApiMessage
                 size += element.Size(version);
             }
         }
+
         size += WireSize.Bytes(UserData, false);
         return size;
     }
@@ -137,11 +146,13 @@ public sealed partial class ConsumerProtocolAssignment : IApiMessage
                 {
                     throw MessageErrors.NullRead("ConsumerProtocolAssignment.TopicPartition.Partitions", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 Partitions = list;
             }
         }
@@ -152,16 +163,19 @@ public sealed partial class ConsumerProtocolAssignment : IApiMessage
             {
                 throw MessageErrors.NullField("ConsumerProtocolAssignment.TopicPartition.Topic", version);
             }
+
             writer.WriteString(Topic, false);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("ConsumerProtocolAssignment.TopicPartition.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, false);
             foreach (var element in Partitions)
             {
                 writer.WriteInt32(element);
             }
+
             if (_unknownTaggedFields is { Count: > 0 })
             {
                 throw MessageErrors.TaggedFieldsInNonFlexibleVersion("ConsumerProtocolAssignment.TopicPartition", version);
@@ -181,6 +195,7 @@ public sealed partial class ConsumerProtocolAssignment : IApiMessage
                 size += WireSize.ArrayLength(Partitions.Count, false);
                 size += Partitions.Count * 4;
             }
+
             return size;
         }
     }

@@ -56,19 +56,23 @@ public sealed partial class ConsumerProtocolSubscription : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("ConsumerProtocolSubscription", version);
         }
+
         {
             int count = reader.ReadArrayLength(false);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("ConsumerProtocolSubscription.Topics", version);
             }
+
             var list = new List<string>(count);
             for (int i = 0; i < count; i++)
             {
                 list.Add(reader.ReadString(false));
             }
+
             Topics = list;
         }
+
         UserData = reader.ReadNullableBytes(false);
         if (version >= 1)
         {
@@ -78,6 +82,7 @@ public sealed partial class ConsumerProtocolSubscription : IApiMessage
                 {
                     throw MessageErrors.NullRead("ConsumerProtocolSubscription.OwnedPartitions", version);
                 }
+
                 var list = new List<TopicPartition>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -85,13 +90,16 @@ public sealed partial class ConsumerProtocolSubscription : IApiMessage
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 OwnedPartitions = list;
             }
         }
+
         if (version >= 2)
         {
             GenerationId = reader.ReadInt32();
         }
+
         if (version >= 3)
         {
             RackId = reader.ReadNullableString(false);
@@ -104,15 +112,18 @@ public sealed partial class ConsumerProtocolSubscription : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("ConsumerProtocolSubscription", version);
         }
+
         if (Topics is null)
         {
             throw MessageErrors.NullField("ConsumerProtocolSubscription.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, false);
         foreach (var element in Topics)
         {
             writer.WriteString(element, false);
         }
+
         writer.WriteNullableBytes(UserData, false);
         if (version >= 1)
         {
@@ -120,20 +131,24 @@ public sealed partial class ConsumerProtocolSubscription : IApiMessage
             {
                 throw MessageErrors.NullField("ConsumerProtocolSubscription.OwnedPartitions", version);
             }
+
             writer.WriteArrayLength(OwnedPartitions.Count, false);
             foreach (var element in OwnedPartitions)
             {
                 element.Write(ref writer, version);
             }
         }
+
         if (version >= 2)
         {
             writer.WriteInt32(GenerationId);
         }
+
         if (version >= 3)
         {
             writer.WriteNullableString(RackId, false);
         }
+
         if (_unknownTaggedFields is { Count: > 0 })
         {
             throw MessageErrors.TaggedFieldsInNonFlexibleVersion("ConsumerProtocolSubscription", version);
@@ -146,6 +161,7 @@ public sealed partial class ConsumerProtocolSubscription : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("ConsumerProtocolSubscription", version);
         }
+
         int size = 0;
         if (Topics is null)
         {
@@ -159,6 +175,7 @@ public sealed partial class ConsumerProtocolSubscription : IApiMessage
                 size += WireSize.String(element, false);
             }
         }
+
         size += WireSize.Bytes(UserData, false);
         if (version >= 1)
         {
@@ -175,14 +192,17 @@ public sealed partial class ConsumerProtocolSubscription : IApiMessage
                 }
             }
         }
+
         if (version >= 2)
         {
             size += 4;
         }
+
         if (version >= 3)
         {
             size += WireSize.String(RackId, false);
         }
+
         return size;
     }
 
@@ -213,11 +233,13 @@ public sealed partial class ConsumerProtocolSubscription : IApiMessage
                 {
                     throw MessageErrors.NullRead("ConsumerProtocolSubscription.TopicPartition.Partitions", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 Partitions = list;
             }
         }
@@ -228,16 +250,19 @@ public sealed partial class ConsumerProtocolSubscription : IApiMessage
             {
                 throw MessageErrors.NullField("ConsumerProtocolSubscription.TopicPartition.Topic", version);
             }
+
             writer.WriteString(Topic, false);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("ConsumerProtocolSubscription.TopicPartition.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, false);
             foreach (var element in Partitions)
             {
                 writer.WriteInt32(element);
             }
+
             if (_unknownTaggedFields is { Count: > 0 })
             {
                 throw MessageErrors.TaggedFieldsInNonFlexibleVersion("ConsumerProtocolSubscription.TopicPartition", version);
@@ -257,6 +282,7 @@ public sealed partial class ConsumerProtocolSubscription : IApiMessage
                 size += WireSize.ArrayLength(Partitions.Count, false);
                 size += Partitions.Count * 4;
             }
+
             return size;
         }
     }

@@ -49,11 +49,13 @@ public sealed partial class ControlledShutdownRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ControlledShutdownRequest", version);
         }
+
         BrokerId = reader.ReadInt32();
         if (version >= 2)
         {
             BrokerEpoch = reader.ReadInt64();
         }
+
         if (version >= 3)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -70,11 +72,13 @@ public sealed partial class ControlledShutdownRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ControlledShutdownRequest", version);
         }
+
         writer.WriteInt32(BrokerId);
         if (version >= 2)
         {
             writer.WriteInt64(BrokerEpoch);
         }
+
         if (version >= 3)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -95,18 +99,21 @@ public sealed partial class ControlledShutdownRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ControlledShutdownRequest", version);
         }
+
         int size = 0;
         size += 4;
         if (version >= 2)
         {
             size += 8;
         }
+
         if (version >= 3)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

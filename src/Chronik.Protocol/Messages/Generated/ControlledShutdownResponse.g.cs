@@ -49,6 +49,7 @@ public sealed partial class ControlledShutdownResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ControlledShutdownResponse", version);
         }
+
         ErrorCode = reader.ReadInt16();
         {
             int count = reader.ReadArrayLength(version >= 3);
@@ -56,6 +57,7 @@ public sealed partial class ControlledShutdownResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("ControlledShutdownResponse.RemainingPartitions", version);
             }
+
             var list = new List<RemainingPartition>(count);
             for (int i = 0; i < count; i++)
             {
@@ -63,8 +65,10 @@ public sealed partial class ControlledShutdownResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             RemainingPartitions = list;
         }
+
         if (version >= 3)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -81,16 +85,19 @@ public sealed partial class ControlledShutdownResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ControlledShutdownResponse", version);
         }
+
         writer.WriteInt16(ErrorCode);
         if (RemainingPartitions is null)
         {
             throw MessageErrors.NullField("ControlledShutdownResponse.RemainingPartitions", version);
         }
+
         writer.WriteArrayLength(RemainingPartitions.Count, version >= 3);
         foreach (var element in RemainingPartitions)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 3)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -111,6 +118,7 @@ public sealed partial class ControlledShutdownResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ControlledShutdownResponse", version);
         }
+
         int size = 0;
         size += 2;
         if (RemainingPartitions is null)
@@ -125,12 +133,14 @@ public sealed partial class ControlledShutdownResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 3)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -174,6 +184,7 @@ public sealed partial class ControlledShutdownResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ControlledShutdownResponse.RemainingPartition.TopicName", version);
             }
+
             writer.WriteString(TopicName, version >= 3);
             writer.WriteInt32(PartitionIndex);
             if (version >= 3)
@@ -201,6 +212,7 @@ public sealed partial class ControlledShutdownResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

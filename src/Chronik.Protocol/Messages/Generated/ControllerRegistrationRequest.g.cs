@@ -61,6 +61,7 @@ public sealed partial class ControllerRegistrationRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ControllerRegistrationRequest", version);
         }
+
         ControllerId = reader.ReadInt32();
         IncarnationId = reader.ReadUuid();
         ZkMigrationReady = reader.ReadBool();
@@ -70,6 +71,7 @@ public sealed partial class ControllerRegistrationRequest : IApiRequest
             {
                 throw MessageErrors.NullRead("ControllerRegistrationRequest.Listeners", version);
             }
+
             var list = new List<Listener>(count);
             for (int i = 0; i < count; i++)
             {
@@ -77,14 +79,17 @@ public sealed partial class ControllerRegistrationRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Listeners = list;
         }
+
         {
             int count = reader.ReadArrayLength(true);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("ControllerRegistrationRequest.Features", version);
             }
+
             var list = new List<Feature>(count);
             for (int i = 0; i < count; i++)
             {
@@ -92,8 +97,10 @@ public sealed partial class ControllerRegistrationRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Features = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -107,6 +114,7 @@ public sealed partial class ControllerRegistrationRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ControllerRegistrationRequest", version);
         }
+
         writer.WriteInt32(ControllerId);
         writer.WriteUuid(IncarnationId);
         writer.WriteBool(ZkMigrationReady);
@@ -114,20 +122,24 @@ public sealed partial class ControllerRegistrationRequest : IApiRequest
         {
             throw MessageErrors.NullField("ControllerRegistrationRequest.Listeners", version);
         }
+
         writer.WriteArrayLength(Listeners.Count, true);
         foreach (var element in Listeners)
         {
             element.Write(ref writer, version);
         }
+
         if (Features is null)
         {
             throw MessageErrors.NullField("ControllerRegistrationRequest.Features", version);
         }
+
         writer.WriteArrayLength(Features.Count, true);
         foreach (var element in Features)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -138,6 +150,7 @@ public sealed partial class ControllerRegistrationRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ControllerRegistrationRequest", version);
         }
+
         int size = 0;
         size += 4;
         size += 16;
@@ -154,6 +167,7 @@ public sealed partial class ControllerRegistrationRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (Features is null)
         {
             size += WireSize.ArrayLength(-1, true);
@@ -166,6 +180,7 @@ public sealed partial class ControllerRegistrationRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -219,11 +234,13 @@ public sealed partial class ControllerRegistrationRequest : IApiRequest
             {
                 throw MessageErrors.NullField("ControllerRegistrationRequest.Listener.Name", version);
             }
+
             writer.WriteString(Name, true);
             if (Host is null)
             {
                 throw MessageErrors.NullField("ControllerRegistrationRequest.Listener.Host", version);
             }
+
             writer.WriteString(Host, true);
             writer.WriteUInt16(Port);
             writer.WriteInt16(SecurityProtocol);
@@ -287,6 +304,7 @@ public sealed partial class ControllerRegistrationRequest : IApiRequest
             {
                 throw MessageErrors.NullField("ControllerRegistrationRequest.Feature.Name", version);
             }
+
             writer.WriteString(Name, true);
             writer.WriteInt16(MinSupportedVersion);
             writer.WriteInt16(MaxSupportedVersion);

@@ -45,12 +45,14 @@ public sealed partial class CreateAclsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("CreateAclsRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(version >= 2);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("CreateAclsRequest.Creations", version);
             }
+
             var list = new List<AclCreation>(count);
             for (int i = 0; i < count; i++)
             {
@@ -58,8 +60,10 @@ public sealed partial class CreateAclsRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Creations = list;
         }
+
         if (version >= 2)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -76,15 +80,18 @@ public sealed partial class CreateAclsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("CreateAclsRequest", version);
         }
+
         if (Creations is null)
         {
             throw MessageErrors.NullField("CreateAclsRequest.Creations", version);
         }
+
         writer.WriteArrayLength(Creations.Count, version >= 2);
         foreach (var element in Creations)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 2)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -105,6 +112,7 @@ public sealed partial class CreateAclsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("CreateAclsRequest", version);
         }
+
         int size = 0;
         if (Creations is null)
         {
@@ -118,12 +126,14 @@ public sealed partial class CreateAclsRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (version >= 2)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -175,6 +185,7 @@ public sealed partial class CreateAclsRequest : IApiRequest
             {
                 ResourcePatternType = reader.ReadInt8();
             }
+
             Principal = reader.ReadString(version >= 2);
             Host = reader.ReadString(version >= 2);
             Operation = reader.ReadInt8();
@@ -196,6 +207,7 @@ public sealed partial class CreateAclsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("CreateAclsRequest.AclCreation.ResourceName", version);
             }
+
             writer.WriteString(ResourceName, version >= 2);
             if (version >= 1)
             {
@@ -208,15 +220,18 @@ public sealed partial class CreateAclsRequest : IApiRequest
                     throw MessageErrors.NonDefaultField("CreateAclsRequest.AclCreation.ResourcePatternType", version);
                 }
             }
+
             if (Principal is null)
             {
                 throw MessageErrors.NullField("CreateAclsRequest.AclCreation.Principal", version);
             }
+
             writer.WriteString(Principal, version >= 2);
             if (Host is null)
             {
                 throw MessageErrors.NullField("CreateAclsRequest.AclCreation.Host", version);
             }
+
             writer.WriteString(Host, version >= 2);
             writer.WriteInt8(Operation);
             writer.WriteInt8(PermissionType);
@@ -243,6 +258,7 @@ public sealed partial class CreateAclsRequest : IApiRequest
             {
                 size += 1;
             }
+
             size += WireSize.String(Principal, version >= 2);
             size += WireSize.String(Host, version >= 2);
             size += 1;
@@ -253,6 +269,7 @@ public sealed partial class CreateAclsRequest : IApiRequest
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

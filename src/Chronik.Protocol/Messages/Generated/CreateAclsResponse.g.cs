@@ -49,6 +49,7 @@ public sealed partial class CreateAclsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("CreateAclsResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         {
             int count = reader.ReadArrayLength(version >= 2);
@@ -56,6 +57,7 @@ public sealed partial class CreateAclsResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("CreateAclsResponse.Results", version);
             }
+
             var list = new List<AclCreationResult>(count);
             for (int i = 0; i < count; i++)
             {
@@ -63,8 +65,10 @@ public sealed partial class CreateAclsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Results = list;
         }
+
         if (version >= 2)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -81,16 +85,19 @@ public sealed partial class CreateAclsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("CreateAclsResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         if (Results is null)
         {
             throw MessageErrors.NullField("CreateAclsResponse.Results", version);
         }
+
         writer.WriteArrayLength(Results.Count, version >= 2);
         foreach (var element in Results)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 2)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -111,6 +118,7 @@ public sealed partial class CreateAclsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("CreateAclsResponse", version);
         }
+
         int size = 0;
         size += 4;
         if (Results is null)
@@ -125,12 +133,14 @@ public sealed partial class CreateAclsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 2)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -197,6 +207,7 @@ public sealed partial class CreateAclsResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

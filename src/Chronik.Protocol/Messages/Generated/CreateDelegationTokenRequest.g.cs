@@ -57,20 +57,24 @@ public sealed partial class CreateDelegationTokenRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("CreateDelegationTokenRequest", version);
         }
+
         if (version >= 3)
         {
             OwnerPrincipalType = reader.ReadNullableString(true);
         }
+
         if (version >= 3)
         {
             OwnerPrincipalName = reader.ReadNullableString(true);
         }
+
         {
             int count = reader.ReadArrayLength(version >= 2);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("CreateDelegationTokenRequest.Renewers", version);
             }
+
             var list = new List<CreatableRenewers>(count);
             for (int i = 0; i < count; i++)
             {
@@ -78,8 +82,10 @@ public sealed partial class CreateDelegationTokenRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Renewers = list;
         }
+
         MaxLifetimeMs = reader.ReadInt64();
         if (version >= 2)
         {
@@ -97,6 +103,7 @@ public sealed partial class CreateDelegationTokenRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("CreateDelegationTokenRequest", version);
         }
+
         if (version >= 3)
         {
             writer.WriteNullableString(OwnerPrincipalType, true);
@@ -108,6 +115,7 @@ public sealed partial class CreateDelegationTokenRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("CreateDelegationTokenRequest.OwnerPrincipalType", version);
             }
         }
+
         if (version >= 3)
         {
             writer.WriteNullableString(OwnerPrincipalName, true);
@@ -119,15 +127,18 @@ public sealed partial class CreateDelegationTokenRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("CreateDelegationTokenRequest.OwnerPrincipalName", version);
             }
         }
+
         if (Renewers is null)
         {
             throw MessageErrors.NullField("CreateDelegationTokenRequest.Renewers", version);
         }
+
         writer.WriteArrayLength(Renewers.Count, version >= 2);
         foreach (var element in Renewers)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteInt64(MaxLifetimeMs);
         if (version >= 2)
         {
@@ -149,15 +160,18 @@ public sealed partial class CreateDelegationTokenRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("CreateDelegationTokenRequest", version);
         }
+
         int size = 0;
         if (version >= 3)
         {
             size += WireSize.String(OwnerPrincipalType, true);
         }
+
         if (version >= 3)
         {
             size += WireSize.String(OwnerPrincipalName, true);
         }
+
         if (Renewers is null)
         {
             size += WireSize.ArrayLength(-1, version >= 2);
@@ -170,6 +184,7 @@ public sealed partial class CreateDelegationTokenRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         size += 8;
         if (version >= 2)
         {
@@ -177,6 +192,7 @@ public sealed partial class CreateDelegationTokenRequest : IApiRequest
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -220,11 +236,13 @@ public sealed partial class CreateDelegationTokenRequest : IApiRequest
             {
                 throw MessageErrors.NullField("CreateDelegationTokenRequest.CreatableRenewers.PrincipalType", version);
             }
+
             writer.WriteString(PrincipalType, version >= 2);
             if (PrincipalName is null)
             {
                 throw MessageErrors.NullField("CreateDelegationTokenRequest.CreatableRenewers.PrincipalName", version);
             }
+
             writer.WriteString(PrincipalName, version >= 2);
             if (version >= 2)
             {
@@ -251,6 +269,7 @@ public sealed partial class CreateDelegationTokenRequest : IApiRequest
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -85,6 +85,7 @@ public sealed partial class CreateDelegationTokenResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("CreateDelegationTokenResponse", version);
         }
+
         ErrorCode = reader.ReadInt16();
         PrincipalType = reader.ReadString(version >= 2);
         PrincipalName = reader.ReadString(version >= 2);
@@ -92,10 +93,12 @@ public sealed partial class CreateDelegationTokenResponse : IApiResponse
         {
             TokenRequesterPrincipalType = reader.ReadString(true);
         }
+
         if (version >= 3)
         {
             TokenRequesterPrincipalName = reader.ReadString(true);
         }
+
         IssueTimestampMs = reader.ReadInt64();
         ExpiryTimestampMs = reader.ReadInt64();
         MaxTimestampMs = reader.ReadInt64();
@@ -118,16 +121,19 @@ public sealed partial class CreateDelegationTokenResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("CreateDelegationTokenResponse", version);
         }
+
         writer.WriteInt16(ErrorCode);
         if (PrincipalType is null)
         {
             throw MessageErrors.NullField("CreateDelegationTokenResponse.PrincipalType", version);
         }
+
         writer.WriteString(PrincipalType, version >= 2);
         if (PrincipalName is null)
         {
             throw MessageErrors.NullField("CreateDelegationTokenResponse.PrincipalName", version);
         }
+
         writer.WriteString(PrincipalName, version >= 2);
         if (version >= 3)
         {
@@ -135,6 +141,7 @@ public sealed partial class CreateDelegationTokenResponse : IApiResponse
             {
                 throw MessageErrors.NullField("CreateDelegationTokenResponse.TokenRequesterPrincipalType", version);
             }
+
             writer.WriteString(TokenRequesterPrincipalType, true);
         }
         else
@@ -144,12 +151,14 @@ public sealed partial class CreateDelegationTokenResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("CreateDelegationTokenResponse.TokenRequesterPrincipalType", version);
             }
         }
+
         if (version >= 3)
         {
             if (TokenRequesterPrincipalName is null)
             {
                 throw MessageErrors.NullField("CreateDelegationTokenResponse.TokenRequesterPrincipalName", version);
             }
+
             writer.WriteString(TokenRequesterPrincipalName, true);
         }
         else
@@ -159,6 +168,7 @@ public sealed partial class CreateDelegationTokenResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("CreateDelegationTokenResponse.TokenRequesterPrincipalName", version);
             }
         }
+
         writer.WriteInt64(IssueTimestampMs);
         writer.WriteInt64(ExpiryTimestampMs);
         writer.WriteInt64(MaxTimestampMs);
@@ -166,11 +176,13 @@ public sealed partial class CreateDelegationTokenResponse : IApiResponse
         {
             throw MessageErrors.NullField("CreateDelegationTokenResponse.TokenId", version);
         }
+
         writer.WriteString(TokenId, version >= 2);
         if (Hmac is null)
         {
             throw MessageErrors.NullField("CreateDelegationTokenResponse.Hmac", version);
         }
+
         writer.WriteBytes(Hmac, version >= 2);
         writer.WriteInt32(ThrottleTimeMs);
         if (version >= 2)
@@ -193,6 +205,7 @@ public sealed partial class CreateDelegationTokenResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("CreateDelegationTokenResponse", version);
         }
+
         int size = 0;
         size += 2;
         size += WireSize.String(PrincipalType, version >= 2);
@@ -201,10 +214,12 @@ public sealed partial class CreateDelegationTokenResponse : IApiResponse
         {
             size += WireSize.String(TokenRequesterPrincipalType, true);
         }
+
         if (version >= 3)
         {
             size += WireSize.String(TokenRequesterPrincipalName, true);
         }
+
         size += 8;
         size += 8;
         size += 8;
@@ -217,6 +232,7 @@ public sealed partial class CreateDelegationTokenResponse : IApiResponse
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

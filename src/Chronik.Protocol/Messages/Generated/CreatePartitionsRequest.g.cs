@@ -53,12 +53,14 @@ public sealed partial class CreatePartitionsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("CreatePartitionsRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(version >= 2);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("CreatePartitionsRequest.Topics", version);
             }
+
             var list = new List<CreatePartitionsTopic>(count);
             for (int i = 0; i < count; i++)
             {
@@ -66,8 +68,10 @@ public sealed partial class CreatePartitionsRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         TimeoutMs = reader.ReadInt32();
         ValidateOnly = reader.ReadBool();
         if (version >= 2)
@@ -86,15 +90,18 @@ public sealed partial class CreatePartitionsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("CreatePartitionsRequest", version);
         }
+
         if (Topics is null)
         {
             throw MessageErrors.NullField("CreatePartitionsRequest.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, version >= 2);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteInt32(TimeoutMs);
         writer.WriteBool(ValidateOnly);
         if (version >= 2)
@@ -117,6 +124,7 @@ public sealed partial class CreatePartitionsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("CreatePartitionsRequest", version);
         }
+
         int size = 0;
         if (Topics is null)
         {
@@ -130,6 +138,7 @@ public sealed partial class CreatePartitionsRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         size += 4;
         size += 1;
         if (version >= 2)
@@ -138,6 +147,7 @@ public sealed partial class CreatePartitionsRequest : IApiRequest
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -184,9 +194,11 @@ public sealed partial class CreatePartitionsRequest : IApiRequest
                         item.Read(ref reader, version);
                         list.Add(item);
                     }
+
                     Assignments = list;
                 }
             }
+
             if (version >= 2)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -203,6 +215,7 @@ public sealed partial class CreatePartitionsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("CreatePartitionsRequest.CreatePartitionsTopic.Name", version);
             }
+
             writer.WriteString(Name, version >= 2);
             writer.WriteInt32(Count);
             if (Assignments is null)
@@ -217,6 +230,7 @@ public sealed partial class CreatePartitionsRequest : IApiRequest
                     element.Write(ref writer, version);
                 }
             }
+
             if (version >= 2)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -248,12 +262,14 @@ public sealed partial class CreatePartitionsRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             if (version >= 2)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -282,13 +298,16 @@ public sealed partial class CreatePartitionsRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("CreatePartitionsRequest.CreatePartitionsAssignment.BrokerIds", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 BrokerIds = list;
             }
+
             if (version >= 2)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -305,11 +324,13 @@ public sealed partial class CreatePartitionsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("CreatePartitionsRequest.CreatePartitionsAssignment.BrokerIds", version);
             }
+
             writer.WriteArrayLength(BrokerIds.Count, version >= 2);
             foreach (var element in BrokerIds)
             {
                 writer.WriteInt32(element);
             }
+
             if (version >= 2)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -336,12 +357,14 @@ public sealed partial class CreatePartitionsRequest : IApiRequest
                 size += WireSize.ArrayLength(BrokerIds.Count, version >= 2);
                 size += BrokerIds.Count * 4;
             }
+
             if (version >= 2)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

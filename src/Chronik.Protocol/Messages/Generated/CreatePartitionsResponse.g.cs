@@ -49,6 +49,7 @@ public sealed partial class CreatePartitionsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("CreatePartitionsResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         {
             int count = reader.ReadArrayLength(version >= 2);
@@ -56,6 +57,7 @@ public sealed partial class CreatePartitionsResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("CreatePartitionsResponse.Results", version);
             }
+
             var list = new List<CreatePartitionsTopicResult>(count);
             for (int i = 0; i < count; i++)
             {
@@ -63,8 +65,10 @@ public sealed partial class CreatePartitionsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Results = list;
         }
+
         if (version >= 2)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -81,16 +85,19 @@ public sealed partial class CreatePartitionsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("CreatePartitionsResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         if (Results is null)
         {
             throw MessageErrors.NullField("CreatePartitionsResponse.Results", version);
         }
+
         writer.WriteArrayLength(Results.Count, version >= 2);
         foreach (var element in Results)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 2)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -111,6 +118,7 @@ public sealed partial class CreatePartitionsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("CreatePartitionsResponse", version);
         }
+
         int size = 0;
         size += 4;
         if (Results is null)
@@ -125,12 +133,14 @@ public sealed partial class CreatePartitionsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 2)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -179,6 +189,7 @@ public sealed partial class CreatePartitionsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("CreatePartitionsResponse.CreatePartitionsTopicResult.Name", version);
             }
+
             writer.WriteString(Name, version >= 2);
             writer.WriteInt16(ErrorCode);
             writer.WriteNullableString(ErrorMessage, version >= 2);
@@ -208,6 +219,7 @@ public sealed partial class CreatePartitionsResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -53,12 +53,14 @@ public sealed partial class CreateTopicsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("CreateTopicsRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(version >= 5);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("CreateTopicsRequest.Topics", version);
             }
+
             var list = new List<CreatableTopic>(count);
             for (int i = 0; i < count; i++)
             {
@@ -66,13 +68,16 @@ public sealed partial class CreateTopicsRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         TimeoutMs = reader.ReadInt32();
         if (version >= 1)
         {
             ValidateOnly = reader.ReadBool();
         }
+
         if (version >= 5)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -89,15 +94,18 @@ public sealed partial class CreateTopicsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("CreateTopicsRequest", version);
         }
+
         if (Topics is null)
         {
             throw MessageErrors.NullField("CreateTopicsRequest.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, version >= 5);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteInt32(TimeoutMs);
         if (version >= 1)
         {
@@ -110,6 +118,7 @@ public sealed partial class CreateTopicsRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("CreateTopicsRequest.ValidateOnly", version);
             }
         }
+
         if (version >= 5)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -130,6 +139,7 @@ public sealed partial class CreateTopicsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("CreateTopicsRequest", version);
         }
+
         int size = 0;
         if (Topics is null)
         {
@@ -143,17 +153,20 @@ public sealed partial class CreateTopicsRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         size += 4;
         if (version >= 1)
         {
             size += 1;
         }
+
         if (version >= 5)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -200,6 +213,7 @@ public sealed partial class CreateTopicsRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("CreateTopicsRequest.CreatableTopic.Assignments", version);
                 }
+
                 var list = new List<CreatableReplicaAssignment>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -207,14 +221,17 @@ public sealed partial class CreateTopicsRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Assignments = list;
             }
+
             {
                 int count = reader.ReadArrayLength(version >= 5);
                 if (count < 0)
                 {
                     throw MessageErrors.NullRead("CreateTopicsRequest.CreatableTopic.Configs", version);
                 }
+
                 var list = new List<CreatableTopicConfig>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -222,8 +239,10 @@ public sealed partial class CreateTopicsRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Configs = list;
             }
+
             if (version >= 5)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -240,6 +259,7 @@ public sealed partial class CreateTopicsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("CreateTopicsRequest.CreatableTopic.Name", version);
             }
+
             writer.WriteString(Name, version >= 5);
             writer.WriteInt32(NumPartitions);
             writer.WriteInt16(ReplicationFactor);
@@ -247,20 +267,24 @@ public sealed partial class CreateTopicsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("CreateTopicsRequest.CreatableTopic.Assignments", version);
             }
+
             writer.WriteArrayLength(Assignments.Count, version >= 5);
             foreach (var element in Assignments)
             {
                 element.Write(ref writer, version);
             }
+
             if (Configs is null)
             {
                 throw MessageErrors.NullField("CreateTopicsRequest.CreatableTopic.Configs", version);
             }
+
             writer.WriteArrayLength(Configs.Count, version >= 5);
             foreach (var element in Configs)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 5)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -293,6 +317,7 @@ public sealed partial class CreateTopicsRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             if (Configs is null)
             {
                 size += WireSize.ArrayLength(-1, version >= 5);
@@ -305,12 +330,14 @@ public sealed partial class CreateTopicsRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             if (version >= 5)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -344,13 +371,16 @@ public sealed partial class CreateTopicsRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("CreateTopicsRequest.CreatableReplicaAssignment.BrokerIds", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 BrokerIds = list;
             }
+
             if (version >= 5)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -368,11 +398,13 @@ public sealed partial class CreateTopicsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("CreateTopicsRequest.CreatableReplicaAssignment.BrokerIds", version);
             }
+
             writer.WriteArrayLength(BrokerIds.Count, version >= 5);
             foreach (var element in BrokerIds)
             {
                 writer.WriteInt32(element);
             }
+
             if (version >= 5)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -400,12 +432,14 @@ public sealed partial class CreateTopicsRequest : IApiRequest
                 size += WireSize.ArrayLength(BrokerIds.Count, version >= 5);
                 size += BrokerIds.Count * 4;
             }
+
             if (version >= 5)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -450,6 +484,7 @@ public sealed partial class CreateTopicsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("CreateTopicsRequest.CreatableTopicConfig.Name", version);
             }
+
             writer.WriteString(Name, version >= 5);
             writer.WriteNullableString(Value, version >= 5);
             if (version >= 5)
@@ -477,6 +512,7 @@ public sealed partial class CreateTopicsRequest : IApiRequest
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

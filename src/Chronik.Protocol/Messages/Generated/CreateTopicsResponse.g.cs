@@ -49,16 +49,19 @@ public sealed partial class CreateTopicsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("CreateTopicsResponse", version);
         }
+
         if (version >= 2)
         {
             ThrottleTimeMs = reader.ReadInt32();
         }
+
         {
             int count = reader.ReadArrayLength(version >= 5);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("CreateTopicsResponse.Topics", version);
             }
+
             var list = new List<CreatableTopicResult>(count);
             for (int i = 0; i < count; i++)
             {
@@ -66,8 +69,10 @@ public sealed partial class CreateTopicsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         if (version >= 5)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -84,19 +89,23 @@ public sealed partial class CreateTopicsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("CreateTopicsResponse", version);
         }
+
         if (version >= 2)
         {
             writer.WriteInt32(ThrottleTimeMs);
         }
+
         if (Topics is null)
         {
             throw MessageErrors.NullField("CreateTopicsResponse.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, version >= 5);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 5)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -117,11 +126,13 @@ public sealed partial class CreateTopicsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("CreateTopicsResponse", version);
         }
+
         int size = 0;
         if (version >= 2)
         {
             size += 4;
         }
+
         if (Topics is null)
         {
             size += WireSize.ArrayLength(-1, version >= 5);
@@ -134,12 +145,14 @@ public sealed partial class CreateTopicsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 5)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -194,19 +207,23 @@ public sealed partial class CreateTopicsResponse : IApiResponse
             {
                 TopicId = reader.ReadUuid();
             }
+
             ErrorCode = reader.ReadInt16();
             if (version >= 1)
             {
                 ErrorMessage = reader.ReadNullableString(version >= 5);
             }
+
             if (version >= 5)
             {
                 NumPartitions = reader.ReadInt32();
             }
+
             if (version >= 5)
             {
                 ReplicationFactor = reader.ReadInt16();
             }
+
             if (version >= 5)
             {
                 {
@@ -224,10 +241,12 @@ public sealed partial class CreateTopicsResponse : IApiResponse
                             item.Read(ref reader, version);
                             list.Add(item);
                         }
+
                         Configs = list;
                     }
                 }
             }
+
             if (version >= 5)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -258,16 +277,19 @@ public sealed partial class CreateTopicsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("CreateTopicsResponse.CreatableTopicResult.Name", version);
             }
+
             writer.WriteString(Name, version >= 5);
             if (version >= 7)
             {
                 writer.WriteUuid(TopicId);
             }
+
             writer.WriteInt16(ErrorCode);
             if (version >= 1)
             {
                 writer.WriteNullableString(ErrorMessage, version >= 5);
             }
+
             if (version >= 5)
             {
                 if (TopicConfigErrorCode != 0)
@@ -275,14 +297,17 @@ public sealed partial class CreateTopicsResponse : IApiResponse
                     taggedCount++;
                 }
             }
+
             if (version >= 5)
             {
                 writer.WriteInt32(NumPartitions);
             }
+
             if (version >= 5)
             {
                 writer.WriteInt16(ReplicationFactor);
             }
+
             if (version >= 5)
             {
                 if (Configs is null)
@@ -298,6 +323,7 @@ public sealed partial class CreateTopicsResponse : IApiResponse
                     }
                 }
             }
+
             if (version >= 5)
             {
                 writer.WriteUnsignedVarint(taggedCount + (_unknownTaggedFields?.Count ?? 0));
@@ -311,6 +337,7 @@ public sealed partial class CreateTopicsResponse : IApiResponse
                     writer.WriteUnsignedVarint(valueSize);
                     writer.WriteInt16(TopicConfigErrorCode);
                 }
+
                 writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, int.MaxValue);
             }
             else
@@ -330,19 +357,23 @@ public sealed partial class CreateTopicsResponse : IApiResponse
             {
                 size += 16;
             }
+
             size += 2;
             if (version >= 1)
             {
                 size += WireSize.String(ErrorMessage, version >= 5);
             }
+
             if (version >= 5)
             {
                 size += 4;
             }
+
             if (version >= 5)
             {
                 size += 2;
             }
+
             if (version >= 5)
             {
                 if (Configs is null)
@@ -358,6 +389,7 @@ public sealed partial class CreateTopicsResponse : IApiResponse
                     }
                 }
             }
+
             if (version >= 5)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
@@ -368,9 +400,11 @@ public sealed partial class CreateTopicsResponse : IApiResponse
                     size += WireSize.TaggedField(0, valueSize);
                     taggedCount++;
                 }
+
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -427,6 +461,7 @@ public sealed partial class CreateTopicsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("CreateTopicsResponse.CreatableTopicConfigs.Name", version);
             }
+
             writer.WriteString(Name, true);
             writer.WriteNullableString(Value, true);
             writer.WriteBool(ReadOnly);

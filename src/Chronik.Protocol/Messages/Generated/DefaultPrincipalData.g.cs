@@ -53,6 +53,7 @@ public sealed partial class DefaultPrincipalData : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("DefaultPrincipalData", version);
         }
+
         Type = reader.ReadString(true);
         Name = reader.ReadString(true);
         TokenAuthenticated = reader.ReadBool();
@@ -69,15 +70,18 @@ public sealed partial class DefaultPrincipalData : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("DefaultPrincipalData", version);
         }
+
         if (Type is null)
         {
             throw MessageErrors.NullField("DefaultPrincipalData.Type", version);
         }
+
         writer.WriteString(Type, true);
         if (Name is null)
         {
             throw MessageErrors.NullField("DefaultPrincipalData.Name", version);
         }
+
         writer.WriteString(Name, true);
         writer.WriteBool(TokenAuthenticated);
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -90,6 +94,7 @@ public sealed partial class DefaultPrincipalData : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("DefaultPrincipalData", version);
         }
+
         int size = 0;
         size += WireSize.String(Type, true);
         size += WireSize.String(Name, true);

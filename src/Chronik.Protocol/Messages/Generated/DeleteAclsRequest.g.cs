@@ -45,12 +45,14 @@ public sealed partial class DeleteAclsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DeleteAclsRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(version >= 2);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("DeleteAclsRequest.Filters", version);
             }
+
             var list = new List<DeleteAclsFilter>(count);
             for (int i = 0; i < count; i++)
             {
@@ -58,8 +60,10 @@ public sealed partial class DeleteAclsRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Filters = list;
         }
+
         if (version >= 2)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -76,15 +80,18 @@ public sealed partial class DeleteAclsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DeleteAclsRequest", version);
         }
+
         if (Filters is null)
         {
             throw MessageErrors.NullField("DeleteAclsRequest.Filters", version);
         }
+
         writer.WriteArrayLength(Filters.Count, version >= 2);
         foreach (var element in Filters)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 2)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -105,6 +112,7 @@ public sealed partial class DeleteAclsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DeleteAclsRequest", version);
         }
+
         int size = 0;
         if (Filters is null)
         {
@@ -118,12 +126,14 @@ public sealed partial class DeleteAclsRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (version >= 2)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -175,6 +185,7 @@ public sealed partial class DeleteAclsRequest : IApiRequest
             {
                 PatternTypeFilter = reader.ReadInt8();
             }
+
             PrincipalFilter = reader.ReadNullableString(version >= 2);
             HostFilter = reader.ReadNullableString(version >= 2);
             Operation = reader.ReadInt8();
@@ -204,6 +215,7 @@ public sealed partial class DeleteAclsRequest : IApiRequest
                     throw MessageErrors.NonDefaultField("DeleteAclsRequest.DeleteAclsFilter.PatternTypeFilter", version);
                 }
             }
+
             writer.WriteNullableString(PrincipalFilter, version >= 2);
             writer.WriteNullableString(HostFilter, version >= 2);
             writer.WriteInt8(Operation);
@@ -231,6 +243,7 @@ public sealed partial class DeleteAclsRequest : IApiRequest
             {
                 size += 1;
             }
+
             size += WireSize.String(PrincipalFilter, version >= 2);
             size += WireSize.String(HostFilter, version >= 2);
             size += 1;
@@ -241,6 +254,7 @@ public sealed partial class DeleteAclsRequest : IApiRequest
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

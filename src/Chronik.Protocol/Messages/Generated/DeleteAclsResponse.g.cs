@@ -49,6 +49,7 @@ public sealed partial class DeleteAclsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DeleteAclsResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         {
             int count = reader.ReadArrayLength(version >= 2);
@@ -56,6 +57,7 @@ public sealed partial class DeleteAclsResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("DeleteAclsResponse.FilterResults", version);
             }
+
             var list = new List<DeleteAclsFilterResult>(count);
             for (int i = 0; i < count; i++)
             {
@@ -63,8 +65,10 @@ public sealed partial class DeleteAclsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             FilterResults = list;
         }
+
         if (version >= 2)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -81,16 +85,19 @@ public sealed partial class DeleteAclsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DeleteAclsResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         if (FilterResults is null)
         {
             throw MessageErrors.NullField("DeleteAclsResponse.FilterResults", version);
         }
+
         writer.WriteArrayLength(FilterResults.Count, version >= 2);
         foreach (var element in FilterResults)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 2)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -111,6 +118,7 @@ public sealed partial class DeleteAclsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DeleteAclsResponse", version);
         }
+
         int size = 0;
         size += 4;
         if (FilterResults is null)
@@ -125,12 +133,14 @@ public sealed partial class DeleteAclsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 2)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -168,6 +178,7 @@ public sealed partial class DeleteAclsResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("DeleteAclsResponse.DeleteAclsFilterResult.MatchingAcls", version);
                 }
+
                 var list = new List<DeleteAclsMatchingAcl>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -175,8 +186,10 @@ public sealed partial class DeleteAclsResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 MatchingAcls = list;
             }
+
             if (version >= 2)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -195,11 +208,13 @@ public sealed partial class DeleteAclsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DeleteAclsResponse.DeleteAclsFilterResult.MatchingAcls", version);
             }
+
             writer.WriteArrayLength(MatchingAcls.Count, version >= 2);
             foreach (var element in MatchingAcls)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 2)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -231,12 +246,14 @@ public sealed partial class DeleteAclsResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 2)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -299,6 +316,7 @@ public sealed partial class DeleteAclsResponse : IApiResponse
             {
                 PatternType = reader.ReadInt8();
             }
+
             Principal = reader.ReadString(version >= 2);
             Host = reader.ReadString(version >= 2);
             Operation = reader.ReadInt8();
@@ -322,6 +340,7 @@ public sealed partial class DeleteAclsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DeleteAclsResponse.DeleteAclsMatchingAcl.ResourceName", version);
             }
+
             writer.WriteString(ResourceName, version >= 2);
             if (version >= 1)
             {
@@ -334,15 +353,18 @@ public sealed partial class DeleteAclsResponse : IApiResponse
                     throw MessageErrors.NonDefaultField("DeleteAclsResponse.DeleteAclsMatchingAcl.PatternType", version);
                 }
             }
+
             if (Principal is null)
             {
                 throw MessageErrors.NullField("DeleteAclsResponse.DeleteAclsMatchingAcl.Principal", version);
             }
+
             writer.WriteString(Principal, version >= 2);
             if (Host is null)
             {
                 throw MessageErrors.NullField("DeleteAclsResponse.DeleteAclsMatchingAcl.Host", version);
             }
+
             writer.WriteString(Host, version >= 2);
             writer.WriteInt8(Operation);
             writer.WriteInt8(PermissionType);
@@ -371,6 +393,7 @@ public sealed partial class DeleteAclsResponse : IApiResponse
             {
                 size += 1;
             }
+
             size += WireSize.String(Principal, version >= 2);
             size += WireSize.String(Host, version >= 2);
             size += 1;
@@ -381,6 +404,7 @@ public sealed partial class DeleteAclsResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -45,19 +45,23 @@ public sealed partial class DeleteGroupsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DeleteGroupsRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(version >= 2);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("DeleteGroupsRequest.GroupsNames", version);
             }
+
             var list = new List<string>(count);
             for (int i = 0; i < count; i++)
             {
                 list.Add(reader.ReadString(version >= 2));
             }
+
             GroupsNames = list;
         }
+
         if (version >= 2)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -74,15 +78,18 @@ public sealed partial class DeleteGroupsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DeleteGroupsRequest", version);
         }
+
         if (GroupsNames is null)
         {
             throw MessageErrors.NullField("DeleteGroupsRequest.GroupsNames", version);
         }
+
         writer.WriteArrayLength(GroupsNames.Count, version >= 2);
         foreach (var element in GroupsNames)
         {
             writer.WriteString(element, version >= 2);
         }
+
         if (version >= 2)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -103,6 +110,7 @@ public sealed partial class DeleteGroupsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DeleteGroupsRequest", version);
         }
+
         int size = 0;
         if (GroupsNames is null)
         {
@@ -116,12 +124,14 @@ public sealed partial class DeleteGroupsRequest : IApiRequest
                 size += WireSize.String(element, version >= 2);
             }
         }
+
         if (version >= 2)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

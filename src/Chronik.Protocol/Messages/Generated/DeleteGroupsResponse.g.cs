@@ -49,6 +49,7 @@ public sealed partial class DeleteGroupsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DeleteGroupsResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         {
             int count = reader.ReadArrayLength(version >= 2);
@@ -56,6 +57,7 @@ public sealed partial class DeleteGroupsResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("DeleteGroupsResponse.Results", version);
             }
+
             var list = new List<DeletableGroupResult>(count);
             for (int i = 0; i < count; i++)
             {
@@ -63,8 +65,10 @@ public sealed partial class DeleteGroupsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Results = list;
         }
+
         if (version >= 2)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -81,16 +85,19 @@ public sealed partial class DeleteGroupsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DeleteGroupsResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         if (Results is null)
         {
             throw MessageErrors.NullField("DeleteGroupsResponse.Results", version);
         }
+
         writer.WriteArrayLength(Results.Count, version >= 2);
         foreach (var element in Results)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 2)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -111,6 +118,7 @@ public sealed partial class DeleteGroupsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DeleteGroupsResponse", version);
         }
+
         int size = 0;
         size += 4;
         if (Results is null)
@@ -125,12 +133,14 @@ public sealed partial class DeleteGroupsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 2)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -174,6 +184,7 @@ public sealed partial class DeleteGroupsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DeleteGroupsResponse.DeletableGroupResult.GroupId", version);
             }
+
             writer.WriteString(GroupId, version >= 2);
             writer.WriteInt16(ErrorCode);
             if (version >= 2)
@@ -201,6 +212,7 @@ public sealed partial class DeleteGroupsResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -49,12 +49,14 @@ public sealed partial class DeleteRecordsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DeleteRecordsRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(version >= 2);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("DeleteRecordsRequest.Topics", version);
             }
+
             var list = new List<DeleteRecordsTopic>(count);
             for (int i = 0; i < count; i++)
             {
@@ -62,8 +64,10 @@ public sealed partial class DeleteRecordsRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         TimeoutMs = reader.ReadInt32();
         if (version >= 2)
         {
@@ -81,15 +85,18 @@ public sealed partial class DeleteRecordsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DeleteRecordsRequest", version);
         }
+
         if (Topics is null)
         {
             throw MessageErrors.NullField("DeleteRecordsRequest.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, version >= 2);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteInt32(TimeoutMs);
         if (version >= 2)
         {
@@ -111,6 +118,7 @@ public sealed partial class DeleteRecordsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DeleteRecordsRequest", version);
         }
+
         int size = 0;
         if (Topics is null)
         {
@@ -124,6 +132,7 @@ public sealed partial class DeleteRecordsRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         size += 4;
         if (version >= 2)
         {
@@ -131,6 +140,7 @@ public sealed partial class DeleteRecordsRequest : IApiRequest
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -163,6 +173,7 @@ public sealed partial class DeleteRecordsRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("DeleteRecordsRequest.DeleteRecordsTopic.Partitions", version);
                 }
+
                 var list = new List<DeleteRecordsPartition>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -170,8 +181,10 @@ public sealed partial class DeleteRecordsRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             if (version >= 2)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -188,16 +201,19 @@ public sealed partial class DeleteRecordsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("DeleteRecordsRequest.DeleteRecordsTopic.Name", version);
             }
+
             writer.WriteString(Name, version >= 2);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("DeleteRecordsRequest.DeleteRecordsTopic.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 2);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 2)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -228,12 +244,14 @@ public sealed partial class DeleteRecordsRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             if (version >= 2)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -301,6 +319,7 @@ public sealed partial class DeleteRecordsRequest : IApiRequest
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

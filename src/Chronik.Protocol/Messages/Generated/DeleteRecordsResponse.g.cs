@@ -49,6 +49,7 @@ public sealed partial class DeleteRecordsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DeleteRecordsResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         {
             int count = reader.ReadArrayLength(version >= 2);
@@ -56,6 +57,7 @@ public sealed partial class DeleteRecordsResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("DeleteRecordsResponse.Topics", version);
             }
+
             var list = new List<DeleteRecordsTopicResult>(count);
             for (int i = 0; i < count; i++)
             {
@@ -63,8 +65,10 @@ public sealed partial class DeleteRecordsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         if (version >= 2)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -81,16 +85,19 @@ public sealed partial class DeleteRecordsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DeleteRecordsResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         if (Topics is null)
         {
             throw MessageErrors.NullField("DeleteRecordsResponse.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, version >= 2);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 2)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -111,6 +118,7 @@ public sealed partial class DeleteRecordsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DeleteRecordsResponse", version);
         }
+
         int size = 0;
         size += 4;
         if (Topics is null)
@@ -125,12 +133,14 @@ public sealed partial class DeleteRecordsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 2)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -163,6 +173,7 @@ public sealed partial class DeleteRecordsResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("DeleteRecordsResponse.DeleteRecordsTopicResult.Partitions", version);
                 }
+
                 var list = new List<DeleteRecordsPartitionResult>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -170,8 +181,10 @@ public sealed partial class DeleteRecordsResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             if (version >= 2)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -188,16 +201,19 @@ public sealed partial class DeleteRecordsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DeleteRecordsResponse.DeleteRecordsTopicResult.Name", version);
             }
+
             writer.WriteString(Name, version >= 2);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("DeleteRecordsResponse.DeleteRecordsTopicResult.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 2);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 2)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -228,12 +244,14 @@ public sealed partial class DeleteRecordsResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 2)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -308,6 +326,7 @@ public sealed partial class DeleteRecordsResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

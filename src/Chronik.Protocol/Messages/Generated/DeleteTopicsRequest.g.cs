@@ -53,6 +53,7 @@ public sealed partial class DeleteTopicsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DeleteTopicsRequest", version);
         }
+
         if (version >= 6)
         {
             {
@@ -61,6 +62,7 @@ public sealed partial class DeleteTopicsRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("DeleteTopicsRequest.Topics", version);
                 }
+
                 var list = new List<DeleteTopicState>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -68,9 +70,11 @@ public sealed partial class DeleteTopicsRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Topics = list;
             }
         }
+
         if (version <= 5)
         {
             {
@@ -79,14 +83,17 @@ public sealed partial class DeleteTopicsRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("DeleteTopicsRequest.TopicNames", version);
                 }
+
                 var list = new List<string>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadString(version >= 4));
                 }
+
                 TopicNames = list;
             }
         }
+
         TimeoutMs = reader.ReadInt32();
         if (version >= 4)
         {
@@ -104,12 +111,14 @@ public sealed partial class DeleteTopicsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DeleteTopicsRequest", version);
         }
+
         if (version >= 6)
         {
             if (Topics is null)
             {
                 throw MessageErrors.NullField("DeleteTopicsRequest.Topics", version);
             }
+
             writer.WriteArrayLength(Topics.Count, true);
             foreach (var element in Topics)
             {
@@ -123,18 +132,21 @@ public sealed partial class DeleteTopicsRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("DeleteTopicsRequest.Topics", version);
             }
         }
+
         if (version <= 5)
         {
             if (TopicNames is null)
             {
                 throw MessageErrors.NullField("DeleteTopicsRequest.TopicNames", version);
             }
+
             writer.WriteArrayLength(TopicNames.Count, version >= 4);
             foreach (var element in TopicNames)
             {
                 writer.WriteString(element, version >= 4);
             }
         }
+
         writer.WriteInt32(TimeoutMs);
         if (version >= 4)
         {
@@ -156,6 +168,7 @@ public sealed partial class DeleteTopicsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DeleteTopicsRequest", version);
         }
+
         int size = 0;
         if (version >= 6)
         {
@@ -172,6 +185,7 @@ public sealed partial class DeleteTopicsRequest : IApiRequest
                 }
             }
         }
+
         if (version <= 5)
         {
             if (TopicNames is null)
@@ -187,6 +201,7 @@ public sealed partial class DeleteTopicsRequest : IApiRequest
                 }
             }
         }
+
         size += 4;
         if (version >= 4)
         {
@@ -194,6 +209,7 @@ public sealed partial class DeleteTopicsRequest : IApiRequest
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 

@@ -49,16 +49,19 @@ public sealed partial class DeleteTopicsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DeleteTopicsResponse", version);
         }
+
         if (version >= 1)
         {
             ThrottleTimeMs = reader.ReadInt32();
         }
+
         {
             int count = reader.ReadArrayLength(version >= 4);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("DeleteTopicsResponse.Responses", version);
             }
+
             var list = new List<DeletableTopicResult>(count);
             for (int i = 0; i < count; i++)
             {
@@ -66,8 +69,10 @@ public sealed partial class DeleteTopicsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Responses = list;
         }
+
         if (version >= 4)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -84,19 +89,23 @@ public sealed partial class DeleteTopicsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DeleteTopicsResponse", version);
         }
+
         if (version >= 1)
         {
             writer.WriteInt32(ThrottleTimeMs);
         }
+
         if (Responses is null)
         {
             throw MessageErrors.NullField("DeleteTopicsResponse.Responses", version);
         }
+
         writer.WriteArrayLength(Responses.Count, version >= 4);
         foreach (var element in Responses)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 4)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -117,11 +126,13 @@ public sealed partial class DeleteTopicsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DeleteTopicsResponse", version);
         }
+
         int size = 0;
         if (version >= 1)
         {
             size += 4;
         }
+
         if (Responses is null)
         {
             size += WireSize.ArrayLength(-1, version >= 4);
@@ -134,12 +145,14 @@ public sealed partial class DeleteTopicsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 4)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -178,15 +191,18 @@ public sealed partial class DeleteTopicsResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("DeleteTopicsResponse.DeletableTopicResult.Name", version);
             }
+
             if (version >= 6)
             {
                 TopicId = reader.ReadUuid();
             }
+
             ErrorCode = reader.ReadInt16();
             if (version >= 5)
             {
                 ErrorMessage = reader.ReadNullableString(true);
             }
+
             if (version >= 4)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -203,16 +219,19 @@ public sealed partial class DeleteTopicsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DeleteTopicsResponse.DeletableTopicResult.Name", version);
             }
+
             writer.WriteNullableString(Name, version >= 4);
             if (version >= 6)
             {
                 writer.WriteUuid(TopicId);
             }
+
             writer.WriteInt16(ErrorCode);
             if (version >= 5)
             {
                 writer.WriteNullableString(ErrorMessage, true);
             }
+
             if (version >= 4)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -235,17 +254,20 @@ public sealed partial class DeleteTopicsResponse : IApiResponse
             {
                 size += 16;
             }
+
             size += 2;
             if (version >= 5)
             {
                 size += WireSize.String(ErrorMessage, true);
             }
+
             if (version >= 4)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

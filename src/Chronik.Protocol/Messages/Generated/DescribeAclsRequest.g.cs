@@ -69,12 +69,14 @@ public sealed partial class DescribeAclsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeAclsRequest", version);
         }
+
         ResourceTypeFilter = reader.ReadInt8();
         ResourceNameFilter = reader.ReadNullableString(version >= 2);
         if (version >= 1)
         {
             PatternTypeFilter = reader.ReadInt8();
         }
+
         PrincipalFilter = reader.ReadNullableString(version >= 2);
         HostFilter = reader.ReadNullableString(version >= 2);
         Operation = reader.ReadInt8();
@@ -95,6 +97,7 @@ public sealed partial class DescribeAclsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeAclsRequest", version);
         }
+
         writer.WriteInt8(ResourceTypeFilter);
         writer.WriteNullableString(ResourceNameFilter, version >= 2);
         if (version >= 1)
@@ -108,6 +111,7 @@ public sealed partial class DescribeAclsRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("DescribeAclsRequest.PatternTypeFilter", version);
             }
         }
+
         writer.WriteNullableString(PrincipalFilter, version >= 2);
         writer.WriteNullableString(HostFilter, version >= 2);
         writer.WriteInt8(Operation);
@@ -132,6 +136,7 @@ public sealed partial class DescribeAclsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeAclsRequest", version);
         }
+
         int size = 0;
         size += 1;
         size += WireSize.String(ResourceNameFilter, version >= 2);
@@ -139,6 +144,7 @@ public sealed partial class DescribeAclsRequest : IApiRequest
         {
             size += 1;
         }
+
         size += WireSize.String(PrincipalFilter, version >= 2);
         size += WireSize.String(HostFilter, version >= 2);
         size += 1;
@@ -149,6 +155,7 @@ public sealed partial class DescribeAclsRequest : IApiRequest
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

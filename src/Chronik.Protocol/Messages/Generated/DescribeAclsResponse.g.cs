@@ -57,6 +57,7 @@ public sealed partial class DescribeAclsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeAclsResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         ErrorMessage = reader.ReadNullableString(version >= 2);
@@ -66,6 +67,7 @@ public sealed partial class DescribeAclsResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("DescribeAclsResponse.Resources", version);
             }
+
             var list = new List<DescribeAclsResource>(count);
             for (int i = 0; i < count; i++)
             {
@@ -73,8 +75,10 @@ public sealed partial class DescribeAclsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Resources = list;
         }
+
         if (version >= 2)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -91,6 +95,7 @@ public sealed partial class DescribeAclsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeAclsResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
         writer.WriteNullableString(ErrorMessage, version >= 2);
@@ -98,11 +103,13 @@ public sealed partial class DescribeAclsResponse : IApiResponse
         {
             throw MessageErrors.NullField("DescribeAclsResponse.Resources", version);
         }
+
         writer.WriteArrayLength(Resources.Count, version >= 2);
         foreach (var element in Resources)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 2)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -123,6 +130,7 @@ public sealed partial class DescribeAclsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeAclsResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;
@@ -139,12 +147,14 @@ public sealed partial class DescribeAclsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 2)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -184,12 +194,14 @@ public sealed partial class DescribeAclsResponse : IApiResponse
             {
                 PatternType = reader.ReadInt8();
             }
+
             {
                 int count = reader.ReadArrayLength(version >= 2);
                 if (count < 0)
                 {
                     throw MessageErrors.NullRead("DescribeAclsResponse.DescribeAclsResource.Acls", version);
                 }
+
                 var list = new List<AclDescription>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -197,8 +209,10 @@ public sealed partial class DescribeAclsResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Acls = list;
             }
+
             if (version >= 2)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -216,6 +230,7 @@ public sealed partial class DescribeAclsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeAclsResponse.DescribeAclsResource.ResourceName", version);
             }
+
             writer.WriteString(ResourceName, version >= 2);
             if (version >= 1)
             {
@@ -228,15 +243,18 @@ public sealed partial class DescribeAclsResponse : IApiResponse
                     throw MessageErrors.NonDefaultField("DescribeAclsResponse.DescribeAclsResource.PatternType", version);
                 }
             }
+
             if (Acls is null)
             {
                 throw MessageErrors.NullField("DescribeAclsResponse.DescribeAclsResource.Acls", version);
             }
+
             writer.WriteArrayLength(Acls.Count, version >= 2);
             foreach (var element in Acls)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 2)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -260,6 +278,7 @@ public sealed partial class DescribeAclsResponse : IApiResponse
             {
                 size += 1;
             }
+
             if (Acls is null)
             {
                 size += WireSize.ArrayLength(-1, version >= 2);
@@ -272,12 +291,14 @@ public sealed partial class DescribeAclsResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 2)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -332,11 +353,13 @@ public sealed partial class DescribeAclsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeAclsResponse.AclDescription.Principal", version);
             }
+
             writer.WriteString(Principal, version >= 2);
             if (Host is null)
             {
                 throw MessageErrors.NullField("DescribeAclsResponse.AclDescription.Host", version);
             }
+
             writer.WriteString(Host, version >= 2);
             writer.WriteInt8(Operation);
             writer.WriteInt8(PermissionType);
@@ -367,6 +390,7 @@ public sealed partial class DescribeAclsResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

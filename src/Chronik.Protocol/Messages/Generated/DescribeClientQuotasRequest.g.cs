@@ -49,12 +49,14 @@ public sealed partial class DescribeClientQuotasRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeClientQuotasRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(version >= 1);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("DescribeClientQuotasRequest.Components", version);
             }
+
             var list = new List<ComponentData>(count);
             for (int i = 0; i < count; i++)
             {
@@ -62,8 +64,10 @@ public sealed partial class DescribeClientQuotasRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Components = list;
         }
+
         Strict = reader.ReadBool();
         if (version >= 1)
         {
@@ -81,15 +85,18 @@ public sealed partial class DescribeClientQuotasRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeClientQuotasRequest", version);
         }
+
         if (Components is null)
         {
             throw MessageErrors.NullField("DescribeClientQuotasRequest.Components", version);
         }
+
         writer.WriteArrayLength(Components.Count, version >= 1);
         foreach (var element in Components)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteBool(Strict);
         if (version >= 1)
         {
@@ -111,6 +118,7 @@ public sealed partial class DescribeClientQuotasRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeClientQuotasRequest", version);
         }
+
         int size = 0;
         if (Components is null)
         {
@@ -124,6 +132,7 @@ public sealed partial class DescribeClientQuotasRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         size += 1;
         if (version >= 1)
         {
@@ -131,6 +140,7 @@ public sealed partial class DescribeClientQuotasRequest : IApiRequest
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -179,6 +189,7 @@ public sealed partial class DescribeClientQuotasRequest : IApiRequest
             {
                 throw MessageErrors.NullField("DescribeClientQuotasRequest.ComponentData.EntityType", version);
             }
+
             writer.WriteString(EntityType, version >= 1);
             writer.WriteInt8(MatchType);
             writer.WriteNullableString(Match, version >= 1);
@@ -208,6 +219,7 @@ public sealed partial class DescribeClientQuotasRequest : IApiRequest
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

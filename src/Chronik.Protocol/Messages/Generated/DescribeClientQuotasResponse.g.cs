@@ -57,6 +57,7 @@ public sealed partial class DescribeClientQuotasResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeClientQuotasResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         ErrorMessage = reader.ReadNullableString(version >= 1);
@@ -75,9 +76,11 @@ public sealed partial class DescribeClientQuotasResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Entries = list;
             }
         }
+
         if (version >= 1)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -94,6 +97,7 @@ public sealed partial class DescribeClientQuotasResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeClientQuotasResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
         writer.WriteNullableString(ErrorMessage, version >= 1);
@@ -109,6 +113,7 @@ public sealed partial class DescribeClientQuotasResponse : IApiResponse
                 element.Write(ref writer, version);
             }
         }
+
         if (version >= 1)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -129,6 +134,7 @@ public sealed partial class DescribeClientQuotasResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeClientQuotasResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;
@@ -145,12 +151,14 @@ public sealed partial class DescribeClientQuotasResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 1)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -182,6 +190,7 @@ public sealed partial class DescribeClientQuotasResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("DescribeClientQuotasResponse.EntryData.Entity", version);
                 }
+
                 var list = new List<EntityData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -189,14 +198,17 @@ public sealed partial class DescribeClientQuotasResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Entity = list;
             }
+
             {
                 int count = reader.ReadArrayLength(version >= 1);
                 if (count < 0)
                 {
                     throw MessageErrors.NullRead("DescribeClientQuotasResponse.EntryData.Values", version);
                 }
+
                 var list = new List<ValueData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -204,8 +216,10 @@ public sealed partial class DescribeClientQuotasResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Values = list;
             }
+
             if (version >= 1)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -222,20 +236,24 @@ public sealed partial class DescribeClientQuotasResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeClientQuotasResponse.EntryData.Entity", version);
             }
+
             writer.WriteArrayLength(Entity.Count, version >= 1);
             foreach (var element in Entity)
             {
                 element.Write(ref writer, version);
             }
+
             if (Values is null)
             {
                 throw MessageErrors.NullField("DescribeClientQuotasResponse.EntryData.Values", version);
             }
+
             writer.WriteArrayLength(Values.Count, version >= 1);
             foreach (var element in Values)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 1)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -265,6 +283,7 @@ public sealed partial class DescribeClientQuotasResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (Values is null)
             {
                 size += WireSize.ArrayLength(-1, version >= 1);
@@ -277,12 +296,14 @@ public sealed partial class DescribeClientQuotasResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 1)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -327,6 +348,7 @@ public sealed partial class DescribeClientQuotasResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeClientQuotasResponse.EntityData.EntityType", version);
             }
+
             writer.WriteString(EntityType, version >= 1);
             writer.WriteNullableString(EntityName, version >= 1);
             if (version >= 1)
@@ -354,6 +376,7 @@ public sealed partial class DescribeClientQuotasResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -398,6 +421,7 @@ public sealed partial class DescribeClientQuotasResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeClientQuotasResponse.ValueData.Key", version);
             }
+
             writer.WriteString(Key, version >= 1);
             writer.WriteFloat64(Value);
             if (version >= 1)
@@ -425,6 +449,7 @@ public sealed partial class DescribeClientQuotasResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

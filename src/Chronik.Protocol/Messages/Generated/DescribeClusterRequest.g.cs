@@ -49,11 +49,13 @@ public sealed partial class DescribeClusterRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeClusterRequest", version);
         }
+
         IncludeClusterAuthorizedOperations = reader.ReadBool();
         if (version >= 1)
         {
             EndpointType = reader.ReadInt8();
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -67,6 +69,7 @@ public sealed partial class DescribeClusterRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeClusterRequest", version);
         }
+
         writer.WriteBool(IncludeClusterAuthorizedOperations);
         if (version >= 1)
         {
@@ -79,6 +82,7 @@ public sealed partial class DescribeClusterRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("DescribeClusterRequest.EndpointType", version);
             }
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -89,12 +93,14 @@ public sealed partial class DescribeClusterRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeClusterRequest", version);
         }
+
         int size = 0;
         size += 1;
         if (version >= 1)
         {
             size += 1;
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);

@@ -73,6 +73,7 @@ public sealed partial class DescribeClusterResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeClusterResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         ErrorMessage = reader.ReadNullableString(true);
@@ -80,6 +81,7 @@ public sealed partial class DescribeClusterResponse : IApiResponse
         {
             EndpointType = reader.ReadInt8();
         }
+
         ClusterId = reader.ReadString(true);
         ControllerId = reader.ReadInt32();
         {
@@ -88,6 +90,7 @@ public sealed partial class DescribeClusterResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("DescribeClusterResponse.Brokers", version);
             }
+
             var list = new List<DescribeClusterBroker>(count);
             for (int i = 0; i < count; i++)
             {
@@ -95,8 +98,10 @@ public sealed partial class DescribeClusterResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Brokers = list;
         }
+
         ClusterAuthorizedOperations = reader.ReadInt32();
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
@@ -111,6 +116,7 @@ public sealed partial class DescribeClusterResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeClusterResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
         writer.WriteNullableString(ErrorMessage, true);
@@ -125,21 +131,25 @@ public sealed partial class DescribeClusterResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("DescribeClusterResponse.EndpointType", version);
             }
         }
+
         if (ClusterId is null)
         {
             throw MessageErrors.NullField("DescribeClusterResponse.ClusterId", version);
         }
+
         writer.WriteString(ClusterId, true);
         writer.WriteInt32(ControllerId);
         if (Brokers is null)
         {
             throw MessageErrors.NullField("DescribeClusterResponse.Brokers", version);
         }
+
         writer.WriteArrayLength(Brokers.Count, true);
         foreach (var element in Brokers)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteInt32(ClusterAuthorizedOperations);
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
@@ -151,6 +161,7 @@ public sealed partial class DescribeClusterResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeClusterResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;
@@ -159,6 +170,7 @@ public sealed partial class DescribeClusterResponse : IApiResponse
         {
             size += 1;
         }
+
         size += WireSize.String(ClusterId, true);
         size += 4;
         if (Brokers is null)
@@ -173,6 +185,7 @@ public sealed partial class DescribeClusterResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         size += 4;
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
@@ -228,6 +241,7 @@ public sealed partial class DescribeClusterResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeClusterResponse.DescribeClusterBroker.Host", version);
             }
+
             writer.WriteString(Host, true);
             writer.WriteInt32(Port);
             writer.WriteNullableString(Rack, true);

@@ -53,12 +53,14 @@ public sealed partial class DescribeConfigsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeConfigsRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(version >= 4);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("DescribeConfigsRequest.Resources", version);
             }
+
             var list = new List<DescribeConfigsResource>(count);
             for (int i = 0; i < count; i++)
             {
@@ -66,16 +68,20 @@ public sealed partial class DescribeConfigsRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Resources = list;
         }
+
         if (version >= 1)
         {
             IncludeSynonyms = reader.ReadBool();
         }
+
         if (version >= 3)
         {
             IncludeDocumentation = reader.ReadBool();
         }
+
         if (version >= 4)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -92,15 +98,18 @@ public sealed partial class DescribeConfigsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeConfigsRequest", version);
         }
+
         if (Resources is null)
         {
             throw MessageErrors.NullField("DescribeConfigsRequest.Resources", version);
         }
+
         writer.WriteArrayLength(Resources.Count, version >= 4);
         foreach (var element in Resources)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 1)
         {
             writer.WriteBool(IncludeSynonyms);
@@ -112,6 +121,7 @@ public sealed partial class DescribeConfigsRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("DescribeConfigsRequest.IncludeSynonyms", version);
             }
         }
+
         if (version >= 3)
         {
             writer.WriteBool(IncludeDocumentation);
@@ -123,6 +133,7 @@ public sealed partial class DescribeConfigsRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("DescribeConfigsRequest.IncludeDocumentation", version);
             }
         }
+
         if (version >= 4)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -143,6 +154,7 @@ public sealed partial class DescribeConfigsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeConfigsRequest", version);
         }
+
         int size = 0;
         if (Resources is null)
         {
@@ -156,20 +168,24 @@ public sealed partial class DescribeConfigsRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (version >= 1)
         {
             size += 1;
         }
+
         if (version >= 3)
         {
             size += 1;
         }
+
         if (version >= 4)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -214,9 +230,11 @@ public sealed partial class DescribeConfigsRequest : IApiRequest
                     {
                         list.Add(reader.ReadString(version >= 4));
                     }
+
                     ConfigurationKeys = list;
                 }
             }
+
             if (version >= 4)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -234,6 +252,7 @@ public sealed partial class DescribeConfigsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("DescribeConfigsRequest.DescribeConfigsResource.ResourceName", version);
             }
+
             writer.WriteString(ResourceName, version >= 4);
             if (ConfigurationKeys is null)
             {
@@ -247,6 +266,7 @@ public sealed partial class DescribeConfigsRequest : IApiRequest
                     writer.WriteString(element, version >= 4);
                 }
             }
+
             if (version >= 4)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -278,12 +298,14 @@ public sealed partial class DescribeConfigsRequest : IApiRequest
                     size += WireSize.String(element, version >= 4);
                 }
             }
+
             if (version >= 4)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

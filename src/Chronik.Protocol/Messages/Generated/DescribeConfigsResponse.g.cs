@@ -49,6 +49,7 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeConfigsResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         {
             int count = reader.ReadArrayLength(version >= 4);
@@ -56,6 +57,7 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("DescribeConfigsResponse.Results", version);
             }
+
             var list = new List<DescribeConfigsResult>(count);
             for (int i = 0; i < count; i++)
             {
@@ -63,8 +65,10 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Results = list;
         }
+
         if (version >= 4)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -81,16 +85,19 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeConfigsResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         if (Results is null)
         {
             throw MessageErrors.NullField("DescribeConfigsResponse.Results", version);
         }
+
         writer.WriteArrayLength(Results.Count, version >= 4);
         foreach (var element in Results)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 4)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -111,6 +118,7 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeConfigsResponse", version);
         }
+
         int size = 0;
         size += 4;
         if (Results is null)
@@ -125,12 +133,14 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 4)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -178,6 +188,7 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("DescribeConfigsResponse.DescribeConfigsResult.Configs", version);
                 }
+
                 var list = new List<DescribeConfigsResourceResult>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -185,8 +196,10 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Configs = list;
             }
+
             if (version >= 4)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -206,16 +219,19 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeConfigsResponse.DescribeConfigsResult.ResourceName", version);
             }
+
             writer.WriteString(ResourceName, version >= 4);
             if (Configs is null)
             {
                 throw MessageErrors.NullField("DescribeConfigsResponse.DescribeConfigsResult.Configs", version);
             }
+
             writer.WriteArrayLength(Configs.Count, version >= 4);
             foreach (var element in Configs)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 4)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -249,12 +265,14 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 4)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -316,10 +334,12 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
             {
                 IsDefault = reader.ReadBool();
             }
+
             if (version >= 1)
             {
                 ConfigSource = reader.ReadInt8();
             }
+
             IsSensitive = reader.ReadBool();
             if (version >= 1)
             {
@@ -329,6 +349,7 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
                     {
                         throw MessageErrors.NullRead("DescribeConfigsResponse.DescribeConfigsResourceResult.Synonyms", version);
                     }
+
                     var list = new List<DescribeConfigsSynonym>(count);
                     for (int i = 0; i < count; i++)
                     {
@@ -336,17 +357,21 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
                         item.Read(ref reader, version);
                         list.Add(item);
                     }
+
                     Synonyms = list;
                 }
             }
+
             if (version >= 3)
             {
                 ConfigType = reader.ReadInt8();
             }
+
             if (version >= 3)
             {
                 Documentation = reader.ReadNullableString(version >= 4);
             }
+
             if (version >= 4)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -363,6 +388,7 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeConfigsResponse.DescribeConfigsResourceResult.Name", version);
             }
+
             writer.WriteString(Name, version >= 4);
             writer.WriteNullableString(Value, version >= 4);
             writer.WriteBool(ReadOnly);
@@ -377,10 +403,12 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
                     throw MessageErrors.NonDefaultField("DescribeConfigsResponse.DescribeConfigsResourceResult.IsDefault", version);
                 }
             }
+
             if (version >= 1)
             {
                 writer.WriteInt8(ConfigSource);
             }
+
             writer.WriteBool(IsSensitive);
             if (version >= 1)
             {
@@ -388,20 +416,24 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
                 {
                     throw MessageErrors.NullField("DescribeConfigsResponse.DescribeConfigsResourceResult.Synonyms", version);
                 }
+
                 writer.WriteArrayLength(Synonyms.Count, version >= 4);
                 foreach (var element in Synonyms)
                 {
                     element.Write(ref writer, version);
                 }
             }
+
             if (version >= 3)
             {
                 writer.WriteInt8(ConfigType);
             }
+
             if (version >= 3)
             {
                 writer.WriteNullableString(Documentation, version >= 4);
             }
+
             if (version >= 4)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -426,10 +458,12 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
             {
                 size += 1;
             }
+
             if (version >= 1)
             {
                 size += 1;
             }
+
             size += 1;
             if (version >= 1)
             {
@@ -446,20 +480,24 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
                     }
                 }
             }
+
             if (version >= 3)
             {
                 size += 1;
             }
+
             if (version >= 3)
             {
                 size += WireSize.String(Documentation, version >= 4);
             }
+
             if (version >= 4)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -509,6 +547,7 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeConfigsResponse.DescribeConfigsSynonym.Name", version);
             }
+
             writer.WriteString(Name, version >= 4);
             writer.WriteNullableString(Value, version >= 4);
             writer.WriteInt8(Source);
@@ -538,6 +577,7 @@ public sealed partial class DescribeConfigsResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -45,6 +45,7 @@ public sealed partial class DescribeDelegationTokenRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeDelegationTokenRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(version >= 2);
             if (count < 0)
@@ -60,9 +61,11 @@ public sealed partial class DescribeDelegationTokenRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Owners = list;
             }
         }
+
         if (version >= 2)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -79,6 +82,7 @@ public sealed partial class DescribeDelegationTokenRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeDelegationTokenRequest", version);
         }
+
         if (Owners is null)
         {
             writer.WriteArrayLength(-1, version >= 2);
@@ -91,6 +95,7 @@ public sealed partial class DescribeDelegationTokenRequest : IApiRequest
                 element.Write(ref writer, version);
             }
         }
+
         if (version >= 2)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -111,6 +116,7 @@ public sealed partial class DescribeDelegationTokenRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeDelegationTokenRequest", version);
         }
+
         int size = 0;
         if (Owners is null)
         {
@@ -124,12 +130,14 @@ public sealed partial class DescribeDelegationTokenRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (version >= 2)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -173,11 +181,13 @@ public sealed partial class DescribeDelegationTokenRequest : IApiRequest
             {
                 throw MessageErrors.NullField("DescribeDelegationTokenRequest.DescribeDelegationTokenOwner.PrincipalType", version);
             }
+
             writer.WriteString(PrincipalType, version >= 2);
             if (PrincipalName is null)
             {
                 throw MessageErrors.NullField("DescribeDelegationTokenRequest.DescribeDelegationTokenOwner.PrincipalName", version);
             }
+
             writer.WriteString(PrincipalName, version >= 2);
             if (version >= 2)
             {
@@ -204,6 +214,7 @@ public sealed partial class DescribeDelegationTokenRequest : IApiRequest
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

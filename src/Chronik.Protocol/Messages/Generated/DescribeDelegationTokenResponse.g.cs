@@ -53,6 +53,7 @@ public sealed partial class DescribeDelegationTokenResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeDelegationTokenResponse", version);
         }
+
         ErrorCode = reader.ReadInt16();
         {
             int count = reader.ReadArrayLength(version >= 2);
@@ -60,6 +61,7 @@ public sealed partial class DescribeDelegationTokenResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("DescribeDelegationTokenResponse.Tokens", version);
             }
+
             var list = new List<DescribedDelegationToken>(count);
             for (int i = 0; i < count; i++)
             {
@@ -67,8 +69,10 @@ public sealed partial class DescribeDelegationTokenResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Tokens = list;
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         if (version >= 2)
         {
@@ -86,16 +90,19 @@ public sealed partial class DescribeDelegationTokenResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeDelegationTokenResponse", version);
         }
+
         writer.WriteInt16(ErrorCode);
         if (Tokens is null)
         {
             throw MessageErrors.NullField("DescribeDelegationTokenResponse.Tokens", version);
         }
+
         writer.WriteArrayLength(Tokens.Count, version >= 2);
         foreach (var element in Tokens)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         if (version >= 2)
         {
@@ -117,6 +124,7 @@ public sealed partial class DescribeDelegationTokenResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeDelegationTokenResponse", version);
         }
+
         int size = 0;
         size += 2;
         if (Tokens is null)
@@ -131,6 +139,7 @@ public sealed partial class DescribeDelegationTokenResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         size += 4;
         if (version >= 2)
         {
@@ -138,6 +147,7 @@ public sealed partial class DescribeDelegationTokenResponse : IApiResponse
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -201,10 +211,12 @@ public sealed partial class DescribeDelegationTokenResponse : IApiResponse
             {
                 TokenRequesterPrincipalType = reader.ReadString(true);
             }
+
             if (version >= 3)
             {
                 TokenRequesterPrincipalName = reader.ReadString(true);
             }
+
             IssueTimestamp = reader.ReadInt64();
             ExpiryTimestamp = reader.ReadInt64();
             MaxTimestamp = reader.ReadInt64();
@@ -216,6 +228,7 @@ public sealed partial class DescribeDelegationTokenResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("DescribeDelegationTokenResponse.DescribedDelegationToken.Renewers", version);
                 }
+
                 var list = new List<DescribedDelegationTokenRenewer>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -223,8 +236,10 @@ public sealed partial class DescribeDelegationTokenResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Renewers = list;
             }
+
             if (version >= 2)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -241,11 +256,13 @@ public sealed partial class DescribeDelegationTokenResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeDelegationTokenResponse.DescribedDelegationToken.PrincipalType", version);
             }
+
             writer.WriteString(PrincipalType, version >= 2);
             if (PrincipalName is null)
             {
                 throw MessageErrors.NullField("DescribeDelegationTokenResponse.DescribedDelegationToken.PrincipalName", version);
             }
+
             writer.WriteString(PrincipalName, version >= 2);
             if (version >= 3)
             {
@@ -253,6 +270,7 @@ public sealed partial class DescribeDelegationTokenResponse : IApiResponse
                 {
                     throw MessageErrors.NullField("DescribeDelegationTokenResponse.DescribedDelegationToken.TokenRequesterPrincipalType", version);
                 }
+
                 writer.WriteString(TokenRequesterPrincipalType, true);
             }
             else
@@ -262,12 +280,14 @@ public sealed partial class DescribeDelegationTokenResponse : IApiResponse
                     throw MessageErrors.NonDefaultField("DescribeDelegationTokenResponse.DescribedDelegationToken.TokenRequesterPrincipalType", version);
                 }
             }
+
             if (version >= 3)
             {
                 if (TokenRequesterPrincipalName is null)
                 {
                     throw MessageErrors.NullField("DescribeDelegationTokenResponse.DescribedDelegationToken.TokenRequesterPrincipalName", version);
                 }
+
                 writer.WriteString(TokenRequesterPrincipalName, true);
             }
             else
@@ -277,6 +297,7 @@ public sealed partial class DescribeDelegationTokenResponse : IApiResponse
                     throw MessageErrors.NonDefaultField("DescribeDelegationTokenResponse.DescribedDelegationToken.TokenRequesterPrincipalName", version);
                 }
             }
+
             writer.WriteInt64(IssueTimestamp);
             writer.WriteInt64(ExpiryTimestamp);
             writer.WriteInt64(MaxTimestamp);
@@ -284,21 +305,25 @@ public sealed partial class DescribeDelegationTokenResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeDelegationTokenResponse.DescribedDelegationToken.TokenId", version);
             }
+
             writer.WriteString(TokenId, version >= 2);
             if (Hmac is null)
             {
                 throw MessageErrors.NullField("DescribeDelegationTokenResponse.DescribedDelegationToken.Hmac", version);
             }
+
             writer.WriteBytes(Hmac, version >= 2);
             if (Renewers is null)
             {
                 throw MessageErrors.NullField("DescribeDelegationTokenResponse.DescribedDelegationToken.Renewers", version);
             }
+
             writer.WriteArrayLength(Renewers.Count, version >= 2);
             foreach (var element in Renewers)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 2)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -322,10 +347,12 @@ public sealed partial class DescribeDelegationTokenResponse : IApiResponse
             {
                 size += WireSize.String(TokenRequesterPrincipalType, true);
             }
+
             if (version >= 3)
             {
                 size += WireSize.String(TokenRequesterPrincipalName, true);
             }
+
             size += 8;
             size += 8;
             size += 8;
@@ -343,12 +370,14 @@ public sealed partial class DescribeDelegationTokenResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 2)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -393,11 +422,13 @@ public sealed partial class DescribeDelegationTokenResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeDelegationTokenResponse.DescribedDelegationTokenRenewer.PrincipalType", version);
             }
+
             writer.WriteString(PrincipalType, version >= 2);
             if (PrincipalName is null)
             {
                 throw MessageErrors.NullField("DescribeDelegationTokenResponse.DescribedDelegationTokenRenewer.PrincipalName", version);
             }
+
             writer.WriteString(PrincipalName, version >= 2);
             if (version >= 2)
             {
@@ -424,6 +455,7 @@ public sealed partial class DescribeDelegationTokenResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -49,23 +49,28 @@ public sealed partial class DescribeGroupsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeGroupsRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(version >= 5);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("DescribeGroupsRequest.Groups", version);
             }
+
             var list = new List<string>(count);
             for (int i = 0; i < count; i++)
             {
                 list.Add(reader.ReadString(version >= 5));
             }
+
             Groups = list;
         }
+
         if (version >= 3)
         {
             IncludeAuthorizedOperations = reader.ReadBool();
         }
+
         if (version >= 5)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -82,15 +87,18 @@ public sealed partial class DescribeGroupsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeGroupsRequest", version);
         }
+
         if (Groups is null)
         {
             throw MessageErrors.NullField("DescribeGroupsRequest.Groups", version);
         }
+
         writer.WriteArrayLength(Groups.Count, version >= 5);
         foreach (var element in Groups)
         {
             writer.WriteString(element, version >= 5);
         }
+
         if (version >= 3)
         {
             writer.WriteBool(IncludeAuthorizedOperations);
@@ -102,6 +110,7 @@ public sealed partial class DescribeGroupsRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("DescribeGroupsRequest.IncludeAuthorizedOperations", version);
             }
         }
+
         if (version >= 5)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -122,6 +131,7 @@ public sealed partial class DescribeGroupsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeGroupsRequest", version);
         }
+
         int size = 0;
         if (Groups is null)
         {
@@ -135,16 +145,19 @@ public sealed partial class DescribeGroupsRequest : IApiRequest
                 size += WireSize.String(element, version >= 5);
             }
         }
+
         if (version >= 3)
         {
             size += 1;
         }
+
         if (version >= 5)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

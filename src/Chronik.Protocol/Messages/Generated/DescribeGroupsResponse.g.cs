@@ -49,16 +49,19 @@ public sealed partial class DescribeGroupsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeGroupsResponse", version);
         }
+
         if (version >= 1)
         {
             ThrottleTimeMs = reader.ReadInt32();
         }
+
         {
             int count = reader.ReadArrayLength(version >= 5);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("DescribeGroupsResponse.Groups", version);
             }
+
             var list = new List<DescribedGroup>(count);
             for (int i = 0; i < count; i++)
             {
@@ -66,8 +69,10 @@ public sealed partial class DescribeGroupsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Groups = list;
         }
+
         if (version >= 5)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -84,19 +89,23 @@ public sealed partial class DescribeGroupsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeGroupsResponse", version);
         }
+
         if (version >= 1)
         {
             writer.WriteInt32(ThrottleTimeMs);
         }
+
         if (Groups is null)
         {
             throw MessageErrors.NullField("DescribeGroupsResponse.Groups", version);
         }
+
         writer.WriteArrayLength(Groups.Count, version >= 5);
         foreach (var element in Groups)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 5)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -117,11 +126,13 @@ public sealed partial class DescribeGroupsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeGroupsResponse", version);
         }
+
         int size = 0;
         if (version >= 1)
         {
             size += 4;
         }
+
         if (Groups is null)
         {
             size += WireSize.ArrayLength(-1, version >= 5);
@@ -134,12 +145,14 @@ public sealed partial class DescribeGroupsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 5)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -196,6 +209,7 @@ public sealed partial class DescribeGroupsResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("DescribeGroupsResponse.DescribedGroup.Members", version);
                 }
+
                 var list = new List<DescribedGroupMember>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -203,12 +217,15 @@ public sealed partial class DescribeGroupsResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Members = list;
             }
+
             if (version >= 3)
             {
                 AuthorizedOperations = reader.ReadInt32();
             }
+
             if (version >= 5)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -226,31 +243,37 @@ public sealed partial class DescribeGroupsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeGroupsResponse.DescribedGroup.GroupId", version);
             }
+
             writer.WriteString(GroupId, version >= 5);
             if (GroupState is null)
             {
                 throw MessageErrors.NullField("DescribeGroupsResponse.DescribedGroup.GroupState", version);
             }
+
             writer.WriteString(GroupState, version >= 5);
             if (ProtocolType is null)
             {
                 throw MessageErrors.NullField("DescribeGroupsResponse.DescribedGroup.ProtocolType", version);
             }
+
             writer.WriteString(ProtocolType, version >= 5);
             if (ProtocolData is null)
             {
                 throw MessageErrors.NullField("DescribeGroupsResponse.DescribedGroup.ProtocolData", version);
             }
+
             writer.WriteString(ProtocolData, version >= 5);
             if (Members is null)
             {
                 throw MessageErrors.NullField("DescribeGroupsResponse.DescribedGroup.Members", version);
             }
+
             writer.WriteArrayLength(Members.Count, version >= 5);
             foreach (var element in Members)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 3)
             {
                 writer.WriteInt32(AuthorizedOperations);
@@ -262,6 +285,7 @@ public sealed partial class DescribeGroupsResponse : IApiResponse
                     throw MessageErrors.NonDefaultField("DescribeGroupsResponse.DescribedGroup.AuthorizedOperations", version);
                 }
             }
+
             if (version >= 5)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -296,16 +320,19 @@ public sealed partial class DescribeGroupsResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 3)
             {
                 size += 4;
             }
+
             if (version >= 5)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -353,6 +380,7 @@ public sealed partial class DescribeGroupsResponse : IApiResponse
             {
                 GroupInstanceId = reader.ReadNullableString(version >= 5);
             }
+
             ClientId = reader.ReadString(version >= 5);
             ClientHost = reader.ReadString(version >= 5);
             MemberMetadata = reader.ReadBytes(version >= 5);
@@ -373,30 +401,36 @@ public sealed partial class DescribeGroupsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeGroupsResponse.DescribedGroupMember.MemberId", version);
             }
+
             writer.WriteString(MemberId, version >= 5);
             if (version >= 4)
             {
                 writer.WriteNullableString(GroupInstanceId, version >= 5);
             }
+
             if (ClientId is null)
             {
                 throw MessageErrors.NullField("DescribeGroupsResponse.DescribedGroupMember.ClientId", version);
             }
+
             writer.WriteString(ClientId, version >= 5);
             if (ClientHost is null)
             {
                 throw MessageErrors.NullField("DescribeGroupsResponse.DescribedGroupMember.ClientHost", version);
             }
+
             writer.WriteString(ClientHost, version >= 5);
             if (MemberMetadata is null)
             {
                 throw MessageErrors.NullField("DescribeGroupsResponse.DescribedGroupMember.MemberMetadata", version);
             }
+
             writer.WriteBytes(MemberMetadata, version >= 5);
             if (MemberAssignment is null)
             {
                 throw MessageErrors.NullField("DescribeGroupsResponse.DescribedGroupMember.MemberAssignment", version);
             }
+
             writer.WriteBytes(MemberAssignment, version >= 5);
             if (version >= 5)
             {
@@ -420,6 +454,7 @@ public sealed partial class DescribeGroupsResponse : IApiResponse
             {
                 size += WireSize.String(GroupInstanceId, version >= 5);
             }
+
             size += WireSize.String(ClientId, version >= 5);
             size += WireSize.String(ClientHost, version >= 5);
             size += WireSize.Bytes(MemberMetadata, version >= 5);
@@ -430,6 +465,7 @@ public sealed partial class DescribeGroupsResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

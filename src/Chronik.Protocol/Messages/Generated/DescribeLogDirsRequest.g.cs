@@ -45,6 +45,7 @@ public sealed partial class DescribeLogDirsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeLogDirsRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(version >= 2);
             if (count < 0)
@@ -60,9 +61,11 @@ public sealed partial class DescribeLogDirsRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Topics = list;
             }
         }
+
         if (version >= 2)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -79,6 +82,7 @@ public sealed partial class DescribeLogDirsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeLogDirsRequest", version);
         }
+
         if (Topics is null)
         {
             writer.WriteArrayLength(-1, version >= 2);
@@ -91,6 +95,7 @@ public sealed partial class DescribeLogDirsRequest : IApiRequest
                 element.Write(ref writer, version);
             }
         }
+
         if (version >= 2)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -111,6 +116,7 @@ public sealed partial class DescribeLogDirsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeLogDirsRequest", version);
         }
+
         int size = 0;
         if (Topics is null)
         {
@@ -124,12 +130,14 @@ public sealed partial class DescribeLogDirsRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (version >= 2)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -162,13 +170,16 @@ public sealed partial class DescribeLogDirsRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("DescribeLogDirsRequest.DescribableLogDirTopic.Partitions", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 Partitions = list;
             }
+
             if (version >= 2)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -185,16 +196,19 @@ public sealed partial class DescribeLogDirsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("DescribeLogDirsRequest.DescribableLogDirTopic.Topic", version);
             }
+
             writer.WriteString(Topic, version >= 2);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("DescribeLogDirsRequest.DescribableLogDirTopic.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 2);
             foreach (var element in Partitions)
             {
                 writer.WriteInt32(element);
             }
+
             if (version >= 2)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -222,12 +236,14 @@ public sealed partial class DescribeLogDirsRequest : IApiRequest
                 size += WireSize.ArrayLength(Partitions.Count, version >= 2);
                 size += Partitions.Count * 4;
             }
+
             if (version >= 2)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

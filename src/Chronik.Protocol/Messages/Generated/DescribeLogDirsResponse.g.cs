@@ -53,17 +53,20 @@ public sealed partial class DescribeLogDirsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeLogDirsResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         if (version >= 3)
         {
             ErrorCode = reader.ReadInt16();
         }
+
         {
             int count = reader.ReadArrayLength(version >= 2);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("DescribeLogDirsResponse.Results", version);
             }
+
             var list = new List<DescribeLogDirsResult>(count);
             for (int i = 0; i < count; i++)
             {
@@ -71,8 +74,10 @@ public sealed partial class DescribeLogDirsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Results = list;
         }
+
         if (version >= 2)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -89,20 +94,24 @@ public sealed partial class DescribeLogDirsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeLogDirsResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         if (version >= 3)
         {
             writer.WriteInt16(ErrorCode);
         }
+
         if (Results is null)
         {
             throw MessageErrors.NullField("DescribeLogDirsResponse.Results", version);
         }
+
         writer.WriteArrayLength(Results.Count, version >= 2);
         foreach (var element in Results)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 2)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -123,12 +132,14 @@ public sealed partial class DescribeLogDirsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeLogDirsResponse", version);
         }
+
         int size = 0;
         size += 4;
         if (version >= 3)
         {
             size += 2;
         }
+
         if (Results is null)
         {
             size += WireSize.ArrayLength(-1, version >= 2);
@@ -141,12 +152,14 @@ public sealed partial class DescribeLogDirsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 2)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -192,6 +205,7 @@ public sealed partial class DescribeLogDirsResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("DescribeLogDirsResponse.DescribeLogDirsResult.Topics", version);
                 }
+
                 var list = new List<DescribeLogDirsTopic>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -199,16 +213,20 @@ public sealed partial class DescribeLogDirsResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Topics = list;
             }
+
             if (version >= 4)
             {
                 TotalBytes = reader.ReadInt64();
             }
+
             if (version >= 4)
             {
                 UsableBytes = reader.ReadInt64();
             }
+
             if (version >= 2)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -226,24 +244,29 @@ public sealed partial class DescribeLogDirsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeLogDirsResponse.DescribeLogDirsResult.LogDir", version);
             }
+
             writer.WriteString(LogDir, version >= 2);
             if (Topics is null)
             {
                 throw MessageErrors.NullField("DescribeLogDirsResponse.DescribeLogDirsResult.Topics", version);
             }
+
             writer.WriteArrayLength(Topics.Count, version >= 2);
             foreach (var element in Topics)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 4)
             {
                 writer.WriteInt64(TotalBytes);
             }
+
             if (version >= 4)
             {
                 writer.WriteInt64(UsableBytes);
             }
+
             if (version >= 2)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -275,20 +298,24 @@ public sealed partial class DescribeLogDirsResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 4)
             {
                 size += 8;
             }
+
             if (version >= 4)
             {
                 size += 8;
             }
+
             if (version >= 2)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -321,6 +348,7 @@ public sealed partial class DescribeLogDirsResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("DescribeLogDirsResponse.DescribeLogDirsTopic.Partitions", version);
                 }
+
                 var list = new List<DescribeLogDirsPartition>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -328,8 +356,10 @@ public sealed partial class DescribeLogDirsResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             if (version >= 2)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -346,16 +376,19 @@ public sealed partial class DescribeLogDirsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeLogDirsResponse.DescribeLogDirsTopic.Name", version);
             }
+
             writer.WriteString(Name, version >= 2);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("DescribeLogDirsResponse.DescribeLogDirsTopic.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 2);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 2)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -386,12 +419,14 @@ public sealed partial class DescribeLogDirsResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 2)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -473,6 +508,7 @@ public sealed partial class DescribeLogDirsResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

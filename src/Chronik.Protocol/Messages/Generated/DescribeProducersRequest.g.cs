@@ -44,12 +44,14 @@ public sealed partial class DescribeProducersRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeProducersRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(true);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("DescribeProducersRequest.Topics", version);
             }
+
             var list = new List<TopicRequest>(count);
             for (int i = 0; i < count; i++)
             {
@@ -57,8 +59,10 @@ public sealed partial class DescribeProducersRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -72,15 +76,18 @@ public sealed partial class DescribeProducersRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeProducersRequest", version);
         }
+
         if (Topics is null)
         {
             throw MessageErrors.NullField("DescribeProducersRequest.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, true);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -91,6 +98,7 @@ public sealed partial class DescribeProducersRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeProducersRequest", version);
         }
+
         int size = 0;
         if (Topics is null)
         {
@@ -104,6 +112,7 @@ public sealed partial class DescribeProducersRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -139,13 +148,16 @@ public sealed partial class DescribeProducersRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("DescribeProducersRequest.TopicRequest.PartitionIndexes", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 PartitionIndexes = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -159,16 +171,19 @@ public sealed partial class DescribeProducersRequest : IApiRequest
             {
                 throw MessageErrors.NullField("DescribeProducersRequest.TopicRequest.Name", version);
             }
+
             writer.WriteString(Name, true);
             if (PartitionIndexes is null)
             {
                 throw MessageErrors.NullField("DescribeProducersRequest.TopicRequest.PartitionIndexes", version);
             }
+
             writer.WriteArrayLength(PartitionIndexes.Count, true);
             foreach (var element in PartitionIndexes)
             {
                 writer.WriteInt32(element);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -186,6 +201,7 @@ public sealed partial class DescribeProducersRequest : IApiRequest
                 size += WireSize.ArrayLength(PartitionIndexes.Count, true);
                 size += PartitionIndexes.Count * 4;
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

@@ -49,6 +49,7 @@ public sealed partial class DescribeProducersResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeProducersResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         {
             int count = reader.ReadArrayLength(true);
@@ -56,6 +57,7 @@ public sealed partial class DescribeProducersResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("DescribeProducersResponse.Topics", version);
             }
+
             var list = new List<TopicResponse>(count);
             for (int i = 0; i < count; i++)
             {
@@ -63,8 +65,10 @@ public sealed partial class DescribeProducersResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -78,16 +82,19 @@ public sealed partial class DescribeProducersResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeProducersResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         if (Topics is null)
         {
             throw MessageErrors.NullField("DescribeProducersResponse.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, true);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -98,6 +105,7 @@ public sealed partial class DescribeProducersResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeProducersResponse", version);
         }
+
         int size = 0;
         size += 4;
         if (Topics is null)
@@ -112,6 +120,7 @@ public sealed partial class DescribeProducersResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -147,6 +156,7 @@ public sealed partial class DescribeProducersResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("DescribeProducersResponse.TopicResponse.Partitions", version);
                 }
+
                 var list = new List<PartitionResponse>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -154,8 +164,10 @@ public sealed partial class DescribeProducersResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -169,16 +181,19 @@ public sealed partial class DescribeProducersResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeProducersResponse.TopicResponse.Name", version);
             }
+
             writer.WriteString(Name, true);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("DescribeProducersResponse.TopicResponse.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -199,6 +214,7 @@ public sealed partial class DescribeProducersResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -244,6 +260,7 @@ public sealed partial class DescribeProducersResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("DescribeProducersResponse.PartitionResponse.ActiveProducers", version);
                 }
+
                 var list = new List<ProducerState>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -251,8 +268,10 @@ public sealed partial class DescribeProducersResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 ActiveProducers = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -269,11 +288,13 @@ public sealed partial class DescribeProducersResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeProducersResponse.PartitionResponse.ActiveProducers", version);
             }
+
             writer.WriteArrayLength(ActiveProducers.Count, true);
             foreach (var element in ActiveProducers)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -296,6 +317,7 @@ public sealed partial class DescribeProducersResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

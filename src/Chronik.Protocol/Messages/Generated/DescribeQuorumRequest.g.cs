@@ -44,12 +44,14 @@ public sealed partial class DescribeQuorumRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeQuorumRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(true);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("DescribeQuorumRequest.Topics", version);
             }
+
             var list = new List<TopicData>(count);
             for (int i = 0; i < count; i++)
             {
@@ -57,8 +59,10 @@ public sealed partial class DescribeQuorumRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -72,15 +76,18 @@ public sealed partial class DescribeQuorumRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeQuorumRequest", version);
         }
+
         if (Topics is null)
         {
             throw MessageErrors.NullField("DescribeQuorumRequest.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, true);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -91,6 +98,7 @@ public sealed partial class DescribeQuorumRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeQuorumRequest", version);
         }
+
         int size = 0;
         if (Topics is null)
         {
@@ -104,6 +112,7 @@ public sealed partial class DescribeQuorumRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -138,6 +147,7 @@ public sealed partial class DescribeQuorumRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("DescribeQuorumRequest.TopicData.Partitions", version);
                 }
+
                 var list = new List<PartitionData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -145,8 +155,10 @@ public sealed partial class DescribeQuorumRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -160,16 +172,19 @@ public sealed partial class DescribeQuorumRequest : IApiRequest
             {
                 throw MessageErrors.NullField("DescribeQuorumRequest.TopicData.TopicName", version);
             }
+
             writer.WriteString(TopicName, true);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("DescribeQuorumRequest.TopicData.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -190,6 +205,7 @@ public sealed partial class DescribeQuorumRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

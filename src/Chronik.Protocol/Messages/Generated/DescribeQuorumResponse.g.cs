@@ -55,17 +55,20 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeQuorumResponse", version);
         }
+
         ErrorCode = reader.ReadInt16();
         if (version >= 2)
         {
             ErrorMessage = reader.ReadNullableString(true);
         }
+
         {
             int count = reader.ReadArrayLength(true);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("DescribeQuorumResponse.Topics", version);
             }
+
             var list = new List<TopicData>(count);
             for (int i = 0; i < count; i++)
             {
@@ -73,8 +76,10 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         if (version >= 2)
         {
             {
@@ -83,6 +88,7 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("DescribeQuorumResponse.Nodes", version);
                 }
+
                 var list = new List<Node>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -90,9 +96,11 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Nodes = list;
             }
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -106,26 +114,31 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeQuorumResponse", version);
         }
+
         writer.WriteInt16(ErrorCode);
         if (version >= 2)
         {
             writer.WriteNullableString(ErrorMessage, true);
         }
+
         if (Topics is null)
         {
             throw MessageErrors.NullField("DescribeQuorumResponse.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, true);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 2)
         {
             if (Nodes is null)
             {
                 throw MessageErrors.NullField("DescribeQuorumResponse.Nodes", version);
             }
+
             writer.WriteArrayLength(Nodes.Count, true);
             foreach (var element in Nodes)
             {
@@ -139,6 +152,7 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("DescribeQuorumResponse.Nodes", version);
             }
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -149,12 +163,14 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeQuorumResponse", version);
         }
+
         int size = 0;
         size += 2;
         if (version >= 2)
         {
             size += WireSize.String(ErrorMessage, true);
         }
+
         if (Topics is null)
         {
             size += WireSize.ArrayLength(-1, true);
@@ -167,6 +183,7 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 2)
         {
             if (Nodes is null)
@@ -182,6 +199,7 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
                 }
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -216,6 +234,7 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("DescribeQuorumResponse.TopicData.Partitions", version);
                 }
+
                 var list = new List<PartitionData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -223,8 +242,10 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -238,16 +259,19 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeQuorumResponse.TopicData.TopicName", version);
             }
+
             writer.WriteString(TopicName, true);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("DescribeQuorumResponse.TopicData.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -268,6 +292,7 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -323,6 +348,7 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
             {
                 ErrorMessage = reader.ReadNullableString(true);
             }
+
             LeaderId = reader.ReadInt32();
             LeaderEpoch = reader.ReadInt32();
             HighWatermark = reader.ReadInt64();
@@ -332,6 +358,7 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("DescribeQuorumResponse.PartitionData.CurrentVoters", version);
                 }
+
                 var list = new List<ReplicaState>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -339,14 +366,17 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 CurrentVoters = list;
             }
+
             {
                 int count = reader.ReadArrayLength(true);
                 if (count < 0)
                 {
                     throw MessageErrors.NullRead("DescribeQuorumResponse.PartitionData.Observers", version);
                 }
+
                 var list = new List<ReplicaState>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -354,8 +384,10 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Observers = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -371,6 +403,7 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
             {
                 writer.WriteNullableString(ErrorMessage, true);
             }
+
             writer.WriteInt32(LeaderId);
             writer.WriteInt32(LeaderEpoch);
             writer.WriteInt64(HighWatermark);
@@ -378,20 +411,24 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeQuorumResponse.PartitionData.CurrentVoters", version);
             }
+
             writer.WriteArrayLength(CurrentVoters.Count, true);
             foreach (var element in CurrentVoters)
             {
                 element.Write(ref writer, version);
             }
+
             if (Observers is null)
             {
                 throw MessageErrors.NullField("DescribeQuorumResponse.PartitionData.Observers", version);
             }
+
             writer.WriteArrayLength(Observers.Count, true);
             foreach (var element in Observers)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -405,6 +442,7 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
             {
                 size += WireSize.String(ErrorMessage, true);
             }
+
             size += 4;
             size += 4;
             size += 8;
@@ -420,6 +458,7 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (Observers is null)
             {
                 size += WireSize.ArrayLength(-1, true);
@@ -432,6 +471,7 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -468,6 +508,7 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("DescribeQuorumResponse.Node.Listeners", version);
                 }
+
                 var list = new List<Listener>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -475,8 +516,10 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Listeners = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -491,11 +534,13 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeQuorumResponse.Node.Listeners", version);
             }
+
             writer.WriteArrayLength(Listeners.Count, true);
             foreach (var element in Listeners)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -516,6 +561,7 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -565,11 +611,13 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeQuorumResponse.Listener.Name", version);
             }
+
             writer.WriteString(Name, true);
             if (Host is null)
             {
                 throw MessageErrors.NullField("DescribeQuorumResponse.Listener.Host", version);
             }
+
             writer.WriteString(Host, true);
             writer.WriteUInt16(Port);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -626,15 +674,18 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
             {
                 ReplicaDirectoryId = reader.ReadUuid();
             }
+
             LogEndOffset = reader.ReadInt64();
             if (version >= 1)
             {
                 LastFetchTimestamp = reader.ReadInt64();
             }
+
             if (version >= 1)
             {
                 LastCaughtUpTimestamp = reader.ReadInt64();
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -656,15 +707,18 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
                     throw MessageErrors.NonDefaultField("DescribeQuorumResponse.ReplicaState.ReplicaDirectoryId", version);
                 }
             }
+
             writer.WriteInt64(LogEndOffset);
             if (version >= 1)
             {
                 writer.WriteInt64(LastFetchTimestamp);
             }
+
             if (version >= 1)
             {
                 writer.WriteInt64(LastCaughtUpTimestamp);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -677,15 +731,18 @@ public sealed partial class DescribeQuorumResponse : IApiResponse
             {
                 size += 16;
             }
+
             size += 8;
             if (version >= 1)
             {
                 size += 8;
             }
+
             if (version >= 1)
             {
                 size += 8;
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

@@ -53,12 +53,14 @@ public sealed partial class DescribeTopicPartitionsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeTopicPartitionsRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(true);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("DescribeTopicPartitionsRequest.Topics", version);
             }
+
             var list = new List<TopicRequest>(count);
             for (int i = 0; i < count; i++)
             {
@@ -66,8 +68,10 @@ public sealed partial class DescribeTopicPartitionsRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         ResponsePartitionLimit = reader.ReadInt32();
         if (reader.ReadInt8() < 0)
         {
@@ -81,6 +85,7 @@ public sealed partial class DescribeTopicPartitionsRequest : IApiRequest
                 Cursor = item;
             }
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -94,15 +99,18 @@ public sealed partial class DescribeTopicPartitionsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeTopicPartitionsRequest", version);
         }
+
         if (Topics is null)
         {
             throw MessageErrors.NullField("DescribeTopicPartitionsRequest.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, true);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteInt32(ResponsePartitionLimit);
         if (Cursor is null)
         {
@@ -113,6 +121,7 @@ public sealed partial class DescribeTopicPartitionsRequest : IApiRequest
             writer.WriteInt8(1);
             Cursor.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -123,6 +132,7 @@ public sealed partial class DescribeTopicPartitionsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeTopicPartitionsRequest", version);
         }
+
         int size = 0;
         if (Topics is null)
         {
@@ -136,6 +146,7 @@ public sealed partial class DescribeTopicPartitionsRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         size += 4;
         size += Cursor is null ? 1 : 1 + Cursor.Size(version);
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
@@ -176,6 +187,7 @@ public sealed partial class DescribeTopicPartitionsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("DescribeTopicPartitionsRequest.TopicRequest.Name", version);
             }
+
             writer.WriteString(Name, true);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
@@ -229,6 +241,7 @@ public sealed partial class DescribeTopicPartitionsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("DescribeTopicPartitionsRequest.CursorData.TopicName", version);
             }
+
             writer.WriteString(TopicName, true);
             writer.WriteInt32(PartitionIndex);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);

@@ -53,6 +53,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeTopicPartitionsResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         {
             int count = reader.ReadArrayLength(true);
@@ -60,6 +61,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("DescribeTopicPartitionsResponse.Topics", version);
             }
+
             var list = new List<DescribeTopicPartitionsResponseTopic>(count);
             for (int i = 0; i < count; i++)
             {
@@ -67,8 +69,10 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         if (reader.ReadInt8() < 0)
         {
             NextCursor = null;
@@ -81,6 +85,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
                 NextCursor = item;
             }
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -94,16 +99,19 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeTopicPartitionsResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         if (Topics is null)
         {
             throw MessageErrors.NullField("DescribeTopicPartitionsResponse.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, true);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         if (NextCursor is null)
         {
             writer.WriteInt8(-1);
@@ -113,6 +121,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
             writer.WriteInt8(1);
             NextCursor.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -123,6 +132,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeTopicPartitionsResponse", version);
         }
+
         int size = 0;
         size += 4;
         if (Topics is null)
@@ -137,6 +147,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         size += NextCursor is null ? 1 : 1 + NextCursor.Size(version);
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
@@ -192,6 +203,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic.Partitions", version);
                 }
+
                 var list = new List<DescribeTopicPartitionsResponsePartition>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -199,8 +211,10 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             TopicAuthorizedOperations = reader.ReadInt32();
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
@@ -219,11 +233,13 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteInt32(TopicAuthorizedOperations);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
@@ -248,6 +264,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             size += 4;
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
@@ -316,26 +333,32 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition.ReplicaNodes", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 ReplicaNodes = list;
             }
+
             {
                 int count = reader.ReadArrayLength(true);
                 if (count < 0)
                 {
                     throw MessageErrors.NullRead("DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition.IsrNodes", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 IsrNodes = list;
             }
+
             {
                 int count = reader.ReadArrayLength(true);
                 if (count < 0)
@@ -349,9 +372,11 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
                     {
                         list.Add(reader.ReadInt32());
                     }
+
                     EligibleLeaderReplicas = list;
                 }
             }
+
             {
                 int count = reader.ReadArrayLength(true);
                 if (count < 0)
@@ -365,22 +390,27 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
                     {
                         list.Add(reader.ReadInt32());
                     }
+
                     LastKnownElr = list;
                 }
             }
+
             {
                 int count = reader.ReadArrayLength(true);
                 if (count < 0)
                 {
                     throw MessageErrors.NullRead("DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition.OfflineReplicas", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 OfflineReplicas = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -398,20 +428,24 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition.ReplicaNodes", version);
             }
+
             writer.WriteArrayLength(ReplicaNodes.Count, true);
             foreach (var element in ReplicaNodes)
             {
                 writer.WriteInt32(element);
             }
+
             if (IsrNodes is null)
             {
                 throw MessageErrors.NullField("DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition.IsrNodes", version);
             }
+
             writer.WriteArrayLength(IsrNodes.Count, true);
             foreach (var element in IsrNodes)
             {
                 writer.WriteInt32(element);
             }
+
             if (EligibleLeaderReplicas is null)
             {
                 writer.WriteArrayLength(-1, true);
@@ -424,6 +458,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
                     writer.WriteInt32(element);
                 }
             }
+
             if (LastKnownElr is null)
             {
                 writer.WriteArrayLength(-1, true);
@@ -436,15 +471,18 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
                     writer.WriteInt32(element);
                 }
             }
+
             if (OfflineReplicas is null)
             {
                 throw MessageErrors.NullField("DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition.OfflineReplicas", version);
             }
+
             writer.WriteArrayLength(OfflineReplicas.Count, true);
             foreach (var element in OfflineReplicas)
             {
                 writer.WriteInt32(element);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -465,6 +503,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
                 size += WireSize.ArrayLength(ReplicaNodes.Count, true);
                 size += ReplicaNodes.Count * 4;
             }
+
             if (IsrNodes is null)
             {
                 size += WireSize.ArrayLength(-1, true);
@@ -474,6 +513,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
                 size += WireSize.ArrayLength(IsrNodes.Count, true);
                 size += IsrNodes.Count * 4;
             }
+
             if (EligibleLeaderReplicas is null)
             {
                 size += WireSize.ArrayLength(-1, true);
@@ -483,6 +523,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
                 size += WireSize.ArrayLength(EligibleLeaderReplicas.Count, true);
                 size += EligibleLeaderReplicas.Count * 4;
             }
+
             if (LastKnownElr is null)
             {
                 size += WireSize.ArrayLength(-1, true);
@@ -492,6 +533,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
                 size += WireSize.ArrayLength(LastKnownElr.Count, true);
                 size += LastKnownElr.Count * 4;
             }
+
             if (OfflineReplicas is null)
             {
                 size += WireSize.ArrayLength(-1, true);
@@ -501,6 +543,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
                 size += WireSize.ArrayLength(OfflineReplicas.Count, true);
                 size += OfflineReplicas.Count * 4;
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -545,6 +588,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeTopicPartitionsResponse.Cursor.TopicName", version);
             }
+
             writer.WriteString(TopicName, true);
             writer.WriteInt32(PartitionIndex);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);

@@ -45,19 +45,23 @@ public sealed partial class DescribeTransactionsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeTransactionsRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(true);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("DescribeTransactionsRequest.TransactionalIds", version);
             }
+
             var list = new List<string>(count);
             for (int i = 0; i < count; i++)
             {
                 list.Add(reader.ReadString(true));
             }
+
             TransactionalIds = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -71,15 +75,18 @@ public sealed partial class DescribeTransactionsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeTransactionsRequest", version);
         }
+
         if (TransactionalIds is null)
         {
             throw MessageErrors.NullField("DescribeTransactionsRequest.TransactionalIds", version);
         }
+
         writer.WriteArrayLength(TransactionalIds.Count, true);
         foreach (var element in TransactionalIds)
         {
             writer.WriteString(element, true);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -90,6 +97,7 @@ public sealed partial class DescribeTransactionsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeTransactionsRequest", version);
         }
+
         int size = 0;
         if (TransactionalIds is null)
         {
@@ -103,6 +111,7 @@ public sealed partial class DescribeTransactionsRequest : IApiRequest
                 size += WireSize.String(element, true);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);

@@ -48,6 +48,7 @@ public sealed partial class DescribeTransactionsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeTransactionsResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         {
             int count = reader.ReadArrayLength(true);
@@ -55,6 +56,7 @@ public sealed partial class DescribeTransactionsResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("DescribeTransactionsResponse.TransactionStates", version);
             }
+
             var list = new List<TransactionStateData>(count);
             for (int i = 0; i < count; i++)
             {
@@ -62,8 +64,10 @@ public sealed partial class DescribeTransactionsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             TransactionStates = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -77,16 +81,19 @@ public sealed partial class DescribeTransactionsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeTransactionsResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         if (TransactionStates is null)
         {
             throw MessageErrors.NullField("DescribeTransactionsResponse.TransactionStates", version);
         }
+
         writer.WriteArrayLength(TransactionStates.Count, true);
         foreach (var element in TransactionStates)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -97,6 +104,7 @@ public sealed partial class DescribeTransactionsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeTransactionsResponse", version);
         }
+
         int size = 0;
         size += 4;
         if (TransactionStates is null)
@@ -111,6 +119,7 @@ public sealed partial class DescribeTransactionsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -169,6 +178,7 @@ public sealed partial class DescribeTransactionsResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("DescribeTransactionsResponse.TransactionStateData.Topics", version);
                 }
+
                 var list = new List<TopicData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -176,8 +186,10 @@ public sealed partial class DescribeTransactionsResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Topics = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -192,11 +204,13 @@ public sealed partial class DescribeTransactionsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeTransactionsResponse.TransactionStateData.TransactionalId", version);
             }
+
             writer.WriteString(TransactionalId, true);
             if (TransactionState is null)
             {
                 throw MessageErrors.NullField("DescribeTransactionsResponse.TransactionStateData.TransactionState", version);
             }
+
             writer.WriteString(TransactionState, true);
             writer.WriteInt32(TransactionTimeoutMs);
             writer.WriteInt64(TransactionStartTimeMs);
@@ -206,11 +220,13 @@ public sealed partial class DescribeTransactionsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeTransactionsResponse.TransactionStateData.Topics", version);
             }
+
             writer.WriteArrayLength(Topics.Count, true);
             foreach (var element in Topics)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -237,6 +253,7 @@ public sealed partial class DescribeTransactionsResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -271,13 +288,16 @@ public sealed partial class DescribeTransactionsResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("DescribeTransactionsResponse.TopicData.Partitions", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -291,16 +311,19 @@ public sealed partial class DescribeTransactionsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeTransactionsResponse.TopicData.Topic", version);
             }
+
             writer.WriteString(Topic, true);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("DescribeTransactionsResponse.TopicData.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 writer.WriteInt32(element);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -318,6 +341,7 @@ public sealed partial class DescribeTransactionsResponse : IApiResponse
                 size += WireSize.ArrayLength(Partitions.Count, true);
                 size += Partitions.Count * 4;
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

@@ -45,6 +45,7 @@ public sealed partial class DescribeUserScramCredentialsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeUserScramCredentialsRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(true);
             if (count < 0)
@@ -60,9 +61,11 @@ public sealed partial class DescribeUserScramCredentialsRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Users = list;
             }
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -76,6 +79,7 @@ public sealed partial class DescribeUserScramCredentialsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeUserScramCredentialsRequest", version);
         }
+
         if (Users is null)
         {
             writer.WriteArrayLength(-1, true);
@@ -88,6 +92,7 @@ public sealed partial class DescribeUserScramCredentialsRequest : IApiRequest
                 element.Write(ref writer, version);
             }
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -98,6 +103,7 @@ public sealed partial class DescribeUserScramCredentialsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("DescribeUserScramCredentialsRequest", version);
         }
+
         int size = 0;
         if (Users is null)
         {
@@ -111,6 +117,7 @@ public sealed partial class DescribeUserScramCredentialsRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -149,6 +156,7 @@ public sealed partial class DescribeUserScramCredentialsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("DescribeUserScramCredentialsRequest.UserName.Name", version);
             }
+
             writer.WriteString(Name, true);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);

@@ -57,6 +57,7 @@ public sealed partial class DescribeUserScramCredentialsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeUserScramCredentialsResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         ErrorMessage = reader.ReadNullableString(true);
@@ -66,6 +67,7 @@ public sealed partial class DescribeUserScramCredentialsResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("DescribeUserScramCredentialsResponse.Results", version);
             }
+
             var list = new List<DescribeUserScramCredentialsResult>(count);
             for (int i = 0; i < count; i++)
             {
@@ -73,8 +75,10 @@ public sealed partial class DescribeUserScramCredentialsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Results = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -88,6 +92,7 @@ public sealed partial class DescribeUserScramCredentialsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeUserScramCredentialsResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
         writer.WriteNullableString(ErrorMessage, true);
@@ -95,11 +100,13 @@ public sealed partial class DescribeUserScramCredentialsResponse : IApiResponse
         {
             throw MessageErrors.NullField("DescribeUserScramCredentialsResponse.Results", version);
         }
+
         writer.WriteArrayLength(Results.Count, true);
         foreach (var element in Results)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -110,6 +117,7 @@ public sealed partial class DescribeUserScramCredentialsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("DescribeUserScramCredentialsResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;
@@ -126,6 +134,7 @@ public sealed partial class DescribeUserScramCredentialsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -171,6 +180,7 @@ public sealed partial class DescribeUserScramCredentialsResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("DescribeUserScramCredentialsResponse.DescribeUserScramCredentialsResult.CredentialInfos", version);
                 }
+
                 var list = new List<CredentialInfo>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -178,8 +188,10 @@ public sealed partial class DescribeUserScramCredentialsResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 CredentialInfos = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -193,6 +205,7 @@ public sealed partial class DescribeUserScramCredentialsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeUserScramCredentialsResponse.DescribeUserScramCredentialsResult.User", version);
             }
+
             writer.WriteString(User, true);
             writer.WriteInt16(ErrorCode);
             writer.WriteNullableString(ErrorMessage, true);
@@ -200,11 +213,13 @@ public sealed partial class DescribeUserScramCredentialsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("DescribeUserScramCredentialsResponse.DescribeUserScramCredentialsResult.CredentialInfos", version);
             }
+
             writer.WriteArrayLength(CredentialInfos.Count, true);
             foreach (var element in CredentialInfos)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -227,6 +242,7 @@ public sealed partial class DescribeUserScramCredentialsResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

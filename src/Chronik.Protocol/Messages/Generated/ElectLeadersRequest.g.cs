@@ -53,10 +53,12 @@ public sealed partial class ElectLeadersRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ElectLeadersRequest", version);
         }
+
         if (version >= 1)
         {
             ElectionType = reader.ReadInt8();
         }
+
         {
             int count = reader.ReadArrayLength(version >= 2);
             if (count < 0)
@@ -72,9 +74,11 @@ public sealed partial class ElectLeadersRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 TopicPartitions = list;
             }
         }
+
         TimeoutMs = reader.ReadInt32();
         if (version >= 2)
         {
@@ -92,6 +96,7 @@ public sealed partial class ElectLeadersRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ElectLeadersRequest", version);
         }
+
         if (version >= 1)
         {
             writer.WriteInt8(ElectionType);
@@ -103,6 +108,7 @@ public sealed partial class ElectLeadersRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("ElectLeadersRequest.ElectionType", version);
             }
         }
+
         if (TopicPartitions is null)
         {
             writer.WriteArrayLength(-1, version >= 2);
@@ -115,6 +121,7 @@ public sealed partial class ElectLeadersRequest : IApiRequest
                 element.Write(ref writer, version);
             }
         }
+
         writer.WriteInt32(TimeoutMs);
         if (version >= 2)
         {
@@ -136,11 +143,13 @@ public sealed partial class ElectLeadersRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ElectLeadersRequest", version);
         }
+
         int size = 0;
         if (version >= 1)
         {
             size += 1;
         }
+
         if (TopicPartitions is null)
         {
             size += WireSize.ArrayLength(-1, version >= 2);
@@ -153,6 +162,7 @@ public sealed partial class ElectLeadersRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         size += 4;
         if (version >= 2)
         {
@@ -160,6 +170,7 @@ public sealed partial class ElectLeadersRequest : IApiRequest
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -192,13 +203,16 @@ public sealed partial class ElectLeadersRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("ElectLeadersRequest.TopicPartitionsData.Partitions", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 Partitions = list;
             }
+
             if (version >= 2)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -215,16 +229,19 @@ public sealed partial class ElectLeadersRequest : IApiRequest
             {
                 throw MessageErrors.NullField("ElectLeadersRequest.TopicPartitionsData.Topic", version);
             }
+
             writer.WriteString(Topic, version >= 2);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("ElectLeadersRequest.TopicPartitionsData.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 2);
             foreach (var element in Partitions)
             {
                 writer.WriteInt32(element);
             }
+
             if (version >= 2)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -252,12 +269,14 @@ public sealed partial class ElectLeadersRequest : IApiRequest
                 size += WireSize.ArrayLength(Partitions.Count, version >= 2);
                 size += Partitions.Count * 4;
             }
+
             if (version >= 2)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -53,17 +53,20 @@ public sealed partial class ElectLeadersResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ElectLeadersResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         if (version >= 1)
         {
             ErrorCode = reader.ReadInt16();
         }
+
         {
             int count = reader.ReadArrayLength(version >= 2);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("ElectLeadersResponse.ReplicaElectionResults", version);
             }
+
             var list = new List<ReplicaElectionResult>(count);
             for (int i = 0; i < count; i++)
             {
@@ -71,8 +74,10 @@ public sealed partial class ElectLeadersResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             ReplicaElectionResults = list;
         }
+
         if (version >= 2)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -89,6 +94,7 @@ public sealed partial class ElectLeadersResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ElectLeadersResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         if (version >= 1)
         {
@@ -101,15 +107,18 @@ public sealed partial class ElectLeadersResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("ElectLeadersResponse.ErrorCode", version);
             }
         }
+
         if (ReplicaElectionResults is null)
         {
             throw MessageErrors.NullField("ElectLeadersResponse.ReplicaElectionResults", version);
         }
+
         writer.WriteArrayLength(ReplicaElectionResults.Count, version >= 2);
         foreach (var element in ReplicaElectionResults)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 2)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -130,12 +139,14 @@ public sealed partial class ElectLeadersResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ElectLeadersResponse", version);
         }
+
         int size = 0;
         size += 4;
         if (version >= 1)
         {
             size += 2;
         }
+
         if (ReplicaElectionResults is null)
         {
             size += WireSize.ArrayLength(-1, version >= 2);
@@ -148,12 +159,14 @@ public sealed partial class ElectLeadersResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 2)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -186,6 +199,7 @@ public sealed partial class ElectLeadersResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("ElectLeadersResponse.ReplicaElectionResult.PartitionResult", version);
                 }
+
                 var list = new List<PartitionResult>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -193,8 +207,10 @@ public sealed partial class ElectLeadersResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 PartitionResult = list;
             }
+
             if (version >= 2)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -211,16 +227,19 @@ public sealed partial class ElectLeadersResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ElectLeadersResponse.ReplicaElectionResult.Topic", version);
             }
+
             writer.WriteString(Topic, version >= 2);
             if (PartitionResult is null)
             {
                 throw MessageErrors.NullField("ElectLeadersResponse.ReplicaElectionResult.PartitionResult", version);
             }
+
             writer.WriteArrayLength(PartitionResult.Count, version >= 2);
             foreach (var element in PartitionResult)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 2)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -251,12 +270,14 @@ public sealed partial class ElectLeadersResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 2)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -331,6 +352,7 @@ public sealed partial class ElectLeadersResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -51,6 +51,7 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("EndQuorumEpochRequest", version);
         }
+
         ClusterId = reader.ReadNullableString(version >= 1);
         {
             int count = reader.ReadArrayLength(version >= 1);
@@ -58,6 +59,7 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
             {
                 throw MessageErrors.NullRead("EndQuorumEpochRequest.Topics", version);
             }
+
             var list = new List<TopicData>(count);
             for (int i = 0; i < count; i++)
             {
@@ -65,8 +67,10 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         if (version >= 1)
         {
             {
@@ -75,6 +79,7 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("EndQuorumEpochRequest.LeaderEndpoints", version);
                 }
+
                 var list = new List<LeaderEndpoint>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -82,9 +87,11 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 LeaderEndpoints = list;
             }
         }
+
         if (version >= 1)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -101,28 +108,33 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("EndQuorumEpochRequest", version);
         }
+
         writer.WriteNullableString(ClusterId, version >= 1);
         if (Topics is null)
         {
             throw MessageErrors.NullField("EndQuorumEpochRequest.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, version >= 1);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 1)
         {
             if (LeaderEndpoints is null)
             {
                 throw MessageErrors.NullField("EndQuorumEpochRequest.LeaderEndpoints", version);
             }
+
             writer.WriteArrayLength(LeaderEndpoints.Count, true);
             foreach (var element in LeaderEndpoints)
             {
                 element.Write(ref writer, version);
             }
         }
+
         if (version >= 1)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -143,6 +155,7 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("EndQuorumEpochRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(ClusterId, version >= 1);
         if (Topics is null)
@@ -157,6 +170,7 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (version >= 1)
         {
             if (LeaderEndpoints is null)
@@ -172,12 +186,14 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
                 }
             }
         }
+
         if (version >= 1)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -209,6 +225,7 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("EndQuorumEpochRequest.TopicData.Partitions", version);
                 }
+
                 var list = new List<PartitionData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -216,8 +233,10 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             if (version >= 1)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -234,16 +253,19 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
             {
                 throw MessageErrors.NullField("EndQuorumEpochRequest.TopicData.TopicName", version);
             }
+
             writer.WriteString(TopicName, version >= 1);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("EndQuorumEpochRequest.TopicData.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 1);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 1)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -274,12 +296,14 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             if (version >= 1)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -329,14 +353,17 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
                     {
                         throw MessageErrors.NullRead("EndQuorumEpochRequest.PartitionData.PreferredSuccessors", version);
                     }
+
                     var list = new List<int>(count);
                     for (int i = 0; i < count; i++)
                     {
                         list.Add(reader.ReadInt32());
                     }
+
                     PreferredSuccessors = list;
                 }
             }
+
             if (version >= 1)
             {
                 {
@@ -345,6 +372,7 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
                     {
                         throw MessageErrors.NullRead("EndQuorumEpochRequest.PartitionData.PreferredCandidates", version);
                     }
+
                     var list = new List<ReplicaInfo>(count);
                     for (int i = 0; i < count; i++)
                     {
@@ -352,9 +380,11 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
                         item.Read(ref reader, version);
                         list.Add(item);
                     }
+
                     PreferredCandidates = list;
                 }
             }
+
             if (version >= 1)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -376,24 +406,28 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
                 {
                     throw MessageErrors.NullField("EndQuorumEpochRequest.PartitionData.PreferredSuccessors", version);
                 }
+
                 writer.WriteArrayLength(PreferredSuccessors.Count, false);
                 foreach (var element in PreferredSuccessors)
                 {
                     writer.WriteInt32(element);
                 }
             }
+
             if (version >= 1)
             {
                 if (PreferredCandidates is null)
                 {
                     throw MessageErrors.NullField("EndQuorumEpochRequest.PartitionData.PreferredCandidates", version);
                 }
+
                 writer.WriteArrayLength(PreferredCandidates.Count, true);
                 foreach (var element in PreferredCandidates)
                 {
                     element.Write(ref writer, version);
                 }
             }
+
             if (version >= 1)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -426,6 +460,7 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
                     size += PreferredSuccessors.Count * 4;
                 }
             }
+
             if (version >= 1)
             {
                 if (PreferredCandidates is null)
@@ -441,12 +476,14 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
                     }
                 }
             }
+
             if (version >= 1)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -542,11 +579,13 @@ public sealed partial class EndQuorumEpochRequest : IApiRequest
             {
                 throw MessageErrors.NullField("EndQuorumEpochRequest.LeaderEndpoint.Name", version);
             }
+
             writer.WriteString(Name, true);
             if (Host is null)
             {
                 throw MessageErrors.NullField("EndQuorumEpochRequest.LeaderEndpoint.Host", version);
             }
+
             writer.WriteString(Host, true);
             writer.WriteUInt16(Port);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);

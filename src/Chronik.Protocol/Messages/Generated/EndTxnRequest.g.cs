@@ -57,6 +57,7 @@ public sealed partial class EndTxnRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("EndTxnRequest", version);
         }
+
         TransactionalId = reader.ReadString(version >= 3);
         ProducerId = reader.ReadInt64();
         ProducerEpoch = reader.ReadInt16();
@@ -77,10 +78,12 @@ public sealed partial class EndTxnRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("EndTxnRequest", version);
         }
+
         if (TransactionalId is null)
         {
             throw MessageErrors.NullField("EndTxnRequest.TransactionalId", version);
         }
+
         writer.WriteString(TransactionalId, version >= 3);
         writer.WriteInt64(ProducerId);
         writer.WriteInt16(ProducerEpoch);
@@ -105,6 +108,7 @@ public sealed partial class EndTxnRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("EndTxnRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(TransactionalId, version >= 3);
         size += 8;
@@ -116,6 +120,7 @@ public sealed partial class EndTxnRequest : IApiRequest
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

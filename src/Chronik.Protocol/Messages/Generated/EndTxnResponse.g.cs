@@ -57,16 +57,19 @@ public sealed partial class EndTxnResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("EndTxnResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         if (version >= 5)
         {
             ProducerId = reader.ReadInt64();
         }
+
         if (version >= 5)
         {
             ProducerEpoch = reader.ReadInt16();
         }
+
         if (version >= 3)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -83,16 +86,19 @@ public sealed partial class EndTxnResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("EndTxnResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
         if (version >= 5)
         {
             writer.WriteInt64(ProducerId);
         }
+
         if (version >= 5)
         {
             writer.WriteInt16(ProducerEpoch);
         }
+
         if (version >= 3)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -113,6 +119,7 @@ public sealed partial class EndTxnResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("EndTxnResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;
@@ -120,16 +127,19 @@ public sealed partial class EndTxnResponse : IApiResponse
         {
             size += 8;
         }
+
         if (version >= 5)
         {
             size += 2;
         }
+
         if (version >= 3)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

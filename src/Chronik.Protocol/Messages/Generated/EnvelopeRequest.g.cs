@@ -53,6 +53,7 @@ public sealed partial class EnvelopeRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("EnvelopeRequest", version);
         }
+
         RequestData = reader.ReadBytes(true);
         RequestPrincipal = reader.ReadNullableBytes(true);
         ClientHostAddress = reader.ReadBytes(true);
@@ -69,16 +70,19 @@ public sealed partial class EnvelopeRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("EnvelopeRequest", version);
         }
+
         if (RequestData is null)
         {
             throw MessageErrors.NullField("EnvelopeRequest.RequestData", version);
         }
+
         writer.WriteBytes(RequestData, true);
         writer.WriteNullableBytes(RequestPrincipal, true);
         if (ClientHostAddress is null)
         {
             throw MessageErrors.NullField("EnvelopeRequest.ClientHostAddress", version);
         }
+
         writer.WriteBytes(ClientHostAddress, true);
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
@@ -90,6 +94,7 @@ public sealed partial class EnvelopeRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("EnvelopeRequest", version);
         }
+
         int size = 0;
         size += WireSize.Bytes(RequestData, true);
         size += WireSize.Bytes(RequestPrincipal, true);

@@ -49,6 +49,7 @@ public sealed partial class EnvelopeResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("EnvelopeResponse", version);
         }
+
         ResponseData = reader.ReadNullableBytes(true);
         ErrorCode = reader.ReadInt16();
         int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -64,6 +65,7 @@ public sealed partial class EnvelopeResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("EnvelopeResponse", version);
         }
+
         writer.WriteNullableBytes(ResponseData, true);
         writer.WriteInt16(ErrorCode);
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -76,6 +78,7 @@ public sealed partial class EnvelopeResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("EnvelopeResponse", version);
         }
+
         int size = 0;
         size += WireSize.Bytes(ResponseData, true);
         size += 2;

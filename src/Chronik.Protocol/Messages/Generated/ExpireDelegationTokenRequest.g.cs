@@ -49,6 +49,7 @@ public sealed partial class ExpireDelegationTokenRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ExpireDelegationTokenRequest", version);
         }
+
         Hmac = reader.ReadBytes(version >= 2);
         ExpiryTimePeriodMs = reader.ReadInt64();
         if (version >= 2)
@@ -67,10 +68,12 @@ public sealed partial class ExpireDelegationTokenRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ExpireDelegationTokenRequest", version);
         }
+
         if (Hmac is null)
         {
             throw MessageErrors.NullField("ExpireDelegationTokenRequest.Hmac", version);
         }
+
         writer.WriteBytes(Hmac, version >= 2);
         writer.WriteInt64(ExpiryTimePeriodMs);
         if (version >= 2)
@@ -93,6 +96,7 @@ public sealed partial class ExpireDelegationTokenRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ExpireDelegationTokenRequest", version);
         }
+
         int size = 0;
         size += WireSize.Bytes(Hmac, version >= 2);
         size += 8;
@@ -102,6 +106,7 @@ public sealed partial class ExpireDelegationTokenRequest : IApiRequest
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

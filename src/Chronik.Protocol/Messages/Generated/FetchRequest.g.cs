@@ -88,34 +88,41 @@ public sealed partial class FetchRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("FetchRequest", version);
         }
+
         if (version <= 14)
         {
             ReplicaId = reader.ReadInt32();
         }
+
         MaxWaitMs = reader.ReadInt32();
         MinBytes = reader.ReadInt32();
         if (version >= 3)
         {
             MaxBytes = reader.ReadInt32();
         }
+
         if (version >= 4)
         {
             IsolationLevel = reader.ReadInt8();
         }
+
         if (version >= 7)
         {
             SessionId = reader.ReadInt32();
         }
+
         if (version >= 7)
         {
             SessionEpoch = reader.ReadInt32();
         }
+
         {
             int count = reader.ReadArrayLength(version >= 12);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("FetchRequest.Topics", version);
             }
+
             var list = new List<FetchTopic>(count);
             for (int i = 0; i < count; i++)
             {
@@ -123,8 +130,10 @@ public sealed partial class FetchRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         if (version >= 7)
         {
             {
@@ -133,6 +142,7 @@ public sealed partial class FetchRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("FetchRequest.ForgottenTopicsData", version);
                 }
+
                 var list = new List<ForgottenTopic>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -140,13 +150,16 @@ public sealed partial class FetchRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 ForgottenTopicsData = list;
             }
         }
+
         if (version >= 11)
         {
             RackId = reader.ReadString(version >= 12);
         }
+
         if (version >= 12)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -170,6 +183,7 @@ public sealed partial class FetchRequest : IApiRequest
                             item.Read(ref tagged, version);
                             ReplicaState = item;
                         }
+
                         tagged.EnsureFullyConsumed();
                         break;
                     }
@@ -187,6 +201,7 @@ public sealed partial class FetchRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("FetchRequest", version);
         }
+
         int taggedCount = 0;
         if (version >= 12)
         {
@@ -195,6 +210,7 @@ public sealed partial class FetchRequest : IApiRequest
                 taggedCount++;
             }
         }
+
         if (version <= 14)
         {
             writer.WriteInt32(ReplicaId);
@@ -206,6 +222,7 @@ public sealed partial class FetchRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("FetchRequest.ReplicaId", version);
             }
         }
+
         if (version >= 15)
         {
             if (ReplicaState is null || !ReplicaState.HasOnlyDefaults())
@@ -220,39 +237,47 @@ public sealed partial class FetchRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("FetchRequest.ReplicaState", version);
             }
         }
+
         writer.WriteInt32(MaxWaitMs);
         writer.WriteInt32(MinBytes);
         if (version >= 3)
         {
             writer.WriteInt32(MaxBytes);
         }
+
         if (version >= 4)
         {
             writer.WriteInt8(IsolationLevel);
         }
+
         if (version >= 7)
         {
             writer.WriteInt32(SessionId);
         }
+
         if (version >= 7)
         {
             writer.WriteInt32(SessionEpoch);
         }
+
         if (Topics is null)
         {
             throw MessageErrors.NullField("FetchRequest.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, version >= 12);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 7)
         {
             if (ForgottenTopicsData is null)
             {
                 throw MessageErrors.NullField("FetchRequest.ForgottenTopicsData", version);
             }
+
             writer.WriteArrayLength(ForgottenTopicsData.Count, version >= 12);
             foreach (var element in ForgottenTopicsData)
             {
@@ -266,14 +291,17 @@ public sealed partial class FetchRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("FetchRequest.ForgottenTopicsData", version);
             }
         }
+
         if (version >= 11)
         {
             if (RackId is null)
             {
                 throw MessageErrors.NullField("FetchRequest.RackId", version);
             }
+
             writer.WriteString(RackId, version >= 12);
         }
+
         if (version >= 12)
         {
             writer.WriteUnsignedVarint(taggedCount + (_unknownTaggedFields?.Count ?? 0));
@@ -287,6 +315,7 @@ public sealed partial class FetchRequest : IApiRequest
                 writer.WriteUnsignedVarint(valueSize);
                 writer.WriteNullableString(ClusterId, true);
             }
+
             if (version >= 15 && (ReplicaState is null || !ReplicaState.HasOnlyDefaults()))
             {
                 nextUnknown = writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, 1);
@@ -298,8 +327,10 @@ public sealed partial class FetchRequest : IApiRequest
                 {
                     throw MessageErrors.NullField("FetchRequest.ReplicaState", version);
                 }
+
                 ReplicaState.Write(ref writer, version);
             }
+
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, int.MaxValue);
         }
         else
@@ -317,29 +348,35 @@ public sealed partial class FetchRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("FetchRequest", version);
         }
+
         int size = 0;
         if (version <= 14)
         {
             size += 4;
         }
+
         size += 4;
         size += 4;
         if (version >= 3)
         {
             size += 4;
         }
+
         if (version >= 4)
         {
             size += 1;
         }
+
         if (version >= 7)
         {
             size += 4;
         }
+
         if (version >= 7)
         {
             size += 4;
         }
+
         if (Topics is null)
         {
             size += WireSize.ArrayLength(-1, version >= 12);
@@ -352,6 +389,7 @@ public sealed partial class FetchRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (version >= 7)
         {
             if (ForgottenTopicsData is null)
@@ -367,10 +405,12 @@ public sealed partial class FetchRequest : IApiRequest
                 }
             }
         }
+
         if (version >= 11)
         {
             size += WireSize.String(RackId, version >= 12);
         }
+
         if (version >= 12)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
@@ -381,6 +421,7 @@ public sealed partial class FetchRequest : IApiRequest
                 size += WireSize.TaggedField(0, valueSize);
                 taggedCount++;
             }
+
             if (version >= 15 && (ReplicaState is null || !ReplicaState.HasOnlyDefaults()))
             {
                 int valueSize = 0;
@@ -388,9 +429,11 @@ public sealed partial class FetchRequest : IApiRequest
                 size += WireSize.TaggedField(1, valueSize);
                 taggedCount++;
             }
+
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -483,16 +526,19 @@ public sealed partial class FetchRequest : IApiRequest
             {
                 Topic = reader.ReadString(version >= 12);
             }
+
             if (version >= 13)
             {
                 TopicId = reader.ReadUuid();
             }
+
             {
                 int count = reader.ReadArrayLength(version >= 12);
                 if (count < 0)
                 {
                     throw MessageErrors.NullRead("FetchRequest.FetchTopic.Partitions", version);
                 }
+
                 var list = new List<FetchPartition>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -500,8 +546,10 @@ public sealed partial class FetchRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             if (version >= 12)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -520,21 +568,26 @@ public sealed partial class FetchRequest : IApiRequest
                 {
                     throw MessageErrors.NullField("FetchRequest.FetchTopic.Topic", version);
                 }
+
                 writer.WriteString(Topic, version >= 12);
             }
+
             if (version >= 13)
             {
                 writer.WriteUuid(TopicId);
             }
+
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("FetchRequest.FetchTopic.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 12);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 12)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -556,10 +609,12 @@ public sealed partial class FetchRequest : IApiRequest
             {
                 size += WireSize.String(Topic, version >= 12);
             }
+
             if (version >= 13)
             {
                 size += 16;
             }
+
             if (Partitions is null)
             {
                 size += WireSize.ArrayLength(-1, version >= 12);
@@ -572,12 +627,14 @@ public sealed partial class FetchRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             if (version >= 12)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -629,15 +686,18 @@ public sealed partial class FetchRequest : IApiRequest
             {
                 CurrentLeaderEpoch = reader.ReadInt32();
             }
+
             FetchOffset = reader.ReadInt64();
             if (version >= 12)
             {
                 LastFetchedEpoch = reader.ReadInt32();
             }
+
             if (version >= 5)
             {
                 LogStartOffset = reader.ReadInt64();
             }
+
             PartitionMaxBytes = reader.ReadInt32();
             if (version >= 12)
             {
@@ -670,6 +730,7 @@ public sealed partial class FetchRequest : IApiRequest
             {
                 writer.WriteInt32(CurrentLeaderEpoch);
             }
+
             writer.WriteInt64(FetchOffset);
             if (version >= 12)
             {
@@ -682,10 +743,12 @@ public sealed partial class FetchRequest : IApiRequest
                     throw MessageErrors.NonDefaultField("FetchRequest.FetchPartition.LastFetchedEpoch", version);
                 }
             }
+
             if (version >= 5)
             {
                 writer.WriteInt64(LogStartOffset);
             }
+
             writer.WriteInt32(PartitionMaxBytes);
             if (version >= 17)
             {
@@ -694,6 +757,7 @@ public sealed partial class FetchRequest : IApiRequest
                     taggedCount++;
                 }
             }
+
             if (version >= 12)
             {
                 writer.WriteUnsignedVarint(taggedCount + (_unknownTaggedFields?.Count ?? 0));
@@ -707,6 +771,7 @@ public sealed partial class FetchRequest : IApiRequest
                     writer.WriteUnsignedVarint(valueSize);
                     writer.WriteUuid(ReplicaDirectoryId);
                 }
+
                 writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, int.MaxValue);
             }
             else
@@ -726,15 +791,18 @@ public sealed partial class FetchRequest : IApiRequest
             {
                 size += 4;
             }
+
             size += 8;
             if (version >= 12)
             {
                 size += 4;
             }
+
             if (version >= 5)
             {
                 size += 8;
             }
+
             size += 4;
             if (version >= 12)
             {
@@ -746,9 +814,11 @@ public sealed partial class FetchRequest : IApiRequest
                     size += WireSize.TaggedField(0, valueSize);
                     taggedCount++;
                 }
+
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -783,23 +853,28 @@ public sealed partial class FetchRequest : IApiRequest
             {
                 Topic = reader.ReadString(version >= 12);
             }
+
             if (version >= 13)
             {
                 TopicId = reader.ReadUuid();
             }
+
             {
                 int count = reader.ReadArrayLength(version >= 12);
                 if (count < 0)
                 {
                     throw MessageErrors.NullRead("FetchRequest.ForgottenTopic.Partitions", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 Partitions = list;
             }
+
             if (version >= 12)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -818,21 +893,26 @@ public sealed partial class FetchRequest : IApiRequest
                 {
                     throw MessageErrors.NullField("FetchRequest.ForgottenTopic.Topic", version);
                 }
+
                 writer.WriteString(Topic, version >= 12);
             }
+
             if (version >= 13)
             {
                 writer.WriteUuid(TopicId);
             }
+
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("FetchRequest.ForgottenTopic.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 12);
             foreach (var element in Partitions)
             {
                 writer.WriteInt32(element);
             }
+
             if (version >= 12)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -854,10 +934,12 @@ public sealed partial class FetchRequest : IApiRequest
             {
                 size += WireSize.String(Topic, version >= 12);
             }
+
             if (version >= 13)
             {
                 size += 16;
             }
+
             if (Partitions is null)
             {
                 size += WireSize.ArrayLength(-1, version >= 12);
@@ -867,12 +949,14 @@ public sealed partial class FetchRequest : IApiRequest
                 size += WireSize.ArrayLength(Partitions.Count, version >= 12);
                 size += Partitions.Count * 4;
             }
+
             if (version >= 12)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

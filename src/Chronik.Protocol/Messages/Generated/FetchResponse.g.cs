@@ -61,24 +61,29 @@ public sealed partial class FetchResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("FetchResponse", version);
         }
+
         if (version >= 1)
         {
             ThrottleTimeMs = reader.ReadInt32();
         }
+
         if (version >= 7)
         {
             ErrorCode = reader.ReadInt16();
         }
+
         if (version >= 7)
         {
             SessionId = reader.ReadInt32();
         }
+
         {
             int count = reader.ReadArrayLength(version >= 12);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("FetchResponse.Responses", version);
             }
+
             var list = new List<FetchableTopicResponse>(count);
             for (int i = 0; i < count; i++)
             {
@@ -86,8 +91,10 @@ public sealed partial class FetchResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Responses = list;
         }
+
         if (version >= 12)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -105,6 +112,7 @@ public sealed partial class FetchResponse : IApiResponse
                             {
                                 throw MessageErrors.NullRead("FetchResponse.NodeEndpoints", version);
                             }
+
                             var list = new List<NodeEndpoint>(count);
                             for (int i = 0; i < count; i++)
                             {
@@ -112,8 +120,10 @@ public sealed partial class FetchResponse : IApiResponse
                                 item.Read(ref tagged, version);
                                 list.Add(item);
                             }
+
                             NodeEndpoints = list;
                         }
+
                         tagged.EnsureFullyConsumed();
                         break;
                     }
@@ -131,15 +141,18 @@ public sealed partial class FetchResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("FetchResponse", version);
         }
+
         int taggedCount = 0;
         if (version >= 1)
         {
             writer.WriteInt32(ThrottleTimeMs);
         }
+
         if (version >= 7)
         {
             writer.WriteInt16(ErrorCode);
         }
+
         if (version >= 7)
         {
             writer.WriteInt32(SessionId);
@@ -151,15 +164,18 @@ public sealed partial class FetchResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("FetchResponse.SessionId", version);
             }
         }
+
         if (Responses is null)
         {
             throw MessageErrors.NullField("FetchResponse.Responses", version);
         }
+
         writer.WriteArrayLength(Responses.Count, version >= 12);
         foreach (var element in Responses)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 16)
         {
             if (NodeEndpoints is null || NodeEndpoints.Count != 0)
@@ -174,6 +190,7 @@ public sealed partial class FetchResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("FetchResponse.NodeEndpoints", version);
             }
         }
+
         if (version >= 12)
         {
             writer.WriteUnsignedVarint(taggedCount + (_unknownTaggedFields?.Count ?? 0));
@@ -195,17 +212,20 @@ public sealed partial class FetchResponse : IApiResponse
                         valueSize += element.Size(version);
                     }
                 }
+
                 writer.WriteUnsignedVarint(valueSize);
                 if (NodeEndpoints is null)
                 {
                     throw MessageErrors.NullField("FetchResponse.NodeEndpoints", version);
                 }
+
                 writer.WriteArrayLength(NodeEndpoints.Count, true);
                 foreach (var element in NodeEndpoints)
                 {
                     element.Write(ref writer, version);
                 }
             }
+
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, int.MaxValue);
         }
         else
@@ -223,19 +243,23 @@ public sealed partial class FetchResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("FetchResponse", version);
         }
+
         int size = 0;
         if (version >= 1)
         {
             size += 4;
         }
+
         if (version >= 7)
         {
             size += 2;
         }
+
         if (version >= 7)
         {
             size += 4;
         }
+
         if (Responses is null)
         {
             size += WireSize.ArrayLength(-1, version >= 12);
@@ -248,6 +272,7 @@ public sealed partial class FetchResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 12)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
@@ -266,12 +291,15 @@ public sealed partial class FetchResponse : IApiResponse
                         valueSize += element.Size(version);
                     }
                 }
+
                 size += WireSize.TaggedField(0, valueSize);
                 taggedCount++;
             }
+
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -305,16 +333,19 @@ public sealed partial class FetchResponse : IApiResponse
             {
                 Topic = reader.ReadString(version >= 12);
             }
+
             if (version >= 13)
             {
                 TopicId = reader.ReadUuid();
             }
+
             {
                 int count = reader.ReadArrayLength(version >= 12);
                 if (count < 0)
                 {
                     throw MessageErrors.NullRead("FetchResponse.FetchableTopicResponse.Partitions", version);
                 }
+
                 var list = new List<PartitionData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -322,8 +353,10 @@ public sealed partial class FetchResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             if (version >= 12)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -342,21 +375,26 @@ public sealed partial class FetchResponse : IApiResponse
                 {
                     throw MessageErrors.NullField("FetchResponse.FetchableTopicResponse.Topic", version);
                 }
+
                 writer.WriteString(Topic, version >= 12);
             }
+
             if (version >= 13)
             {
                 writer.WriteUuid(TopicId);
             }
+
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("FetchResponse.FetchableTopicResponse.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 12);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 12)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -378,10 +416,12 @@ public sealed partial class FetchResponse : IApiResponse
             {
                 size += WireSize.String(Topic, version >= 12);
             }
+
             if (version >= 13)
             {
                 size += 16;
             }
+
             if (Partitions is null)
             {
                 size += WireSize.ArrayLength(-1, version >= 12);
@@ -394,12 +434,14 @@ public sealed partial class FetchResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 12)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -468,10 +510,12 @@ public sealed partial class FetchResponse : IApiResponse
             {
                 LastStableOffset = reader.ReadInt64();
             }
+
             if (version >= 5)
             {
                 LogStartOffset = reader.ReadInt64();
             }
+
             if (version >= 4)
             {
                 {
@@ -489,14 +533,17 @@ public sealed partial class FetchResponse : IApiResponse
                             item.Read(ref reader, version);
                             list.Add(item);
                         }
+
                         AbortedTransactions = list;
                     }
                 }
             }
+
             if (version >= 11)
             {
                 PreferredReadReplica = reader.ReadInt32();
             }
+
             Records = reader.ReadRecords(version >= 12);
             if (version >= 12)
             {
@@ -514,6 +561,7 @@ public sealed partial class FetchResponse : IApiResponse
                                 item.Read(ref tagged, version);
                                 DivergingEpoch = item;
                             }
+
                             tagged.EnsureFullyConsumed();
                             break;
                         }
@@ -525,6 +573,7 @@ public sealed partial class FetchResponse : IApiResponse
                                 item.Read(ref tagged, version);
                                 CurrentLeader = item;
                             }
+
                             tagged.EnsureFullyConsumed();
                             break;
                         }
@@ -536,6 +585,7 @@ public sealed partial class FetchResponse : IApiResponse
                                 item.Read(ref tagged, version);
                                 SnapshotId = item;
                             }
+
                             tagged.EnsureFullyConsumed();
                             break;
                         }
@@ -557,10 +607,12 @@ public sealed partial class FetchResponse : IApiResponse
             {
                 writer.WriteInt64(LastStableOffset);
             }
+
             if (version >= 5)
             {
                 writer.WriteInt64(LogStartOffset);
             }
+
             if (version >= 12)
             {
                 if (DivergingEpoch is null || !DivergingEpoch.HasOnlyDefaults())
@@ -575,6 +627,7 @@ public sealed partial class FetchResponse : IApiResponse
                     throw MessageErrors.NonDefaultField("FetchResponse.PartitionData.DivergingEpoch", version);
                 }
             }
+
             if (version >= 12)
             {
                 if (CurrentLeader is null || !CurrentLeader.HasOnlyDefaults())
@@ -589,6 +642,7 @@ public sealed partial class FetchResponse : IApiResponse
                     throw MessageErrors.NonDefaultField("FetchResponse.PartitionData.CurrentLeader", version);
                 }
             }
+
             if (version >= 12)
             {
                 if (SnapshotId is null || !SnapshotId.HasOnlyDefaults())
@@ -603,6 +657,7 @@ public sealed partial class FetchResponse : IApiResponse
                     throw MessageErrors.NonDefaultField("FetchResponse.PartitionData.SnapshotId", version);
                 }
             }
+
             if (version >= 4)
             {
                 if (AbortedTransactions is null)
@@ -618,6 +673,7 @@ public sealed partial class FetchResponse : IApiResponse
                     }
                 }
             }
+
             if (version >= 11)
             {
                 writer.WriteInt32(PreferredReadReplica);
@@ -629,6 +685,7 @@ public sealed partial class FetchResponse : IApiResponse
                     throw MessageErrors.NonDefaultField("FetchResponse.PartitionData.PreferredReadReplica", version);
                 }
             }
+
             writer.WriteRecords(Records, version >= 12);
             if (version >= 12)
             {
@@ -645,8 +702,10 @@ public sealed partial class FetchResponse : IApiResponse
                     {
                         throw MessageErrors.NullField("FetchResponse.PartitionData.DivergingEpoch", version);
                     }
+
                     DivergingEpoch.Write(ref writer, version);
                 }
+
                 if (CurrentLeader is null || !CurrentLeader.HasOnlyDefaults())
                 {
                     nextUnknown = writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, 1);
@@ -658,8 +717,10 @@ public sealed partial class FetchResponse : IApiResponse
                     {
                         throw MessageErrors.NullField("FetchResponse.PartitionData.CurrentLeader", version);
                     }
+
                     CurrentLeader.Write(ref writer, version);
                 }
+
                 if (SnapshotId is null || !SnapshotId.HasOnlyDefaults())
                 {
                     nextUnknown = writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, 2);
@@ -671,8 +732,10 @@ public sealed partial class FetchResponse : IApiResponse
                     {
                         throw MessageErrors.NullField("FetchResponse.PartitionData.SnapshotId", version);
                     }
+
                     SnapshotId.Write(ref writer, version);
                 }
+
                 writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, int.MaxValue);
             }
             else
@@ -694,10 +757,12 @@ public sealed partial class FetchResponse : IApiResponse
             {
                 size += 8;
             }
+
             if (version >= 5)
             {
                 size += 8;
             }
+
             if (version >= 4)
             {
                 if (AbortedTransactions is null)
@@ -713,10 +778,12 @@ public sealed partial class FetchResponse : IApiResponse
                     }
                 }
             }
+
             if (version >= 11)
             {
                 size += 4;
             }
+
             size += WireSize.Records(Records, version >= 12);
             if (version >= 12)
             {
@@ -728,6 +795,7 @@ public sealed partial class FetchResponse : IApiResponse
                     size += WireSize.TaggedField(0, valueSize);
                     taggedCount++;
                 }
+
                 if (CurrentLeader is null || !CurrentLeader.HasOnlyDefaults())
                 {
                     int valueSize = 0;
@@ -735,6 +803,7 @@ public sealed partial class FetchResponse : IApiResponse
                     size += WireSize.TaggedField(1, valueSize);
                     taggedCount++;
                 }
+
                 if (SnapshotId is null || !SnapshotId.HasOnlyDefaults())
                 {
                     int valueSize = 0;
@@ -742,9 +811,11 @@ public sealed partial class FetchResponse : IApiResponse
                     size += WireSize.TaggedField(2, valueSize);
                     taggedCount++;
                 }
+
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -985,6 +1056,7 @@ public sealed partial class FetchResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -1037,6 +1109,7 @@ public sealed partial class FetchResponse : IApiResponse
             {
                 throw MessageErrors.NullField("FetchResponse.NodeEndpoint.Host", version);
             }
+
             writer.WriteString(Host, true);
             writer.WriteInt32(Port);
             writer.WriteNullableString(Rack, true);

@@ -57,6 +57,7 @@ public sealed partial class FetchSnapshotRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("FetchSnapshotRequest", version);
         }
+
         ReplicaId = reader.ReadInt32();
         MaxBytes = reader.ReadInt32();
         {
@@ -65,6 +66,7 @@ public sealed partial class FetchSnapshotRequest : IApiRequest
             {
                 throw MessageErrors.NullRead("FetchSnapshotRequest.Topics", version);
             }
+
             var list = new List<TopicSnapshot>(count);
             for (int i = 0; i < count; i++)
             {
@@ -72,8 +74,10 @@ public sealed partial class FetchSnapshotRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -100,22 +104,26 @@ public sealed partial class FetchSnapshotRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("FetchSnapshotRequest", version);
         }
+
         int taggedCount = 0;
         if (ClusterId is not null)
         {
             taggedCount++;
         }
+
         writer.WriteInt32(ReplicaId);
         writer.WriteInt32(MaxBytes);
         if (Topics is null)
         {
             throw MessageErrors.NullField("FetchSnapshotRequest.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, true);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(taggedCount + (_unknownTaggedFields?.Count ?? 0));
         int nextUnknown = 0;
         if (ClusterId is not null)
@@ -127,6 +135,7 @@ public sealed partial class FetchSnapshotRequest : IApiRequest
             writer.WriteUnsignedVarint(valueSize);
             writer.WriteNullableString(ClusterId, true);
         }
+
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, int.MaxValue);
     }
 
@@ -136,6 +145,7 @@ public sealed partial class FetchSnapshotRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("FetchSnapshotRequest", version);
         }
+
         int size = 0;
         size += 4;
         size += 4;
@@ -151,6 +161,7 @@ public sealed partial class FetchSnapshotRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         if (ClusterId is not null)
         {
@@ -159,6 +170,7 @@ public sealed partial class FetchSnapshotRequest : IApiRequest
             size += WireSize.TaggedField(0, valueSize);
             taggedCount++;
         }
+
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
         return size;
@@ -193,6 +205,7 @@ public sealed partial class FetchSnapshotRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("FetchSnapshotRequest.TopicSnapshot.Partitions", version);
                 }
+
                 var list = new List<PartitionSnapshot>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -200,8 +213,10 @@ public sealed partial class FetchSnapshotRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -215,16 +230,19 @@ public sealed partial class FetchSnapshotRequest : IApiRequest
             {
                 throw MessageErrors.NullField("FetchSnapshotRequest.TopicSnapshot.Name", version);
             }
+
             writer.WriteString(Name, true);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("FetchSnapshotRequest.TopicSnapshot.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -245,6 +263,7 @@ public sealed partial class FetchSnapshotRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -293,6 +312,7 @@ public sealed partial class FetchSnapshotRequest : IApiRequest
                 item.Read(ref reader, version);
                 SnapshotId = item;
             }
+
             Position = reader.ReadInt64();
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
@@ -323,6 +343,7 @@ public sealed partial class FetchSnapshotRequest : IApiRequest
             {
                 throw MessageErrors.NullField("FetchSnapshotRequest.PartitionSnapshot.SnapshotId", version);
             }
+
             SnapshotId.Write(ref writer, version);
             writer.WriteInt64(Position);
             if (version >= 1)
@@ -332,6 +353,7 @@ public sealed partial class FetchSnapshotRequest : IApiRequest
                     taggedCount++;
                 }
             }
+
             writer.WriteUnsignedVarint(taggedCount + (_unknownTaggedFields?.Count ?? 0));
             int nextUnknown = 0;
             if (version >= 1 && ReplicaDirectoryId != Guid.Empty)
@@ -343,6 +365,7 @@ public sealed partial class FetchSnapshotRequest : IApiRequest
                 writer.WriteUnsignedVarint(valueSize);
                 writer.WriteUuid(ReplicaDirectoryId);
             }
+
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, int.MaxValue);
         }
 
@@ -361,6 +384,7 @@ public sealed partial class FetchSnapshotRequest : IApiRequest
                 size += WireSize.TaggedField(0, valueSize);
                 taggedCount++;
             }
+
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
             return size;

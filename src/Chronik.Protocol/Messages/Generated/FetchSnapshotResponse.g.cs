@@ -57,6 +57,7 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("FetchSnapshotResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         {
@@ -65,6 +66,7 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("FetchSnapshotResponse.Topics", version);
             }
+
             var list = new List<TopicSnapshot>(count);
             for (int i = 0; i < count; i++)
             {
@@ -72,8 +74,10 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -89,6 +93,7 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
                         {
                             throw MessageErrors.NullRead("FetchSnapshotResponse.NodeEndpoints", version);
                         }
+
                         var list = new List<NodeEndpoint>(count);
                         for (int i = 0; i < count; i++)
                         {
@@ -96,8 +101,10 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
                             item.Read(ref tagged, version);
                             list.Add(item);
                         }
+
                         NodeEndpoints = list;
                     }
+
                     tagged.EnsureFullyConsumed();
                     break;
                 }
@@ -114,6 +121,7 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("FetchSnapshotResponse", version);
         }
+
         int taggedCount = 0;
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
@@ -121,11 +129,13 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
         {
             throw MessageErrors.NullField("FetchSnapshotResponse.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, true);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 1)
         {
             if (NodeEndpoints is null || NodeEndpoints.Count != 0)
@@ -140,6 +150,7 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("FetchSnapshotResponse.NodeEndpoints", version);
             }
         }
+
         writer.WriteUnsignedVarint(taggedCount + (_unknownTaggedFields?.Count ?? 0));
         int nextUnknown = 0;
         if (version >= 1 && (NodeEndpoints is null || NodeEndpoints.Count != 0))
@@ -159,17 +170,20 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
                     valueSize += element.Size(version);
                 }
             }
+
             writer.WriteUnsignedVarint(valueSize);
             if (NodeEndpoints is null)
             {
                 throw MessageErrors.NullField("FetchSnapshotResponse.NodeEndpoints", version);
             }
+
             writer.WriteArrayLength(NodeEndpoints.Count, true);
             foreach (var element in NodeEndpoints)
             {
                 element.Write(ref writer, version);
             }
         }
+
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, int.MaxValue);
     }
 
@@ -179,6 +193,7 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("FetchSnapshotResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;
@@ -194,6 +209,7 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         if (version >= 1 && (NodeEndpoints is null || NodeEndpoints.Count != 0))
         {
@@ -210,9 +226,11 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
                     valueSize += element.Size(version);
                 }
             }
+
             size += WireSize.TaggedField(0, valueSize);
             taggedCount++;
         }
+
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
         return size;
@@ -247,6 +265,7 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("FetchSnapshotResponse.TopicSnapshot.Partitions", version);
                 }
+
                 var list = new List<PartitionSnapshot>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -254,8 +273,10 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -269,16 +290,19 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
             {
                 throw MessageErrors.NullField("FetchSnapshotResponse.TopicSnapshot.Name", version);
             }
+
             writer.WriteString(Name, true);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("FetchSnapshotResponse.TopicSnapshot.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -299,6 +323,7 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -354,6 +379,7 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
                 item.Read(ref reader, version);
                 SnapshotId = item;
             }
+
             SizeValue = reader.ReadInt64();
             Position = reader.ReadInt64();
             UnalignedRecords = reader.ReadRecords(true);
@@ -361,6 +387,7 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("FetchSnapshotResponse.PartitionSnapshot.UnalignedRecords", version);
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -375,6 +402,7 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
                             item.Read(ref tagged, version);
                             CurrentLeader = item;
                         }
+
                         tagged.EnsureFullyConsumed();
                         break;
                     }
@@ -394,17 +422,20 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
             {
                 throw MessageErrors.NullField("FetchSnapshotResponse.PartitionSnapshot.SnapshotId", version);
             }
+
             SnapshotId.Write(ref writer, version);
             if (CurrentLeader is null || !CurrentLeader.HasOnlyDefaults())
             {
                 taggedCount++;
             }
+
             writer.WriteInt64(SizeValue);
             writer.WriteInt64(Position);
             if (UnalignedRecords is null)
             {
                 throw MessageErrors.NullField("FetchSnapshotResponse.PartitionSnapshot.UnalignedRecords", version);
             }
+
             writer.WriteRecords(UnalignedRecords, true);
             writer.WriteUnsignedVarint(taggedCount + (_unknownTaggedFields?.Count ?? 0));
             int nextUnknown = 0;
@@ -419,8 +450,10 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
                 {
                     throw MessageErrors.NullField("FetchSnapshotResponse.PartitionSnapshot.CurrentLeader", version);
                 }
+
                 CurrentLeader.Write(ref writer, version);
             }
+
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, int.MaxValue);
         }
 
@@ -441,6 +474,7 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
                 size += WireSize.TaggedField(0, valueSize);
                 taggedCount++;
             }
+
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
             return size;
@@ -606,6 +640,7 @@ public sealed partial class FetchSnapshotResponse : IApiResponse
             {
                 throw MessageErrors.NullField("FetchSnapshotResponse.NodeEndpoint.Host", version);
             }
+
             writer.WriteString(Host, true);
             writer.WriteUInt16(Port);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);

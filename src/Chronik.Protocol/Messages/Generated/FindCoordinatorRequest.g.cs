@@ -53,14 +53,17 @@ public sealed partial class FindCoordinatorRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("FindCoordinatorRequest", version);
         }
+
         if (version <= 3)
         {
             Key = reader.ReadString(version >= 3);
         }
+
         if (version >= 1)
         {
             KeyType = reader.ReadInt8();
         }
+
         if (version >= 4)
         {
             {
@@ -69,14 +72,17 @@ public sealed partial class FindCoordinatorRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("FindCoordinatorRequest.CoordinatorKeys", version);
                 }
+
                 var list = new List<string>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadString(true));
                 }
+
                 CoordinatorKeys = list;
             }
         }
+
         if (version >= 3)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -93,12 +99,14 @@ public sealed partial class FindCoordinatorRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("FindCoordinatorRequest", version);
         }
+
         if (version <= 3)
         {
             if (Key is null)
             {
                 throw MessageErrors.NullField("FindCoordinatorRequest.Key", version);
             }
+
             writer.WriteString(Key, version >= 3);
         }
         else
@@ -108,6 +116,7 @@ public sealed partial class FindCoordinatorRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("FindCoordinatorRequest.Key", version);
             }
         }
+
         if (version >= 1)
         {
             writer.WriteInt8(KeyType);
@@ -119,12 +128,14 @@ public sealed partial class FindCoordinatorRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("FindCoordinatorRequest.KeyType", version);
             }
         }
+
         if (version >= 4)
         {
             if (CoordinatorKeys is null)
             {
                 throw MessageErrors.NullField("FindCoordinatorRequest.CoordinatorKeys", version);
             }
+
             writer.WriteArrayLength(CoordinatorKeys.Count, true);
             foreach (var element in CoordinatorKeys)
             {
@@ -138,6 +149,7 @@ public sealed partial class FindCoordinatorRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("FindCoordinatorRequest.CoordinatorKeys", version);
             }
         }
+
         if (version >= 3)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -158,15 +170,18 @@ public sealed partial class FindCoordinatorRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("FindCoordinatorRequest", version);
         }
+
         int size = 0;
         if (version <= 3)
         {
             size += WireSize.String(Key, version >= 3);
         }
+
         if (version >= 1)
         {
             size += 1;
         }
+
         if (version >= 4)
         {
             if (CoordinatorKeys is null)
@@ -182,12 +197,14 @@ public sealed partial class FindCoordinatorRequest : IApiRequest
                 }
             }
         }
+
         if (version >= 3)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

@@ -69,30 +69,37 @@ public sealed partial class FindCoordinatorResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("FindCoordinatorResponse", version);
         }
+
         if (version >= 1)
         {
             ThrottleTimeMs = reader.ReadInt32();
         }
+
         if (version <= 3)
         {
             ErrorCode = reader.ReadInt16();
         }
+
         if (version >= 1 && version <= 3)
         {
             ErrorMessage = reader.ReadNullableString(version >= 3);
         }
+
         if (version <= 3)
         {
             NodeId = reader.ReadInt32();
         }
+
         if (version <= 3)
         {
             Host = reader.ReadString(version >= 3);
         }
+
         if (version <= 3)
         {
             Port = reader.ReadInt32();
         }
+
         if (version >= 4)
         {
             {
@@ -101,6 +108,7 @@ public sealed partial class FindCoordinatorResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("FindCoordinatorResponse.Coordinators", version);
                 }
+
                 var list = new List<Coordinator>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -108,9 +116,11 @@ public sealed partial class FindCoordinatorResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Coordinators = list;
             }
         }
+
         if (version >= 3)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -127,10 +137,12 @@ public sealed partial class FindCoordinatorResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("FindCoordinatorResponse", version);
         }
+
         if (version >= 1)
         {
             writer.WriteInt32(ThrottleTimeMs);
         }
+
         if (version <= 3)
         {
             writer.WriteInt16(ErrorCode);
@@ -142,10 +154,12 @@ public sealed partial class FindCoordinatorResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("FindCoordinatorResponse.ErrorCode", version);
             }
         }
+
         if (version >= 1 && version <= 3)
         {
             writer.WriteNullableString(ErrorMessage, version >= 3);
         }
+
         if (version <= 3)
         {
             writer.WriteInt32(NodeId);
@@ -157,12 +171,14 @@ public sealed partial class FindCoordinatorResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("FindCoordinatorResponse.NodeId", version);
             }
         }
+
         if (version <= 3)
         {
             if (Host is null)
             {
                 throw MessageErrors.NullField("FindCoordinatorResponse.Host", version);
             }
+
             writer.WriteString(Host, version >= 3);
         }
         else
@@ -172,6 +188,7 @@ public sealed partial class FindCoordinatorResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("FindCoordinatorResponse.Host", version);
             }
         }
+
         if (version <= 3)
         {
             writer.WriteInt32(Port);
@@ -183,12 +200,14 @@ public sealed partial class FindCoordinatorResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("FindCoordinatorResponse.Port", version);
             }
         }
+
         if (version >= 4)
         {
             if (Coordinators is null)
             {
                 throw MessageErrors.NullField("FindCoordinatorResponse.Coordinators", version);
             }
+
             writer.WriteArrayLength(Coordinators.Count, true);
             foreach (var element in Coordinators)
             {
@@ -202,6 +221,7 @@ public sealed partial class FindCoordinatorResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("FindCoordinatorResponse.Coordinators", version);
             }
         }
+
         if (version >= 3)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -222,31 +242,38 @@ public sealed partial class FindCoordinatorResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("FindCoordinatorResponse", version);
         }
+
         int size = 0;
         if (version >= 1)
         {
             size += 4;
         }
+
         if (version <= 3)
         {
             size += 2;
         }
+
         if (version >= 1 && version <= 3)
         {
             size += WireSize.String(ErrorMessage, version >= 3);
         }
+
         if (version <= 3)
         {
             size += 4;
         }
+
         if (version <= 3)
         {
             size += WireSize.String(Host, version >= 3);
         }
+
         if (version <= 3)
         {
             size += 4;
         }
+
         if (version >= 4)
         {
             if (Coordinators is null)
@@ -262,12 +289,14 @@ public sealed partial class FindCoordinatorResponse : IApiResponse
                 }
             }
         }
+
         if (version >= 3)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -328,12 +357,14 @@ public sealed partial class FindCoordinatorResponse : IApiResponse
             {
                 throw MessageErrors.NullField("FindCoordinatorResponse.Coordinator.Key", version);
             }
+
             writer.WriteString(Key, true);
             writer.WriteInt32(NodeId);
             if (Host is null)
             {
                 throw MessageErrors.NullField("FindCoordinatorResponse.Coordinator.Host", version);
             }
+
             writer.WriteString(Host, true);
             writer.WriteInt32(Port);
             writer.WriteInt16(ErrorCode);

@@ -45,6 +45,7 @@ public sealed partial class GetTelemetrySubscriptionsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("GetTelemetrySubscriptionsRequest", version);
         }
+
         ClientInstanceId = reader.ReadUuid();
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
@@ -59,6 +60,7 @@ public sealed partial class GetTelemetrySubscriptionsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("GetTelemetrySubscriptionsRequest", version);
         }
+
         writer.WriteUuid(ClientInstanceId);
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
@@ -70,6 +72,7 @@ public sealed partial class GetTelemetrySubscriptionsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("GetTelemetrySubscriptionsRequest", version);
         }
+
         int size = 0;
         size += 16;
         int taggedCount = _unknownTaggedFields?.Count ?? 0;

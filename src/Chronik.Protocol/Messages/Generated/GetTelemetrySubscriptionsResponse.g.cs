@@ -77,6 +77,7 @@ public sealed partial class GetTelemetrySubscriptionsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("GetTelemetrySubscriptionsResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         ClientInstanceId = reader.ReadUuid();
@@ -87,13 +88,16 @@ public sealed partial class GetTelemetrySubscriptionsResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes", version);
             }
+
             var list = new List<sbyte>(count);
             for (int i = 0; i < count; i++)
             {
                 list.Add(reader.ReadInt8());
             }
+
             AcceptedCompressionTypes = list;
         }
+
         PushIntervalMs = reader.ReadInt32();
         TelemetryMaxBytes = reader.ReadInt32();
         DeltaTemporality = reader.ReadBool();
@@ -103,13 +107,16 @@ public sealed partial class GetTelemetrySubscriptionsResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("GetTelemetrySubscriptionsResponse.RequestedMetrics", version);
             }
+
             var list = new List<string>(count);
             for (int i = 0; i < count; i++)
             {
                 list.Add(reader.ReadString(true));
             }
+
             RequestedMetrics = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -123,6 +130,7 @@ public sealed partial class GetTelemetrySubscriptionsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("GetTelemetrySubscriptionsResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
         writer.WriteUuid(ClientInstanceId);
@@ -131,11 +139,13 @@ public sealed partial class GetTelemetrySubscriptionsResponse : IApiResponse
         {
             throw MessageErrors.NullField("GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes", version);
         }
+
         writer.WriteArrayLength(AcceptedCompressionTypes.Count, true);
         foreach (var element in AcceptedCompressionTypes)
         {
             writer.WriteInt8(element);
         }
+
         writer.WriteInt32(PushIntervalMs);
         writer.WriteInt32(TelemetryMaxBytes);
         writer.WriteBool(DeltaTemporality);
@@ -143,11 +153,13 @@ public sealed partial class GetTelemetrySubscriptionsResponse : IApiResponse
         {
             throw MessageErrors.NullField("GetTelemetrySubscriptionsResponse.RequestedMetrics", version);
         }
+
         writer.WriteArrayLength(RequestedMetrics.Count, true);
         foreach (var element in RequestedMetrics)
         {
             writer.WriteString(element, true);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -158,6 +170,7 @@ public sealed partial class GetTelemetrySubscriptionsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("GetTelemetrySubscriptionsResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;
@@ -172,6 +185,7 @@ public sealed partial class GetTelemetrySubscriptionsResponse : IApiResponse
             size += WireSize.ArrayLength(AcceptedCompressionTypes.Count, true);
             size += AcceptedCompressionTypes.Count * 1;
         }
+
         size += 4;
         size += 4;
         size += 1;
@@ -187,6 +201,7 @@ public sealed partial class GetTelemetrySubscriptionsResponse : IApiResponse
                 size += WireSize.String(element, true);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);

@@ -57,6 +57,7 @@ public sealed partial class HeartbeatRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("HeartbeatRequest", version);
         }
+
         GroupId = reader.ReadString(version >= 4);
         GenerationId = reader.ReadInt32();
         MemberId = reader.ReadString(version >= 4);
@@ -64,6 +65,7 @@ public sealed partial class HeartbeatRequest : IApiRequest
         {
             GroupInstanceId = reader.ReadNullableString(version >= 4);
         }
+
         if (version >= 4)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -80,16 +82,19 @@ public sealed partial class HeartbeatRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("HeartbeatRequest", version);
         }
+
         if (GroupId is null)
         {
             throw MessageErrors.NullField("HeartbeatRequest.GroupId", version);
         }
+
         writer.WriteString(GroupId, version >= 4);
         writer.WriteInt32(GenerationId);
         if (MemberId is null)
         {
             throw MessageErrors.NullField("HeartbeatRequest.MemberId", version);
         }
+
         writer.WriteString(MemberId, version >= 4);
         if (version >= 3)
         {
@@ -102,6 +107,7 @@ public sealed partial class HeartbeatRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("HeartbeatRequest.GroupInstanceId", version);
             }
         }
+
         if (version >= 4)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -122,6 +128,7 @@ public sealed partial class HeartbeatRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("HeartbeatRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(GroupId, version >= 4);
         size += 4;
@@ -130,12 +137,14 @@ public sealed partial class HeartbeatRequest : IApiRequest
         {
             size += WireSize.String(GroupInstanceId, version >= 4);
         }
+
         if (version >= 4)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

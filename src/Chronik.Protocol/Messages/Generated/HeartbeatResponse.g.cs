@@ -49,10 +49,12 @@ public sealed partial class HeartbeatResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("HeartbeatResponse", version);
         }
+
         if (version >= 1)
         {
             ThrottleTimeMs = reader.ReadInt32();
         }
+
         ErrorCode = reader.ReadInt16();
         if (version >= 4)
         {
@@ -70,10 +72,12 @@ public sealed partial class HeartbeatResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("HeartbeatResponse", version);
         }
+
         if (version >= 1)
         {
             writer.WriteInt32(ThrottleTimeMs);
         }
+
         writer.WriteInt16(ErrorCode);
         if (version >= 4)
         {
@@ -95,11 +99,13 @@ public sealed partial class HeartbeatResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("HeartbeatResponse", version);
         }
+
         int size = 0;
         if (version >= 1)
         {
             size += 4;
         }
+
         size += 2;
         if (version >= 4)
         {
@@ -107,6 +113,7 @@ public sealed partial class HeartbeatResponse : IApiResponse
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

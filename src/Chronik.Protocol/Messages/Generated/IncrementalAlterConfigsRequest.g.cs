@@ -49,12 +49,14 @@ public sealed partial class IncrementalAlterConfigsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("IncrementalAlterConfigsRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(version >= 1);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("IncrementalAlterConfigsRequest.Resources", version);
             }
+
             var list = new List<AlterConfigsResource>(count);
             for (int i = 0; i < count; i++)
             {
@@ -62,8 +64,10 @@ public sealed partial class IncrementalAlterConfigsRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Resources = list;
         }
+
         ValidateOnly = reader.ReadBool();
         if (version >= 1)
         {
@@ -81,15 +85,18 @@ public sealed partial class IncrementalAlterConfigsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("IncrementalAlterConfigsRequest", version);
         }
+
         if (Resources is null)
         {
             throw MessageErrors.NullField("IncrementalAlterConfigsRequest.Resources", version);
         }
+
         writer.WriteArrayLength(Resources.Count, version >= 1);
         foreach (var element in Resources)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteBool(ValidateOnly);
         if (version >= 1)
         {
@@ -111,6 +118,7 @@ public sealed partial class IncrementalAlterConfigsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("IncrementalAlterConfigsRequest", version);
         }
+
         int size = 0;
         if (Resources is null)
         {
@@ -124,6 +132,7 @@ public sealed partial class IncrementalAlterConfigsRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         size += 1;
         if (version >= 1)
         {
@@ -131,6 +140,7 @@ public sealed partial class IncrementalAlterConfigsRequest : IApiRequest
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -168,6 +178,7 @@ public sealed partial class IncrementalAlterConfigsRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("IncrementalAlterConfigsRequest.AlterConfigsResource.Configs", version);
                 }
+
                 var list = new List<AlterableConfig>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -175,8 +186,10 @@ public sealed partial class IncrementalAlterConfigsRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Configs = list;
             }
+
             if (version >= 1)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -194,16 +207,19 @@ public sealed partial class IncrementalAlterConfigsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("IncrementalAlterConfigsRequest.AlterConfigsResource.ResourceName", version);
             }
+
             writer.WriteString(ResourceName, version >= 1);
             if (Configs is null)
             {
                 throw MessageErrors.NullField("IncrementalAlterConfigsRequest.AlterConfigsResource.Configs", version);
             }
+
             writer.WriteArrayLength(Configs.Count, version >= 1);
             foreach (var element in Configs)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 1)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -235,12 +251,14 @@ public sealed partial class IncrementalAlterConfigsRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             if (version >= 1)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -290,6 +308,7 @@ public sealed partial class IncrementalAlterConfigsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("IncrementalAlterConfigsRequest.AlterableConfig.Name", version);
             }
+
             writer.WriteString(Name, version >= 1);
             writer.WriteInt8(ConfigOperation);
             writer.WriteNullableString(Value, version >= 1);
@@ -319,6 +338,7 @@ public sealed partial class IncrementalAlterConfigsRequest : IApiRequest
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -57,16 +57,19 @@ public sealed partial class InitProducerIdRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("InitProducerIdRequest", version);
         }
+
         TransactionalId = reader.ReadNullableString(version >= 2);
         TransactionTimeoutMs = reader.ReadInt32();
         if (version >= 3)
         {
             ProducerId = reader.ReadInt64();
         }
+
         if (version >= 3)
         {
             ProducerEpoch = reader.ReadInt16();
         }
+
         if (version >= 2)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -83,6 +86,7 @@ public sealed partial class InitProducerIdRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("InitProducerIdRequest", version);
         }
+
         writer.WriteNullableString(TransactionalId, version >= 2);
         writer.WriteInt32(TransactionTimeoutMs);
         if (version >= 3)
@@ -96,6 +100,7 @@ public sealed partial class InitProducerIdRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("InitProducerIdRequest.ProducerId", version);
             }
         }
+
         if (version >= 3)
         {
             writer.WriteInt16(ProducerEpoch);
@@ -107,6 +112,7 @@ public sealed partial class InitProducerIdRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("InitProducerIdRequest.ProducerEpoch", version);
             }
         }
+
         if (version >= 2)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -127,6 +133,7 @@ public sealed partial class InitProducerIdRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("InitProducerIdRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(TransactionalId, version >= 2);
         size += 4;
@@ -134,16 +141,19 @@ public sealed partial class InitProducerIdRequest : IApiRequest
         {
             size += 8;
         }
+
         if (version >= 3)
         {
             size += 2;
         }
+
         if (version >= 2)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

@@ -57,6 +57,7 @@ public sealed partial class InitProducerIdResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("InitProducerIdResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         ProducerId = reader.ReadInt64();
@@ -77,6 +78,7 @@ public sealed partial class InitProducerIdResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("InitProducerIdResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
         writer.WriteInt64(ProducerId);
@@ -101,6 +103,7 @@ public sealed partial class InitProducerIdResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("InitProducerIdResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;
@@ -112,6 +115,7 @@ public sealed partial class InitProducerIdResponse : IApiResponse
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

@@ -73,17 +73,20 @@ public sealed partial class JoinGroupRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("JoinGroupRequest", version);
         }
+
         GroupId = reader.ReadString(version >= 6);
         SessionTimeoutMs = reader.ReadInt32();
         if (version >= 1)
         {
             RebalanceTimeoutMs = reader.ReadInt32();
         }
+
         MemberId = reader.ReadString(version >= 6);
         if (version >= 5)
         {
             GroupInstanceId = reader.ReadNullableString(version >= 6);
         }
+
         ProtocolType = reader.ReadString(version >= 6);
         {
             int count = reader.ReadArrayLength(version >= 6);
@@ -91,6 +94,7 @@ public sealed partial class JoinGroupRequest : IApiRequest
             {
                 throw MessageErrors.NullRead("JoinGroupRequest.Protocols", version);
             }
+
             var list = new List<JoinGroupRequestProtocol>(count);
             for (int i = 0; i < count; i++)
             {
@@ -98,12 +102,15 @@ public sealed partial class JoinGroupRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Protocols = list;
         }
+
         if (version >= 8)
         {
             Reason = reader.ReadNullableString(true);
         }
+
         if (version >= 6)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -120,20 +127,24 @@ public sealed partial class JoinGroupRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("JoinGroupRequest", version);
         }
+
         if (GroupId is null)
         {
             throw MessageErrors.NullField("JoinGroupRequest.GroupId", version);
         }
+
         writer.WriteString(GroupId, version >= 6);
         writer.WriteInt32(SessionTimeoutMs);
         if (version >= 1)
         {
             writer.WriteInt32(RebalanceTimeoutMs);
         }
+
         if (MemberId is null)
         {
             throw MessageErrors.NullField("JoinGroupRequest.MemberId", version);
         }
+
         writer.WriteString(MemberId, version >= 6);
         if (version >= 5)
         {
@@ -146,24 +157,29 @@ public sealed partial class JoinGroupRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("JoinGroupRequest.GroupInstanceId", version);
             }
         }
+
         if (ProtocolType is null)
         {
             throw MessageErrors.NullField("JoinGroupRequest.ProtocolType", version);
         }
+
         writer.WriteString(ProtocolType, version >= 6);
         if (Protocols is null)
         {
             throw MessageErrors.NullField("JoinGroupRequest.Protocols", version);
         }
+
         writer.WriteArrayLength(Protocols.Count, version >= 6);
         foreach (var element in Protocols)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 8)
         {
             writer.WriteNullableString(Reason, true);
         }
+
         if (version >= 6)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -184,6 +200,7 @@ public sealed partial class JoinGroupRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("JoinGroupRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(GroupId, version >= 6);
         size += 4;
@@ -191,11 +208,13 @@ public sealed partial class JoinGroupRequest : IApiRequest
         {
             size += 4;
         }
+
         size += WireSize.String(MemberId, version >= 6);
         if (version >= 5)
         {
             size += WireSize.String(GroupInstanceId, version >= 6);
         }
+
         size += WireSize.String(ProtocolType, version >= 6);
         if (Protocols is null)
         {
@@ -209,16 +228,19 @@ public sealed partial class JoinGroupRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (version >= 8)
         {
             size += WireSize.String(Reason, true);
         }
+
         if (version >= 6)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -262,11 +284,13 @@ public sealed partial class JoinGroupRequest : IApiRequest
             {
                 throw MessageErrors.NullField("JoinGroupRequest.JoinGroupRequestProtocol.Name", version);
             }
+
             writer.WriteString(Name, version >= 6);
             if (Metadata is null)
             {
                 throw MessageErrors.NullField("JoinGroupRequest.JoinGroupRequestProtocol.Metadata", version);
             }
+
             writer.WriteBytes(Metadata, version >= 6);
             if (version >= 6)
             {
@@ -293,6 +317,7 @@ public sealed partial class JoinGroupRequest : IApiRequest
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

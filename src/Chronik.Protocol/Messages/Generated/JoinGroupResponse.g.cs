@@ -76,26 +76,31 @@ public sealed partial class JoinGroupResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("JoinGroupResponse", version);
         }
+
         if (version >= 2)
         {
             ThrottleTimeMs = reader.ReadInt32();
         }
+
         ErrorCode = reader.ReadInt16();
         GenerationId = reader.ReadInt32();
         if (version >= 7)
         {
             ProtocolType = reader.ReadNullableString(true);
         }
+
         ProtocolName = reader.ReadNullableString(version >= 6);
         if (ProtocolName is null && version < 7)
         {
             throw MessageErrors.NullRead("JoinGroupResponse.ProtocolName", version);
         }
+
         Leader = reader.ReadString(version >= 6);
         if (version >= 9)
         {
             SkipAssignment = reader.ReadBool();
         }
+
         MemberId = reader.ReadString(version >= 6);
         {
             int count = reader.ReadArrayLength(version >= 6);
@@ -103,6 +108,7 @@ public sealed partial class JoinGroupResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("JoinGroupResponse.Members", version);
             }
+
             var list = new List<JoinGroupResponseMember>(count);
             for (int i = 0; i < count; i++)
             {
@@ -110,8 +116,10 @@ public sealed partial class JoinGroupResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Members = list;
         }
+
         if (version >= 6)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -128,25 +136,30 @@ public sealed partial class JoinGroupResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("JoinGroupResponse", version);
         }
+
         if (version >= 2)
         {
             writer.WriteInt32(ThrottleTimeMs);
         }
+
         writer.WriteInt16(ErrorCode);
         writer.WriteInt32(GenerationId);
         if (version >= 7)
         {
             writer.WriteNullableString(ProtocolType, true);
         }
+
         if (ProtocolName is null && version < 7)
         {
             throw MessageErrors.NullField("JoinGroupResponse.ProtocolName", version);
         }
+
         writer.WriteNullableString(ProtocolName, version >= 6);
         if (Leader is null)
         {
             throw MessageErrors.NullField("JoinGroupResponse.Leader", version);
         }
+
         writer.WriteString(Leader, version >= 6);
         if (version >= 9)
         {
@@ -159,20 +172,24 @@ public sealed partial class JoinGroupResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("JoinGroupResponse.SkipAssignment", version);
             }
         }
+
         if (MemberId is null)
         {
             throw MessageErrors.NullField("JoinGroupResponse.MemberId", version);
         }
+
         writer.WriteString(MemberId, version >= 6);
         if (Members is null)
         {
             throw MessageErrors.NullField("JoinGroupResponse.Members", version);
         }
+
         writer.WriteArrayLength(Members.Count, version >= 6);
         foreach (var element in Members)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 6)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -193,23 +210,27 @@ public sealed partial class JoinGroupResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("JoinGroupResponse", version);
         }
+
         int size = 0;
         if (version >= 2)
         {
             size += 4;
         }
+
         size += 2;
         size += 4;
         if (version >= 7)
         {
             size += WireSize.String(ProtocolType, true);
         }
+
         size += WireSize.String(ProtocolName, version >= 6);
         size += WireSize.String(Leader, version >= 6);
         if (version >= 9)
         {
             size += 1;
         }
+
         size += WireSize.String(MemberId, version >= 6);
         if (Members is null)
         {
@@ -223,12 +244,14 @@ public sealed partial class JoinGroupResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 6)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -263,6 +286,7 @@ public sealed partial class JoinGroupResponse : IApiResponse
             {
                 GroupInstanceId = reader.ReadNullableString(version >= 6);
             }
+
             Metadata = reader.ReadBytes(version >= 6);
             if (version >= 6)
             {
@@ -280,15 +304,18 @@ public sealed partial class JoinGroupResponse : IApiResponse
             {
                 throw MessageErrors.NullField("JoinGroupResponse.JoinGroupResponseMember.MemberId", version);
             }
+
             writer.WriteString(MemberId, version >= 6);
             if (version >= 5)
             {
                 writer.WriteNullableString(GroupInstanceId, version >= 6);
             }
+
             if (Metadata is null)
             {
                 throw MessageErrors.NullField("JoinGroupResponse.JoinGroupResponseMember.Metadata", version);
             }
+
             writer.WriteBytes(Metadata, version >= 6);
             if (version >= 6)
             {
@@ -312,6 +339,7 @@ public sealed partial class JoinGroupResponse : IApiResponse
             {
                 size += WireSize.String(GroupInstanceId, version >= 6);
             }
+
             size += WireSize.Bytes(Metadata, version >= 6);
             if (version >= 6)
             {
@@ -319,6 +347,7 @@ public sealed partial class JoinGroupResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

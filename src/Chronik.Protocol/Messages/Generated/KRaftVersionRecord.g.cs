@@ -49,6 +49,7 @@ public sealed partial class KRaftVersionRecord : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("KRaftVersionRecord", version);
         }
+
         Version = reader.ReadInt16();
         KRaftVersion = reader.ReadInt16();
         int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -64,6 +65,7 @@ public sealed partial class KRaftVersionRecord : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("KRaftVersionRecord", version);
         }
+
         writer.WriteInt16(Version);
         writer.WriteInt16(KRaftVersion);
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -76,6 +78,7 @@ public sealed partial class KRaftVersionRecord : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("KRaftVersionRecord", version);
         }
+
         int size = 0;
         size += 2;
         size += 2;

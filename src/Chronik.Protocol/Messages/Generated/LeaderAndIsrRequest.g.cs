@@ -73,20 +73,24 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("LeaderAndIsrRequest", version);
         }
+
         ControllerId = reader.ReadInt32();
         if (version >= 7)
         {
             IsKRaftController = reader.ReadBool();
         }
+
         ControllerEpoch = reader.ReadInt32();
         if (version >= 2)
         {
             BrokerEpoch = reader.ReadInt64();
         }
+
         if (version >= 5)
         {
             Type = reader.ReadInt8();
         }
+
         if (version <= 1)
         {
             {
@@ -95,6 +99,7 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("LeaderAndIsrRequest.UngroupedPartitionStates", version);
                 }
+
                 var list = new List<LeaderAndIsrPartitionState>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -102,9 +107,11 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 UngroupedPartitionStates = list;
             }
         }
+
         if (version >= 2)
         {
             {
@@ -113,6 +120,7 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("LeaderAndIsrRequest.TopicStates", version);
                 }
+
                 var list = new List<LeaderAndIsrTopicState>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -120,15 +128,18 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 TopicStates = list;
             }
         }
+
         {
             int count = reader.ReadArrayLength(version >= 4);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("LeaderAndIsrRequest.LiveLeaders", version);
             }
+
             var list = new List<LeaderAndIsrLiveLeader>(count);
             for (int i = 0; i < count; i++)
             {
@@ -136,8 +147,10 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             LiveLeaders = list;
         }
+
         if (version >= 4)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -154,6 +167,7 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("LeaderAndIsrRequest", version);
         }
+
         writer.WriteInt32(ControllerId);
         if (version >= 7)
         {
@@ -166,11 +180,13 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("LeaderAndIsrRequest.IsKRaftController", version);
             }
         }
+
         writer.WriteInt32(ControllerEpoch);
         if (version >= 2)
         {
             writer.WriteInt64(BrokerEpoch);
         }
+
         if (version >= 5)
         {
             writer.WriteInt8(Type);
@@ -182,12 +198,14 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("LeaderAndIsrRequest.Type", version);
             }
         }
+
         if (version <= 1)
         {
             if (UngroupedPartitionStates is null)
             {
                 throw MessageErrors.NullField("LeaderAndIsrRequest.UngroupedPartitionStates", version);
             }
+
             writer.WriteArrayLength(UngroupedPartitionStates.Count, false);
             foreach (var element in UngroupedPartitionStates)
             {
@@ -201,12 +219,14 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("LeaderAndIsrRequest.UngroupedPartitionStates", version);
             }
         }
+
         if (version >= 2)
         {
             if (TopicStates is null)
             {
                 throw MessageErrors.NullField("LeaderAndIsrRequest.TopicStates", version);
             }
+
             writer.WriteArrayLength(TopicStates.Count, version >= 4);
             foreach (var element in TopicStates)
             {
@@ -220,15 +240,18 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("LeaderAndIsrRequest.TopicStates", version);
             }
         }
+
         if (LiveLeaders is null)
         {
             throw MessageErrors.NullField("LeaderAndIsrRequest.LiveLeaders", version);
         }
+
         writer.WriteArrayLength(LiveLeaders.Count, version >= 4);
         foreach (var element in LiveLeaders)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 4)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -249,21 +272,25 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("LeaderAndIsrRequest", version);
         }
+
         int size = 0;
         size += 4;
         if (version >= 7)
         {
             size += 1;
         }
+
         size += 4;
         if (version >= 2)
         {
             size += 8;
         }
+
         if (version >= 5)
         {
             size += 1;
         }
+
         if (version <= 1)
         {
             if (UngroupedPartitionStates is null)
@@ -279,6 +306,7 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                 }
             }
         }
+
         if (version >= 2)
         {
             if (TopicStates is null)
@@ -294,6 +322,7 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                 }
             }
         }
+
         if (LiveLeaders is null)
         {
             size += WireSize.ArrayLength(-1, version >= 4);
@@ -306,12 +335,14 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (version >= 4)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -346,12 +377,14 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
             {
                 TopicId = reader.ReadUuid();
             }
+
             {
                 int count = reader.ReadArrayLength(version >= 4);
                 if (count < 0)
                 {
                     throw MessageErrors.NullRead("LeaderAndIsrRequest.LeaderAndIsrTopicState.PartitionStates", version);
                 }
+
                 var list = new List<LeaderAndIsrPartitionState>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -359,8 +392,10 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 PartitionStates = list;
             }
+
             if (version >= 4)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -377,20 +412,24 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
             {
                 throw MessageErrors.NullField("LeaderAndIsrRequest.LeaderAndIsrTopicState.TopicName", version);
             }
+
             writer.WriteString(TopicName, version >= 4);
             if (version >= 5)
             {
                 writer.WriteUuid(TopicId);
             }
+
             if (PartitionStates is null)
             {
                 throw MessageErrors.NullField("LeaderAndIsrRequest.LeaderAndIsrTopicState.PartitionStates", version);
             }
+
             writer.WriteArrayLength(PartitionStates.Count, version >= 4);
             foreach (var element in PartitionStates)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 4)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -413,6 +452,7 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
             {
                 size += 16;
             }
+
             if (PartitionStates is null)
             {
                 size += WireSize.ArrayLength(-1, version >= 4);
@@ -425,12 +465,14 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             if (version >= 4)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -481,6 +523,7 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
             {
                 throw MessageErrors.NullField("LeaderAndIsrRequest.LeaderAndIsrLiveLeader.HostName", version);
             }
+
             writer.WriteString(HostName, version >= 4);
             writer.WriteInt32(Port);
             if (version >= 4)
@@ -509,6 +552,7 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -579,6 +623,7 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
             {
                 TopicName = reader.ReadString(false);
             }
+
             PartitionIndex = reader.ReadInt32();
             ControllerEpoch = reader.ReadInt32();
             Leader = reader.ReadInt32();
@@ -589,13 +634,16 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("LeaderAndIsrRequest.LeaderAndIsrPartitionState.Isr", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 Isr = list;
             }
+
             PartitionEpoch = reader.ReadInt32();
             {
                 int count = reader.ReadArrayLength(version >= 4);
@@ -603,13 +651,16 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("LeaderAndIsrRequest.LeaderAndIsrPartitionState.Replicas", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 Replicas = list;
             }
+
             if (version >= 3)
             {
                 {
@@ -618,14 +669,17 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                     {
                         throw MessageErrors.NullRead("LeaderAndIsrRequest.LeaderAndIsrPartitionState.AddingReplicas", version);
                     }
+
                     var list = new List<int>(count);
                     for (int i = 0; i < count; i++)
                     {
                         list.Add(reader.ReadInt32());
                     }
+
                     AddingReplicas = list;
                 }
             }
+
             if (version >= 3)
             {
                 {
@@ -634,22 +688,27 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                     {
                         throw MessageErrors.NullRead("LeaderAndIsrRequest.LeaderAndIsrPartitionState.RemovingReplicas", version);
                     }
+
                     var list = new List<int>(count);
                     for (int i = 0; i < count; i++)
                     {
                         list.Add(reader.ReadInt32());
                     }
+
                     RemovingReplicas = list;
                 }
             }
+
             if (version >= 1)
             {
                 IsNew = reader.ReadBool();
             }
+
             if (version >= 6)
             {
                 LeaderRecoveryState = reader.ReadInt8();
             }
+
             if (version >= 4)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -668,8 +727,10 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                 {
                     throw MessageErrors.NullField("LeaderAndIsrRequest.LeaderAndIsrPartitionState.TopicName", version);
                 }
+
                 writer.WriteString(TopicName, false);
             }
+
             writer.WriteInt32(PartitionIndex);
             writer.WriteInt32(ControllerEpoch);
             writer.WriteInt32(Leader);
@@ -678,49 +739,58 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
             {
                 throw MessageErrors.NullField("LeaderAndIsrRequest.LeaderAndIsrPartitionState.Isr", version);
             }
+
             writer.WriteArrayLength(Isr.Count, version >= 4);
             foreach (var element in Isr)
             {
                 writer.WriteInt32(element);
             }
+
             writer.WriteInt32(PartitionEpoch);
             if (Replicas is null)
             {
                 throw MessageErrors.NullField("LeaderAndIsrRequest.LeaderAndIsrPartitionState.Replicas", version);
             }
+
             writer.WriteArrayLength(Replicas.Count, version >= 4);
             foreach (var element in Replicas)
             {
                 writer.WriteInt32(element);
             }
+
             if (version >= 3)
             {
                 if (AddingReplicas is null)
                 {
                     throw MessageErrors.NullField("LeaderAndIsrRequest.LeaderAndIsrPartitionState.AddingReplicas", version);
                 }
+
                 writer.WriteArrayLength(AddingReplicas.Count, version >= 4);
                 foreach (var element in AddingReplicas)
                 {
                     writer.WriteInt32(element);
                 }
             }
+
             if (version >= 3)
             {
                 if (RemovingReplicas is null)
                 {
                     throw MessageErrors.NullField("LeaderAndIsrRequest.LeaderAndIsrPartitionState.RemovingReplicas", version);
                 }
+
                 writer.WriteArrayLength(RemovingReplicas.Count, version >= 4);
                 foreach (var element in RemovingReplicas)
                 {
                     writer.WriteInt32(element);
                 }
             }
+
             if (version >= 1)
             {
                 writer.WriteBool(IsNew);
             }
+
             if (version >= 6)
             {
                 writer.WriteInt8(LeaderRecoveryState);
@@ -732,6 +802,7 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                     throw MessageErrors.NonDefaultField("LeaderAndIsrRequest.LeaderAndIsrPartitionState.LeaderRecoveryState", version);
                 }
             }
+
             if (version >= 4)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -753,6 +824,7 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
             {
                 size += WireSize.String(TopicName, false);
             }
+
             size += 4;
             size += 4;
             size += 4;
@@ -766,6 +838,7 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                 size += WireSize.ArrayLength(Isr.Count, version >= 4);
                 size += Isr.Count * 4;
             }
+
             size += 4;
             if (Replicas is null)
             {
@@ -776,6 +849,7 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                 size += WireSize.ArrayLength(Replicas.Count, version >= 4);
                 size += Replicas.Count * 4;
             }
+
             if (version >= 3)
             {
                 if (AddingReplicas is null)
@@ -788,6 +862,7 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                     size += AddingReplicas.Count * 4;
                 }
             }
+
             if (version >= 3)
             {
                 if (RemovingReplicas is null)
@@ -800,20 +875,24 @@ public sealed partial class LeaderAndIsrRequest : IApiRequest
                     size += RemovingReplicas.Count * 4;
                 }
             }
+
             if (version >= 1)
             {
                 size += 1;
             }
+
             if (version >= 6)
             {
                 size += 1;
             }
+
             if (version >= 4)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -53,6 +53,7 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("LeaderAndIsrResponse", version);
         }
+
         ErrorCode = reader.ReadInt16();
         if (version <= 4)
         {
@@ -62,6 +63,7 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("LeaderAndIsrResponse.PartitionErrors", version);
                 }
+
                 var list = new List<LeaderAndIsrPartitionError>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -69,9 +71,11 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 PartitionErrors = list;
             }
         }
+
         if (version >= 5)
         {
             {
@@ -80,6 +84,7 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("LeaderAndIsrResponse.Topics", version);
                 }
+
                 var list = new List<LeaderAndIsrTopicError>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -87,9 +92,11 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Topics = list;
             }
         }
+
         if (version >= 4)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -106,6 +113,7 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("LeaderAndIsrResponse", version);
         }
+
         writer.WriteInt16(ErrorCode);
         if (version <= 4)
         {
@@ -113,6 +121,7 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
             {
                 throw MessageErrors.NullField("LeaderAndIsrResponse.PartitionErrors", version);
             }
+
             writer.WriteArrayLength(PartitionErrors.Count, version >= 4);
             foreach (var element in PartitionErrors)
             {
@@ -126,12 +135,14 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("LeaderAndIsrResponse.PartitionErrors", version);
             }
         }
+
         if (version >= 5)
         {
             if (Topics is null)
             {
                 throw MessageErrors.NullField("LeaderAndIsrResponse.Topics", version);
             }
+
             writer.WriteArrayLength(Topics.Count, true);
             foreach (var element in Topics)
             {
@@ -145,6 +156,7 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("LeaderAndIsrResponse.Topics", version);
             }
         }
+
         if (version >= 4)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -165,6 +177,7 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("LeaderAndIsrResponse", version);
         }
+
         int size = 0;
         size += 2;
         if (version <= 4)
@@ -182,6 +195,7 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
                 }
             }
         }
+
         if (version >= 5)
         {
             if (Topics is null)
@@ -197,12 +211,14 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
                 }
             }
         }
+
         if (version >= 4)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -235,6 +251,7 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("LeaderAndIsrResponse.LeaderAndIsrTopicError.PartitionErrors", version);
                 }
+
                 var list = new List<LeaderAndIsrPartitionError>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -242,8 +259,10 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 PartitionErrors = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -258,11 +277,13 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
             {
                 throw MessageErrors.NullField("LeaderAndIsrResponse.LeaderAndIsrTopicError.PartitionErrors", version);
             }
+
             writer.WriteArrayLength(PartitionErrors.Count, true);
             foreach (var element in PartitionErrors)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -283,6 +304,7 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -320,6 +342,7 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
             {
                 TopicName = reader.ReadString(version >= 4);
             }
+
             PartitionIndex = reader.ReadInt32();
             ErrorCode = reader.ReadInt16();
             if (version >= 4)
@@ -340,8 +363,10 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
                 {
                     throw MessageErrors.NullField("LeaderAndIsrResponse.LeaderAndIsrPartitionError.TopicName", version);
                 }
+
                 writer.WriteString(TopicName, version >= 4);
             }
+
             writer.WriteInt32(PartitionIndex);
             writer.WriteInt16(ErrorCode);
             if (version >= 4)
@@ -365,6 +390,7 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
             {
                 size += WireSize.String(TopicName, version >= 4);
             }
+
             size += 4;
             size += 2;
             if (version >= 4)
@@ -373,6 +399,7 @@ public sealed partial class LeaderAndIsrResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -57,6 +57,7 @@ public sealed partial class LeaderChangeMessage : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("LeaderChangeMessage", version);
         }
+
         Version = reader.ReadInt16();
         LeaderId = reader.ReadInt32();
         {
@@ -65,6 +66,7 @@ public sealed partial class LeaderChangeMessage : IApiMessage
             {
                 throw MessageErrors.NullRead("LeaderChangeMessage.Voters", version);
             }
+
             var list = new List<Voter>(count);
             for (int i = 0; i < count; i++)
             {
@@ -72,14 +74,17 @@ public sealed partial class LeaderChangeMessage : IApiMessage
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Voters = list;
         }
+
         {
             int count = reader.ReadArrayLength(true);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("LeaderChangeMessage.GrantingVoters", version);
             }
+
             var list = new List<Voter>(count);
             for (int i = 0; i < count; i++)
             {
@@ -87,8 +92,10 @@ public sealed partial class LeaderChangeMessage : IApiMessage
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             GrantingVoters = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -102,26 +109,31 @@ public sealed partial class LeaderChangeMessage : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("LeaderChangeMessage", version);
         }
+
         writer.WriteInt16(Version);
         writer.WriteInt32(LeaderId);
         if (Voters is null)
         {
             throw MessageErrors.NullField("LeaderChangeMessage.Voters", version);
         }
+
         writer.WriteArrayLength(Voters.Count, true);
         foreach (var element in Voters)
         {
             element.Write(ref writer, version);
         }
+
         if (GrantingVoters is null)
         {
             throw MessageErrors.NullField("LeaderChangeMessage.GrantingVoters", version);
         }
+
         writer.WriteArrayLength(GrantingVoters.Count, true);
         foreach (var element in GrantingVoters)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -132,6 +144,7 @@ public sealed partial class LeaderChangeMessage : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("LeaderChangeMessage", version);
         }
+
         int size = 0;
         size += 2;
         size += 4;
@@ -147,6 +160,7 @@ public sealed partial class LeaderChangeMessage : IApiMessage
                 size += element.Size(version);
             }
         }
+
         if (GrantingVoters is null)
         {
             size += WireSize.ArrayLength(-1, true);
@@ -159,6 +173,7 @@ public sealed partial class LeaderChangeMessage : IApiMessage
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -191,6 +206,7 @@ public sealed partial class LeaderChangeMessage : IApiMessage
             {
                 VoterDirectoryId = reader.ReadUuid();
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -212,6 +228,7 @@ public sealed partial class LeaderChangeMessage : IApiMessage
                     throw MessageErrors.NonDefaultField("LeaderChangeMessage.Voter.VoterDirectoryId", version);
                 }
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -224,6 +241,7 @@ public sealed partial class LeaderChangeMessage : IApiMessage
             {
                 size += 16;
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

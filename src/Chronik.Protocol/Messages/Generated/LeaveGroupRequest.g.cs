@@ -53,11 +53,13 @@ public sealed partial class LeaveGroupRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("LeaveGroupRequest", version);
         }
+
         GroupId = reader.ReadString(version >= 4);
         if (version <= 2)
         {
             MemberId = reader.ReadString(false);
         }
+
         if (version >= 3)
         {
             {
@@ -66,6 +68,7 @@ public sealed partial class LeaveGroupRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("LeaveGroupRequest.Members", version);
                 }
+
                 var list = new List<MemberIdentity>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -73,9 +76,11 @@ public sealed partial class LeaveGroupRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Members = list;
             }
         }
+
         if (version >= 4)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -92,10 +97,12 @@ public sealed partial class LeaveGroupRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("LeaveGroupRequest", version);
         }
+
         if (GroupId is null)
         {
             throw MessageErrors.NullField("LeaveGroupRequest.GroupId", version);
         }
+
         writer.WriteString(GroupId, version >= 4);
         if (version <= 2)
         {
@@ -103,6 +110,7 @@ public sealed partial class LeaveGroupRequest : IApiRequest
             {
                 throw MessageErrors.NullField("LeaveGroupRequest.MemberId", version);
             }
+
             writer.WriteString(MemberId, false);
         }
         else
@@ -112,12 +120,14 @@ public sealed partial class LeaveGroupRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("LeaveGroupRequest.MemberId", version);
             }
         }
+
         if (version >= 3)
         {
             if (Members is null)
             {
                 throw MessageErrors.NullField("LeaveGroupRequest.Members", version);
             }
+
             writer.WriteArrayLength(Members.Count, version >= 4);
             foreach (var element in Members)
             {
@@ -131,6 +141,7 @@ public sealed partial class LeaveGroupRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("LeaveGroupRequest.Members", version);
             }
         }
+
         if (version >= 4)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -151,12 +162,14 @@ public sealed partial class LeaveGroupRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("LeaveGroupRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(GroupId, version >= 4);
         if (version <= 2)
         {
             size += WireSize.String(MemberId, false);
         }
+
         if (version >= 3)
         {
             if (Members is null)
@@ -172,12 +185,14 @@ public sealed partial class LeaveGroupRequest : IApiRequest
                 }
             }
         }
+
         if (version >= 4)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -213,6 +228,7 @@ public sealed partial class LeaveGroupRequest : IApiRequest
             {
                 Reason = reader.ReadNullableString(true);
             }
+
             if (version >= 4)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -229,12 +245,14 @@ public sealed partial class LeaveGroupRequest : IApiRequest
             {
                 throw MessageErrors.NullField("LeaveGroupRequest.MemberIdentity.MemberId", version);
             }
+
             writer.WriteString(MemberId, version >= 4);
             writer.WriteNullableString(GroupInstanceId, version >= 4);
             if (version >= 5)
             {
                 writer.WriteNullableString(Reason, true);
             }
+
             if (version >= 4)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -258,12 +276,14 @@ public sealed partial class LeaveGroupRequest : IApiRequest
             {
                 size += WireSize.String(Reason, true);
             }
+
             if (version >= 4)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -53,10 +53,12 @@ public sealed partial class LeaveGroupResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("LeaveGroupResponse", version);
         }
+
         if (version >= 1)
         {
             ThrottleTimeMs = reader.ReadInt32();
         }
+
         ErrorCode = reader.ReadInt16();
         if (version >= 3)
         {
@@ -66,6 +68,7 @@ public sealed partial class LeaveGroupResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("LeaveGroupResponse.Members", version);
                 }
+
                 var list = new List<MemberResponse>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -73,9 +76,11 @@ public sealed partial class LeaveGroupResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Members = list;
             }
         }
+
         if (version >= 4)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -92,10 +97,12 @@ public sealed partial class LeaveGroupResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("LeaveGroupResponse", version);
         }
+
         if (version >= 1)
         {
             writer.WriteInt32(ThrottleTimeMs);
         }
+
         writer.WriteInt16(ErrorCode);
         if (version >= 3)
         {
@@ -103,6 +110,7 @@ public sealed partial class LeaveGroupResponse : IApiResponse
             {
                 throw MessageErrors.NullField("LeaveGroupResponse.Members", version);
             }
+
             writer.WriteArrayLength(Members.Count, version >= 4);
             foreach (var element in Members)
             {
@@ -116,6 +124,7 @@ public sealed partial class LeaveGroupResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("LeaveGroupResponse.Members", version);
             }
         }
+
         if (version >= 4)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -136,11 +145,13 @@ public sealed partial class LeaveGroupResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("LeaveGroupResponse", version);
         }
+
         int size = 0;
         if (version >= 1)
         {
             size += 4;
         }
+
         size += 2;
         if (version >= 3)
         {
@@ -157,12 +168,14 @@ public sealed partial class LeaveGroupResponse : IApiResponse
                 }
             }
         }
+
         if (version >= 4)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -211,6 +224,7 @@ public sealed partial class LeaveGroupResponse : IApiResponse
             {
                 throw MessageErrors.NullField("LeaveGroupResponse.MemberResponse.MemberId", version);
             }
+
             writer.WriteString(MemberId, version >= 4);
             writer.WriteNullableString(GroupInstanceId, version >= 4);
             writer.WriteInt16(ErrorCode);
@@ -240,6 +254,7 @@ public sealed partial class LeaveGroupResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -41,6 +41,7 @@ public sealed partial class ListClientMetricsResourcesRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ListClientMetricsResourcesRequest", version);
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -54,6 +55,7 @@ public sealed partial class ListClientMetricsResourcesRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ListClientMetricsResourcesRequest", version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -64,6 +66,7 @@ public sealed partial class ListClientMetricsResourcesRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ListClientMetricsResourcesRequest", version);
         }
+
         int size = 0;
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);

@@ -53,6 +53,7 @@ public sealed partial class ListClientMetricsResourcesResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ListClientMetricsResourcesResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         {
@@ -61,6 +62,7 @@ public sealed partial class ListClientMetricsResourcesResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("ListClientMetricsResourcesResponse.ClientMetricsResources", version);
             }
+
             var list = new List<ClientMetricsResource>(count);
             for (int i = 0; i < count; i++)
             {
@@ -68,8 +70,10 @@ public sealed partial class ListClientMetricsResourcesResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             ClientMetricsResources = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -83,17 +87,20 @@ public sealed partial class ListClientMetricsResourcesResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ListClientMetricsResourcesResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
         if (ClientMetricsResources is null)
         {
             throw MessageErrors.NullField("ListClientMetricsResourcesResponse.ClientMetricsResources", version);
         }
+
         writer.WriteArrayLength(ClientMetricsResources.Count, true);
         foreach (var element in ClientMetricsResources)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -104,6 +111,7 @@ public sealed partial class ListClientMetricsResourcesResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ListClientMetricsResourcesResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;
@@ -119,6 +127,7 @@ public sealed partial class ListClientMetricsResourcesResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -157,6 +166,7 @@ public sealed partial class ListClientMetricsResourcesResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ListClientMetricsResourcesResponse.ClientMetricsResource.Name", version);
             }
+
             writer.WriteString(Name, true);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);

@@ -49,6 +49,7 @@ public sealed partial class ListGroupsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ListGroupsRequest", version);
         }
+
         if (version >= 4)
         {
             {
@@ -57,14 +58,17 @@ public sealed partial class ListGroupsRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("ListGroupsRequest.StatesFilter", version);
                 }
+
                 var list = new List<string>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadString(true));
                 }
+
                 StatesFilter = list;
             }
         }
+
         if (version >= 5)
         {
             {
@@ -73,14 +77,17 @@ public sealed partial class ListGroupsRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("ListGroupsRequest.TypesFilter", version);
                 }
+
                 var list = new List<string>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadString(true));
                 }
+
                 TypesFilter = list;
             }
         }
+
         if (version >= 3)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -97,12 +104,14 @@ public sealed partial class ListGroupsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ListGroupsRequest", version);
         }
+
         if (version >= 4)
         {
             if (StatesFilter is null)
             {
                 throw MessageErrors.NullField("ListGroupsRequest.StatesFilter", version);
             }
+
             writer.WriteArrayLength(StatesFilter.Count, true);
             foreach (var element in StatesFilter)
             {
@@ -116,12 +125,14 @@ public sealed partial class ListGroupsRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("ListGroupsRequest.StatesFilter", version);
             }
         }
+
         if (version >= 5)
         {
             if (TypesFilter is null)
             {
                 throw MessageErrors.NullField("ListGroupsRequest.TypesFilter", version);
             }
+
             writer.WriteArrayLength(TypesFilter.Count, true);
             foreach (var element in TypesFilter)
             {
@@ -135,6 +146,7 @@ public sealed partial class ListGroupsRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("ListGroupsRequest.TypesFilter", version);
             }
         }
+
         if (version >= 3)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -155,6 +167,7 @@ public sealed partial class ListGroupsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ListGroupsRequest", version);
         }
+
         int size = 0;
         if (version >= 4)
         {
@@ -171,6 +184,7 @@ public sealed partial class ListGroupsRequest : IApiRequest
                 }
             }
         }
+
         if (version >= 5)
         {
             if (TypesFilter is null)
@@ -186,12 +200,14 @@ public sealed partial class ListGroupsRequest : IApiRequest
                 }
             }
         }
+
         if (version >= 3)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

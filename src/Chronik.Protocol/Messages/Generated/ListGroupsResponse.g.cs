@@ -53,10 +53,12 @@ public sealed partial class ListGroupsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ListGroupsResponse", version);
         }
+
         if (version >= 1)
         {
             ThrottleTimeMs = reader.ReadInt32();
         }
+
         ErrorCode = reader.ReadInt16();
         {
             int count = reader.ReadArrayLength(version >= 3);
@@ -64,6 +66,7 @@ public sealed partial class ListGroupsResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("ListGroupsResponse.Groups", version);
             }
+
             var list = new List<ListedGroup>(count);
             for (int i = 0; i < count; i++)
             {
@@ -71,8 +74,10 @@ public sealed partial class ListGroupsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Groups = list;
         }
+
         if (version >= 3)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -89,20 +94,24 @@ public sealed partial class ListGroupsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ListGroupsResponse", version);
         }
+
         if (version >= 1)
         {
             writer.WriteInt32(ThrottleTimeMs);
         }
+
         writer.WriteInt16(ErrorCode);
         if (Groups is null)
         {
             throw MessageErrors.NullField("ListGroupsResponse.Groups", version);
         }
+
         writer.WriteArrayLength(Groups.Count, version >= 3);
         foreach (var element in Groups)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 3)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -123,11 +132,13 @@ public sealed partial class ListGroupsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ListGroupsResponse", version);
         }
+
         int size = 0;
         if (version >= 1)
         {
             size += 4;
         }
+
         size += 2;
         if (Groups is null)
         {
@@ -141,12 +152,14 @@ public sealed partial class ListGroupsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 3)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -186,10 +199,12 @@ public sealed partial class ListGroupsResponse : IApiResponse
             {
                 GroupState = reader.ReadString(true);
             }
+
             if (version >= 5)
             {
                 GroupType = reader.ReadString(true);
             }
+
             if (version >= 3)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -206,11 +221,13 @@ public sealed partial class ListGroupsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ListGroupsResponse.ListedGroup.GroupId", version);
             }
+
             writer.WriteString(GroupId, version >= 3);
             if (ProtocolType is null)
             {
                 throw MessageErrors.NullField("ListGroupsResponse.ListedGroup.ProtocolType", version);
             }
+
             writer.WriteString(ProtocolType, version >= 3);
             if (version >= 4)
             {
@@ -218,16 +235,20 @@ public sealed partial class ListGroupsResponse : IApiResponse
                 {
                     throw MessageErrors.NullField("ListGroupsResponse.ListedGroup.GroupState", version);
                 }
+
                 writer.WriteString(GroupState, true);
             }
+
             if (version >= 5)
             {
                 if (GroupType is null)
                 {
                     throw MessageErrors.NullField("ListGroupsResponse.ListedGroup.GroupType", version);
                 }
+
                 writer.WriteString(GroupType, true);
             }
+
             if (version >= 3)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -251,16 +272,19 @@ public sealed partial class ListGroupsResponse : IApiResponse
             {
                 size += WireSize.String(GroupState, true);
             }
+
             if (version >= 5)
             {
                 size += WireSize.String(GroupType, true);
             }
+
             if (version >= 3)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

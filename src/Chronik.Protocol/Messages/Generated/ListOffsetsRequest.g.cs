@@ -57,17 +57,20 @@ public sealed partial class ListOffsetsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ListOffsetsRequest", version);
         }
+
         ReplicaId = reader.ReadInt32();
         if (version >= 2)
         {
             IsolationLevel = reader.ReadInt8();
         }
+
         {
             int count = reader.ReadArrayLength(version >= 6);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("ListOffsetsRequest.Topics", version);
             }
+
             var list = new List<ListOffsetsTopic>(count);
             for (int i = 0; i < count; i++)
             {
@@ -75,12 +78,15 @@ public sealed partial class ListOffsetsRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         if (version >= 10)
         {
             TimeoutMs = reader.ReadInt32();
         }
+
         if (version >= 6)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -97,6 +103,7 @@ public sealed partial class ListOffsetsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ListOffsetsRequest", version);
         }
+
         writer.WriteInt32(ReplicaId);
         if (version >= 2)
         {
@@ -109,19 +116,23 @@ public sealed partial class ListOffsetsRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("ListOffsetsRequest.IsolationLevel", version);
             }
         }
+
         if (Topics is null)
         {
             throw MessageErrors.NullField("ListOffsetsRequest.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, version >= 6);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 10)
         {
             writer.WriteInt32(TimeoutMs);
         }
+
         if (version >= 6)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -142,12 +153,14 @@ public sealed partial class ListOffsetsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ListOffsetsRequest", version);
         }
+
         int size = 0;
         size += 4;
         if (version >= 2)
         {
             size += 1;
         }
+
         if (Topics is null)
         {
             size += WireSize.ArrayLength(-1, version >= 6);
@@ -160,16 +173,19 @@ public sealed partial class ListOffsetsRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (version >= 10)
         {
             size += 4;
         }
+
         if (version >= 6)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -202,6 +218,7 @@ public sealed partial class ListOffsetsRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("ListOffsetsRequest.ListOffsetsTopic.Partitions", version);
                 }
+
                 var list = new List<ListOffsetsPartition>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -209,8 +226,10 @@ public sealed partial class ListOffsetsRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             if (version >= 6)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -227,16 +246,19 @@ public sealed partial class ListOffsetsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("ListOffsetsRequest.ListOffsetsTopic.Name", version);
             }
+
             writer.WriteString(Name, version >= 6);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("ListOffsetsRequest.ListOffsetsTopic.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 6);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 6)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -267,12 +289,14 @@ public sealed partial class ListOffsetsRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             if (version >= 6)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -312,11 +336,13 @@ public sealed partial class ListOffsetsRequest : IApiRequest
             {
                 CurrentLeaderEpoch = reader.ReadInt32();
             }
+
             Timestamp = reader.ReadInt64();
             if (version <= 0)
             {
                 MaxNumOffsets = reader.ReadInt32();
             }
+
             if (version >= 6)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -334,6 +360,7 @@ public sealed partial class ListOffsetsRequest : IApiRequest
             {
                 writer.WriteInt32(CurrentLeaderEpoch);
             }
+
             writer.WriteInt64(Timestamp);
             if (version <= 0)
             {
@@ -346,6 +373,7 @@ public sealed partial class ListOffsetsRequest : IApiRequest
                     throw MessageErrors.NonDefaultField("ListOffsetsRequest.ListOffsetsPartition.MaxNumOffsets", version);
                 }
             }
+
             if (version >= 6)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -368,17 +396,20 @@ public sealed partial class ListOffsetsRequest : IApiRequest
             {
                 size += 4;
             }
+
             size += 8;
             if (version <= 0)
             {
                 size += 4;
             }
+
             if (version >= 6)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -49,16 +49,19 @@ public sealed partial class ListOffsetsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ListOffsetsResponse", version);
         }
+
         if (version >= 2)
         {
             ThrottleTimeMs = reader.ReadInt32();
         }
+
         {
             int count = reader.ReadArrayLength(version >= 6);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("ListOffsetsResponse.Topics", version);
             }
+
             var list = new List<ListOffsetsTopicResponse>(count);
             for (int i = 0; i < count; i++)
             {
@@ -66,8 +69,10 @@ public sealed partial class ListOffsetsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         if (version >= 6)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -84,19 +89,23 @@ public sealed partial class ListOffsetsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ListOffsetsResponse", version);
         }
+
         if (version >= 2)
         {
             writer.WriteInt32(ThrottleTimeMs);
         }
+
         if (Topics is null)
         {
             throw MessageErrors.NullField("ListOffsetsResponse.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, version >= 6);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 6)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -117,11 +126,13 @@ public sealed partial class ListOffsetsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ListOffsetsResponse", version);
         }
+
         int size = 0;
         if (version >= 2)
         {
             size += 4;
         }
+
         if (Topics is null)
         {
             size += WireSize.ArrayLength(-1, version >= 6);
@@ -134,12 +145,14 @@ public sealed partial class ListOffsetsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 6)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -172,6 +185,7 @@ public sealed partial class ListOffsetsResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("ListOffsetsResponse.ListOffsetsTopicResponse.Partitions", version);
                 }
+
                 var list = new List<ListOffsetsPartitionResponse>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -179,8 +193,10 @@ public sealed partial class ListOffsetsResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             if (version >= 6)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -197,16 +213,19 @@ public sealed partial class ListOffsetsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ListOffsetsResponse.ListOffsetsTopicResponse.Name", version);
             }
+
             writer.WriteString(Name, version >= 6);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("ListOffsetsResponse.ListOffsetsTopicResponse.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 6);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 6)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -237,12 +256,14 @@ public sealed partial class ListOffsetsResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 6)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -294,26 +315,32 @@ public sealed partial class ListOffsetsResponse : IApiResponse
                     {
                         throw MessageErrors.NullRead("ListOffsetsResponse.ListOffsetsPartitionResponse.OldStyleOffsets", version);
                     }
+
                     var list = new List<long>(count);
                     for (int i = 0; i < count; i++)
                     {
                         list.Add(reader.ReadInt64());
                     }
+
                     OldStyleOffsets = list;
                 }
             }
+
             if (version >= 1)
             {
                 Timestamp = reader.ReadInt64();
             }
+
             if (version >= 1)
             {
                 Offset = reader.ReadInt64();
             }
+
             if (version >= 4)
             {
                 LeaderEpoch = reader.ReadInt32();
             }
+
             if (version >= 6)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -334,6 +361,7 @@ public sealed partial class ListOffsetsResponse : IApiResponse
                 {
                     throw MessageErrors.NullField("ListOffsetsResponse.ListOffsetsPartitionResponse.OldStyleOffsets", version);
                 }
+
                 writer.WriteArrayLength(OldStyleOffsets.Count, false);
                 foreach (var element in OldStyleOffsets)
                 {
@@ -347,6 +375,7 @@ public sealed partial class ListOffsetsResponse : IApiResponse
                     throw MessageErrors.NonDefaultField("ListOffsetsResponse.ListOffsetsPartitionResponse.OldStyleOffsets", version);
                 }
             }
+
             if (version >= 1)
             {
                 writer.WriteInt64(Timestamp);
@@ -358,6 +387,7 @@ public sealed partial class ListOffsetsResponse : IApiResponse
                     throw MessageErrors.NonDefaultField("ListOffsetsResponse.ListOffsetsPartitionResponse.Timestamp", version);
                 }
             }
+
             if (version >= 1)
             {
                 writer.WriteInt64(Offset);
@@ -369,6 +399,7 @@ public sealed partial class ListOffsetsResponse : IApiResponse
                     throw MessageErrors.NonDefaultField("ListOffsetsResponse.ListOffsetsPartitionResponse.Offset", version);
                 }
             }
+
             if (version >= 4)
             {
                 writer.WriteInt32(LeaderEpoch);
@@ -380,6 +411,7 @@ public sealed partial class ListOffsetsResponse : IApiResponse
                     throw MessageErrors.NonDefaultField("ListOffsetsResponse.ListOffsetsPartitionResponse.LeaderEpoch", version);
                 }
             }
+
             if (version >= 6)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -411,24 +443,29 @@ public sealed partial class ListOffsetsResponse : IApiResponse
                     size += OldStyleOffsets.Count * 8;
                 }
             }
+
             if (version >= 1)
             {
                 size += 8;
             }
+
             if (version >= 1)
             {
                 size += 8;
             }
+
             if (version >= 4)
             {
                 size += 4;
             }
+
             if (version >= 6)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

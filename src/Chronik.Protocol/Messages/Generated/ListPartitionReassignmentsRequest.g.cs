@@ -49,6 +49,7 @@ public sealed partial class ListPartitionReassignmentsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ListPartitionReassignmentsRequest", version);
         }
+
         TimeoutMs = reader.ReadInt32();
         {
             int count = reader.ReadArrayLength(true);
@@ -65,9 +66,11 @@ public sealed partial class ListPartitionReassignmentsRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Topics = list;
             }
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -81,6 +84,7 @@ public sealed partial class ListPartitionReassignmentsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ListPartitionReassignmentsRequest", version);
         }
+
         writer.WriteInt32(TimeoutMs);
         if (Topics is null)
         {
@@ -94,6 +98,7 @@ public sealed partial class ListPartitionReassignmentsRequest : IApiRequest
                 element.Write(ref writer, version);
             }
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -104,6 +109,7 @@ public sealed partial class ListPartitionReassignmentsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ListPartitionReassignmentsRequest", version);
         }
+
         int size = 0;
         size += 4;
         if (Topics is null)
@@ -118,6 +124,7 @@ public sealed partial class ListPartitionReassignmentsRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -153,13 +160,16 @@ public sealed partial class ListPartitionReassignmentsRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("ListPartitionReassignmentsRequest.ListPartitionReassignmentsTopics.PartitionIndexes", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 PartitionIndexes = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -173,16 +183,19 @@ public sealed partial class ListPartitionReassignmentsRequest : IApiRequest
             {
                 throw MessageErrors.NullField("ListPartitionReassignmentsRequest.ListPartitionReassignmentsTopics.Name", version);
             }
+
             writer.WriteString(Name, true);
             if (PartitionIndexes is null)
             {
                 throw MessageErrors.NullField("ListPartitionReassignmentsRequest.ListPartitionReassignmentsTopics.PartitionIndexes", version);
             }
+
             writer.WriteArrayLength(PartitionIndexes.Count, true);
             foreach (var element in PartitionIndexes)
             {
                 writer.WriteInt32(element);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -200,6 +213,7 @@ public sealed partial class ListPartitionReassignmentsRequest : IApiRequest
                 size += WireSize.ArrayLength(PartitionIndexes.Count, true);
                 size += PartitionIndexes.Count * 4;
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

@@ -57,6 +57,7 @@ public sealed partial class ListPartitionReassignmentsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ListPartitionReassignmentsResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         ErrorMessage = reader.ReadNullableString(true);
@@ -66,6 +67,7 @@ public sealed partial class ListPartitionReassignmentsResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("ListPartitionReassignmentsResponse.Topics", version);
             }
+
             var list = new List<OngoingTopicReassignment>(count);
             for (int i = 0; i < count; i++)
             {
@@ -73,8 +75,10 @@ public sealed partial class ListPartitionReassignmentsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -88,6 +92,7 @@ public sealed partial class ListPartitionReassignmentsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ListPartitionReassignmentsResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
         writer.WriteNullableString(ErrorMessage, true);
@@ -95,11 +100,13 @@ public sealed partial class ListPartitionReassignmentsResponse : IApiResponse
         {
             throw MessageErrors.NullField("ListPartitionReassignmentsResponse.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, true);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -110,6 +117,7 @@ public sealed partial class ListPartitionReassignmentsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ListPartitionReassignmentsResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;
@@ -126,6 +134,7 @@ public sealed partial class ListPartitionReassignmentsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -161,6 +170,7 @@ public sealed partial class ListPartitionReassignmentsResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("ListPartitionReassignmentsResponse.OngoingTopicReassignment.Partitions", version);
                 }
+
                 var list = new List<OngoingPartitionReassignment>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -168,8 +178,10 @@ public sealed partial class ListPartitionReassignmentsResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -183,16 +195,19 @@ public sealed partial class ListPartitionReassignmentsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ListPartitionReassignmentsResponse.OngoingTopicReassignment.Name", version);
             }
+
             writer.WriteString(Name, true);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("ListPartitionReassignmentsResponse.OngoingTopicReassignment.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -213,6 +228,7 @@ public sealed partial class ListPartitionReassignmentsResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -257,39 +273,48 @@ public sealed partial class ListPartitionReassignmentsResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("ListPartitionReassignmentsResponse.OngoingPartitionReassignment.Replicas", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 Replicas = list;
             }
+
             {
                 int count = reader.ReadArrayLength(true);
                 if (count < 0)
                 {
                     throw MessageErrors.NullRead("ListPartitionReassignmentsResponse.OngoingPartitionReassignment.AddingReplicas", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 AddingReplicas = list;
             }
+
             {
                 int count = reader.ReadArrayLength(true);
                 if (count < 0)
                 {
                     throw MessageErrors.NullRead("ListPartitionReassignmentsResponse.OngoingPartitionReassignment.RemovingReplicas", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 RemovingReplicas = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -304,29 +329,35 @@ public sealed partial class ListPartitionReassignmentsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ListPartitionReassignmentsResponse.OngoingPartitionReassignment.Replicas", version);
             }
+
             writer.WriteArrayLength(Replicas.Count, true);
             foreach (var element in Replicas)
             {
                 writer.WriteInt32(element);
             }
+
             if (AddingReplicas is null)
             {
                 throw MessageErrors.NullField("ListPartitionReassignmentsResponse.OngoingPartitionReassignment.AddingReplicas", version);
             }
+
             writer.WriteArrayLength(AddingReplicas.Count, true);
             foreach (var element in AddingReplicas)
             {
                 writer.WriteInt32(element);
             }
+
             if (RemovingReplicas is null)
             {
                 throw MessageErrors.NullField("ListPartitionReassignmentsResponse.OngoingPartitionReassignment.RemovingReplicas", version);
             }
+
             writer.WriteArrayLength(RemovingReplicas.Count, true);
             foreach (var element in RemovingReplicas)
             {
                 writer.WriteInt32(element);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -344,6 +375,7 @@ public sealed partial class ListPartitionReassignmentsResponse : IApiResponse
                 size += WireSize.ArrayLength(Replicas.Count, true);
                 size += Replicas.Count * 4;
             }
+
             if (AddingReplicas is null)
             {
                 size += WireSize.ArrayLength(-1, true);
@@ -353,6 +385,7 @@ public sealed partial class ListPartitionReassignmentsResponse : IApiResponse
                 size += WireSize.ArrayLength(AddingReplicas.Count, true);
                 size += AddingReplicas.Count * 4;
             }
+
             if (RemovingReplicas is null)
             {
                 size += WireSize.ArrayLength(-1, true);
@@ -362,6 +395,7 @@ public sealed partial class ListPartitionReassignmentsResponse : IApiResponse
                 size += WireSize.ArrayLength(RemovingReplicas.Count, true);
                 size += RemovingReplicas.Count * 4;
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

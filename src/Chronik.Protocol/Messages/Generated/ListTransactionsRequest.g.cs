@@ -53,36 +53,44 @@ public sealed partial class ListTransactionsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ListTransactionsRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(true);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("ListTransactionsRequest.StateFilters", version);
             }
+
             var list = new List<string>(count);
             for (int i = 0; i < count; i++)
             {
                 list.Add(reader.ReadString(true));
             }
+
             StateFilters = list;
         }
+
         {
             int count = reader.ReadArrayLength(true);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("ListTransactionsRequest.ProducerIdFilters", version);
             }
+
             var list = new List<long>(count);
             for (int i = 0; i < count; i++)
             {
                 list.Add(reader.ReadInt64());
             }
+
             ProducerIdFilters = list;
         }
+
         if (version >= 1)
         {
             DurationFilter = reader.ReadInt64();
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -96,24 +104,29 @@ public sealed partial class ListTransactionsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ListTransactionsRequest", version);
         }
+
         if (StateFilters is null)
         {
             throw MessageErrors.NullField("ListTransactionsRequest.StateFilters", version);
         }
+
         writer.WriteArrayLength(StateFilters.Count, true);
         foreach (var element in StateFilters)
         {
             writer.WriteString(element, true);
         }
+
         if (ProducerIdFilters is null)
         {
             throw MessageErrors.NullField("ListTransactionsRequest.ProducerIdFilters", version);
         }
+
         writer.WriteArrayLength(ProducerIdFilters.Count, true);
         foreach (var element in ProducerIdFilters)
         {
             writer.WriteInt64(element);
         }
+
         if (version >= 1)
         {
             writer.WriteInt64(DurationFilter);
@@ -125,6 +138,7 @@ public sealed partial class ListTransactionsRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("ListTransactionsRequest.DurationFilter", version);
             }
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -135,6 +149,7 @@ public sealed partial class ListTransactionsRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ListTransactionsRequest", version);
         }
+
         int size = 0;
         if (StateFilters is null)
         {
@@ -148,6 +163,7 @@ public sealed partial class ListTransactionsRequest : IApiRequest
                 size += WireSize.String(element, true);
             }
         }
+
         if (ProducerIdFilters is null)
         {
             size += WireSize.ArrayLength(-1, true);
@@ -157,10 +173,12 @@ public sealed partial class ListTransactionsRequest : IApiRequest
             size += WireSize.ArrayLength(ProducerIdFilters.Count, true);
             size += ProducerIdFilters.Count * 8;
         }
+
         if (version >= 1)
         {
             size += 8;
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);

@@ -55,6 +55,7 @@ public sealed partial class ListTransactionsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ListTransactionsResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         {
@@ -63,19 +64,23 @@ public sealed partial class ListTransactionsResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("ListTransactionsResponse.UnknownStateFilters", version);
             }
+
             var list = new List<string>(count);
             for (int i = 0; i < count; i++)
             {
                 list.Add(reader.ReadString(true));
             }
+
             UnknownStateFilters = list;
         }
+
         {
             int count = reader.ReadArrayLength(true);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("ListTransactionsResponse.TransactionStates", version);
             }
+
             var list = new List<TransactionStateData>(count);
             for (int i = 0; i < count; i++)
             {
@@ -83,8 +88,10 @@ public sealed partial class ListTransactionsResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             TransactionStates = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -98,26 +105,31 @@ public sealed partial class ListTransactionsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ListTransactionsResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
         if (UnknownStateFilters is null)
         {
             throw MessageErrors.NullField("ListTransactionsResponse.UnknownStateFilters", version);
         }
+
         writer.WriteArrayLength(UnknownStateFilters.Count, true);
         foreach (var element in UnknownStateFilters)
         {
             writer.WriteString(element, true);
         }
+
         if (TransactionStates is null)
         {
             throw MessageErrors.NullField("ListTransactionsResponse.TransactionStates", version);
         }
+
         writer.WriteArrayLength(TransactionStates.Count, true);
         foreach (var element in TransactionStates)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -128,6 +140,7 @@ public sealed partial class ListTransactionsResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ListTransactionsResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;
@@ -143,6 +156,7 @@ public sealed partial class ListTransactionsResponse : IApiResponse
                 size += WireSize.String(element, true);
             }
         }
+
         if (TransactionStates is null)
         {
             size += WireSize.ArrayLength(-1, true);
@@ -155,6 +169,7 @@ public sealed partial class ListTransactionsResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -201,12 +216,14 @@ public sealed partial class ListTransactionsResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ListTransactionsResponse.TransactionStateData.TransactionalId", version);
             }
+
             writer.WriteString(TransactionalId, true);
             writer.WriteInt64(ProducerId);
             if (TransactionState is null)
             {
                 throw MessageErrors.NullField("ListTransactionsResponse.TransactionStateData.TransactionState", version);
             }
+
             writer.WriteString(TransactionState, true);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);

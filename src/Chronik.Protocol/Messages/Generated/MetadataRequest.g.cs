@@ -57,6 +57,7 @@ public sealed partial class MetadataRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("MetadataRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(version >= 9);
             if (count < 0)
@@ -65,6 +66,7 @@ public sealed partial class MetadataRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("MetadataRequest.Topics", version);
                 }
+
                 Topics = null;
             }
             else
@@ -76,21 +78,26 @@ public sealed partial class MetadataRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Topics = list;
             }
         }
+
         if (version >= 4)
         {
             AllowAutoTopicCreation = reader.ReadBool();
         }
+
         if (version >= 8 && version <= 10)
         {
             IncludeClusterAuthorizedOperations = reader.ReadBool();
         }
+
         if (version >= 8)
         {
             IncludeTopicAuthorizedOperations = reader.ReadBool();
         }
+
         if (version >= 9)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -107,12 +114,14 @@ public sealed partial class MetadataRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("MetadataRequest", version);
         }
+
         if (Topics is null)
         {
             if (version < 1)
             {
                 throw MessageErrors.NullField("MetadataRequest.Topics", version);
             }
+
             writer.WriteArrayLength(-1, version >= 9);
         }
         else
@@ -123,6 +132,7 @@ public sealed partial class MetadataRequest : IApiRequest
                 element.Write(ref writer, version);
             }
         }
+
         if (version >= 4)
         {
             writer.WriteBool(AllowAutoTopicCreation);
@@ -134,6 +144,7 @@ public sealed partial class MetadataRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("MetadataRequest.AllowAutoTopicCreation", version);
             }
         }
+
         if (version >= 8 && version <= 10)
         {
             writer.WriteBool(IncludeClusterAuthorizedOperations);
@@ -145,6 +156,7 @@ public sealed partial class MetadataRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("MetadataRequest.IncludeClusterAuthorizedOperations", version);
             }
         }
+
         if (version >= 8)
         {
             writer.WriteBool(IncludeTopicAuthorizedOperations);
@@ -156,6 +168,7 @@ public sealed partial class MetadataRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("MetadataRequest.IncludeTopicAuthorizedOperations", version);
             }
         }
+
         if (version >= 9)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -176,6 +189,7 @@ public sealed partial class MetadataRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("MetadataRequest", version);
         }
+
         int size = 0;
         if (Topics is null)
         {
@@ -189,24 +203,29 @@ public sealed partial class MetadataRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (version >= 4)
         {
             size += 1;
         }
+
         if (version >= 8 && version <= 10)
         {
             size += 1;
         }
+
         if (version >= 8)
         {
             size += 1;
         }
+
         if (version >= 9)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -236,11 +255,13 @@ public sealed partial class MetadataRequest : IApiRequest
             {
                 TopicId = reader.ReadUuid();
             }
+
             Name = reader.ReadNullableString(version >= 9);
             if (Name is null && version < 10)
             {
                 throw MessageErrors.NullRead("MetadataRequest.MetadataRequestTopic.Name", version);
             }
+
             if (version >= 9)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -257,10 +278,12 @@ public sealed partial class MetadataRequest : IApiRequest
             {
                 writer.WriteUuid(TopicId);
             }
+
             if (Name is null && version < 10)
             {
                 throw MessageErrors.NullField("MetadataRequest.MetadataRequestTopic.Name", version);
             }
+
             writer.WriteNullableString(Name, version >= 9);
             if (version >= 9)
             {
@@ -283,6 +306,7 @@ public sealed partial class MetadataRequest : IApiRequest
             {
                 size += 16;
             }
+
             size += WireSize.String(Name, version >= 9);
             if (version >= 9)
             {
@@ -290,6 +314,7 @@ public sealed partial class MetadataRequest : IApiRequest
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -65,16 +65,19 @@ public sealed partial class MetadataResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("MetadataResponse", version);
         }
+
         if (version >= 3)
         {
             ThrottleTimeMs = reader.ReadInt32();
         }
+
         {
             int count = reader.ReadArrayLength(version >= 9);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("MetadataResponse.Brokers", version);
             }
+
             var list = new List<MetadataResponseBroker>(count);
             for (int i = 0; i < count; i++)
             {
@@ -82,22 +85,27 @@ public sealed partial class MetadataResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Brokers = list;
         }
+
         if (version >= 2)
         {
             ClusterId = reader.ReadNullableString(version >= 9);
         }
+
         if (version >= 1)
         {
             ControllerId = reader.ReadInt32();
         }
+
         {
             int count = reader.ReadArrayLength(version >= 9);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("MetadataResponse.Topics", version);
             }
+
             var list = new List<MetadataResponseTopic>(count);
             for (int i = 0; i < count; i++)
             {
@@ -105,12 +113,15 @@ public sealed partial class MetadataResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         if (version >= 8 && version <= 10)
         {
             ClusterAuthorizedOperations = reader.ReadInt32();
         }
+
         if (version >= 9)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -127,36 +138,44 @@ public sealed partial class MetadataResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("MetadataResponse", version);
         }
+
         if (version >= 3)
         {
             writer.WriteInt32(ThrottleTimeMs);
         }
+
         if (Brokers is null)
         {
             throw MessageErrors.NullField("MetadataResponse.Brokers", version);
         }
+
         writer.WriteArrayLength(Brokers.Count, version >= 9);
         foreach (var element in Brokers)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 2)
         {
             writer.WriteNullableString(ClusterId, version >= 9);
         }
+
         if (version >= 1)
         {
             writer.WriteInt32(ControllerId);
         }
+
         if (Topics is null)
         {
             throw MessageErrors.NullField("MetadataResponse.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, version >= 9);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 8 && version <= 10)
         {
             writer.WriteInt32(ClusterAuthorizedOperations);
@@ -168,6 +187,7 @@ public sealed partial class MetadataResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("MetadataResponse.ClusterAuthorizedOperations", version);
             }
         }
+
         if (version >= 9)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -188,11 +208,13 @@ public sealed partial class MetadataResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("MetadataResponse", version);
         }
+
         int size = 0;
         if (version >= 3)
         {
             size += 4;
         }
+
         if (Brokers is null)
         {
             size += WireSize.ArrayLength(-1, version >= 9);
@@ -205,14 +227,17 @@ public sealed partial class MetadataResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 2)
         {
             size += WireSize.String(ClusterId, version >= 9);
         }
+
         if (version >= 1)
         {
             size += 4;
         }
+
         if (Topics is null)
         {
             size += WireSize.ArrayLength(-1, version >= 9);
@@ -225,16 +250,19 @@ public sealed partial class MetadataResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 8 && version <= 10)
         {
             size += 4;
         }
+
         if (version >= 9)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -275,6 +303,7 @@ public sealed partial class MetadataResponse : IApiResponse
             {
                 Rack = reader.ReadNullableString(version >= 9);
             }
+
             if (version >= 9)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -292,12 +321,14 @@ public sealed partial class MetadataResponse : IApiResponse
             {
                 throw MessageErrors.NullField("MetadataResponse.MetadataResponseBroker.Host", version);
             }
+
             writer.WriteString(Host, version >= 9);
             writer.WriteInt32(Port);
             if (version >= 1)
             {
                 writer.WriteNullableString(Rack, version >= 9);
             }
+
             if (version >= 9)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -322,12 +353,14 @@ public sealed partial class MetadataResponse : IApiResponse
             {
                 size += WireSize.String(Rack, version >= 9);
             }
+
             if (version >= 9)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -376,20 +409,24 @@ public sealed partial class MetadataResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("MetadataResponse.MetadataResponseTopic.Name", version);
             }
+
             if (version >= 10)
             {
                 TopicId = reader.ReadUuid();
             }
+
             if (version >= 1)
             {
                 IsInternal = reader.ReadBool();
             }
+
             {
                 int count = reader.ReadArrayLength(version >= 9);
                 if (count < 0)
                 {
                     throw MessageErrors.NullRead("MetadataResponse.MetadataResponseTopic.Partitions", version);
                 }
+
                 var list = new List<MetadataResponsePartition>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -397,12 +434,15 @@ public sealed partial class MetadataResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             if (version >= 8)
             {
                 TopicAuthorizedOperations = reader.ReadInt32();
             }
+
             if (version >= 9)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -420,24 +460,29 @@ public sealed partial class MetadataResponse : IApiResponse
             {
                 throw MessageErrors.NullField("MetadataResponse.MetadataResponseTopic.Name", version);
             }
+
             writer.WriteNullableString(Name, version >= 9);
             if (version >= 10)
             {
                 writer.WriteUuid(TopicId);
             }
+
             if (version >= 1)
             {
                 writer.WriteBool(IsInternal);
             }
+
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("MetadataResponse.MetadataResponseTopic.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 9);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 8)
             {
                 writer.WriteInt32(TopicAuthorizedOperations);
@@ -449,6 +494,7 @@ public sealed partial class MetadataResponse : IApiResponse
                     throw MessageErrors.NonDefaultField("MetadataResponse.MetadataResponseTopic.TopicAuthorizedOperations", version);
                 }
             }
+
             if (version >= 9)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -472,10 +518,12 @@ public sealed partial class MetadataResponse : IApiResponse
             {
                 size += 16;
             }
+
             if (version >= 1)
             {
                 size += 1;
             }
+
             if (Partitions is null)
             {
                 size += WireSize.ArrayLength(-1, version >= 9);
@@ -488,16 +536,19 @@ public sealed partial class MetadataResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 8)
             {
                 size += 4;
             }
+
             if (version >= 9)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -551,32 +602,39 @@ public sealed partial class MetadataResponse : IApiResponse
             {
                 LeaderEpoch = reader.ReadInt32();
             }
+
             {
                 int count = reader.ReadArrayLength(version >= 9);
                 if (count < 0)
                 {
                     throw MessageErrors.NullRead("MetadataResponse.MetadataResponsePartition.ReplicaNodes", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 ReplicaNodes = list;
             }
+
             {
                 int count = reader.ReadArrayLength(version >= 9);
                 if (count < 0)
                 {
                     throw MessageErrors.NullRead("MetadataResponse.MetadataResponsePartition.IsrNodes", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 IsrNodes = list;
             }
+
             if (version >= 5)
             {
                 {
@@ -585,14 +643,17 @@ public sealed partial class MetadataResponse : IApiResponse
                     {
                         throw MessageErrors.NullRead("MetadataResponse.MetadataResponsePartition.OfflineReplicas", version);
                     }
+
                     var list = new List<int>(count);
                     for (int i = 0; i < count; i++)
                     {
                         list.Add(reader.ReadInt32());
                     }
+
                     OfflineReplicas = list;
                 }
             }
+
             if (version >= 9)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -612,36 +673,43 @@ public sealed partial class MetadataResponse : IApiResponse
             {
                 writer.WriteInt32(LeaderEpoch);
             }
+
             if (ReplicaNodes is null)
             {
                 throw MessageErrors.NullField("MetadataResponse.MetadataResponsePartition.ReplicaNodes", version);
             }
+
             writer.WriteArrayLength(ReplicaNodes.Count, version >= 9);
             foreach (var element in ReplicaNodes)
             {
                 writer.WriteInt32(element);
             }
+
             if (IsrNodes is null)
             {
                 throw MessageErrors.NullField("MetadataResponse.MetadataResponsePartition.IsrNodes", version);
             }
+
             writer.WriteArrayLength(IsrNodes.Count, version >= 9);
             foreach (var element in IsrNodes)
             {
                 writer.WriteInt32(element);
             }
+
             if (version >= 5)
             {
                 if (OfflineReplicas is null)
                 {
                     throw MessageErrors.NullField("MetadataResponse.MetadataResponsePartition.OfflineReplicas", version);
                 }
+
                 writer.WriteArrayLength(OfflineReplicas.Count, version >= 9);
                 foreach (var element in OfflineReplicas)
                 {
                     writer.WriteInt32(element);
                 }
             }
+
             if (version >= 9)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -666,6 +734,7 @@ public sealed partial class MetadataResponse : IApiResponse
             {
                 size += 4;
             }
+
             if (ReplicaNodes is null)
             {
                 size += WireSize.ArrayLength(-1, version >= 9);
@@ -675,6 +744,7 @@ public sealed partial class MetadataResponse : IApiResponse
                 size += WireSize.ArrayLength(ReplicaNodes.Count, version >= 9);
                 size += ReplicaNodes.Count * 4;
             }
+
             if (IsrNodes is null)
             {
                 size += WireSize.ArrayLength(-1, version >= 9);
@@ -684,6 +754,7 @@ public sealed partial class MetadataResponse : IApiResponse
                 size += WireSize.ArrayLength(IsrNodes.Count, version >= 9);
                 size += IsrNodes.Count * 4;
             }
+
             if (version >= 5)
             {
                 if (OfflineReplicas is null)
@@ -696,12 +767,14 @@ public sealed partial class MetadataResponse : IApiResponse
                     size += OfflineReplicas.Count * 4;
                 }
             }
+
             if (version >= 9)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

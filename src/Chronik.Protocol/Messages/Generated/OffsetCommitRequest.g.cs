@@ -65,29 +65,35 @@ public sealed partial class OffsetCommitRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("OffsetCommitRequest", version);
         }
+
         GroupId = reader.ReadString(version >= 8);
         if (version >= 1)
         {
             GenerationIdOrMemberEpoch = reader.ReadInt32();
         }
+
         if (version >= 1)
         {
             MemberId = reader.ReadString(version >= 8);
         }
+
         if (version >= 7)
         {
             GroupInstanceId = reader.ReadNullableString(version >= 8);
         }
+
         if (version >= 2 && version <= 4)
         {
             RetentionTimeMs = reader.ReadInt64();
         }
+
         {
             int count = reader.ReadArrayLength(version >= 8);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("OffsetCommitRequest.Topics", version);
             }
+
             var list = new List<OffsetCommitRequestTopic>(count);
             for (int i = 0; i < count; i++)
             {
@@ -95,8 +101,10 @@ public sealed partial class OffsetCommitRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         if (version >= 8)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -113,23 +121,28 @@ public sealed partial class OffsetCommitRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("OffsetCommitRequest", version);
         }
+
         if (GroupId is null)
         {
             throw MessageErrors.NullField("OffsetCommitRequest.GroupId", version);
         }
+
         writer.WriteString(GroupId, version >= 8);
         if (version >= 1)
         {
             writer.WriteInt32(GenerationIdOrMemberEpoch);
         }
+
         if (version >= 1)
         {
             if (MemberId is null)
             {
                 throw MessageErrors.NullField("OffsetCommitRequest.MemberId", version);
             }
+
             writer.WriteString(MemberId, version >= 8);
         }
+
         if (version >= 7)
         {
             writer.WriteNullableString(GroupInstanceId, version >= 8);
@@ -141,19 +154,23 @@ public sealed partial class OffsetCommitRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("OffsetCommitRequest.GroupInstanceId", version);
             }
         }
+
         if (version >= 2 && version <= 4)
         {
             writer.WriteInt64(RetentionTimeMs);
         }
+
         if (Topics is null)
         {
             throw MessageErrors.NullField("OffsetCommitRequest.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, version >= 8);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 8)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -174,24 +191,29 @@ public sealed partial class OffsetCommitRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("OffsetCommitRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(GroupId, version >= 8);
         if (version >= 1)
         {
             size += 4;
         }
+
         if (version >= 1)
         {
             size += WireSize.String(MemberId, version >= 8);
         }
+
         if (version >= 7)
         {
             size += WireSize.String(GroupInstanceId, version >= 8);
         }
+
         if (version >= 2 && version <= 4)
         {
             size += 8;
         }
+
         if (Topics is null)
         {
             size += WireSize.ArrayLength(-1, version >= 8);
@@ -204,12 +226,14 @@ public sealed partial class OffsetCommitRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (version >= 8)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -242,6 +266,7 @@ public sealed partial class OffsetCommitRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("OffsetCommitRequest.OffsetCommitRequestTopic.Partitions", version);
                 }
+
                 var list = new List<OffsetCommitRequestPartition>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -249,8 +274,10 @@ public sealed partial class OffsetCommitRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             if (version >= 8)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -267,16 +294,19 @@ public sealed partial class OffsetCommitRequest : IApiRequest
             {
                 throw MessageErrors.NullField("OffsetCommitRequest.OffsetCommitRequestTopic.Name", version);
             }
+
             writer.WriteString(Name, version >= 8);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("OffsetCommitRequest.OffsetCommitRequestTopic.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 8);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 8)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -307,12 +337,14 @@ public sealed partial class OffsetCommitRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             if (version >= 8)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -357,10 +389,12 @@ public sealed partial class OffsetCommitRequest : IApiRequest
             {
                 CommittedLeaderEpoch = reader.ReadInt32();
             }
+
             if (version == 1)
             {
                 CommitTimestamp = reader.ReadInt64();
             }
+
             CommittedMetadata = reader.ReadNullableString(version >= 8);
             if (version >= 8)
             {
@@ -380,6 +414,7 @@ public sealed partial class OffsetCommitRequest : IApiRequest
             {
                 writer.WriteInt32(CommittedLeaderEpoch);
             }
+
             if (version == 1)
             {
                 writer.WriteInt64(CommitTimestamp);
@@ -391,6 +426,7 @@ public sealed partial class OffsetCommitRequest : IApiRequest
                     throw MessageErrors.NonDefaultField("OffsetCommitRequest.OffsetCommitRequestPartition.CommitTimestamp", version);
                 }
             }
+
             writer.WriteNullableString(CommittedMetadata, version >= 8);
             if (version >= 8)
             {
@@ -415,10 +451,12 @@ public sealed partial class OffsetCommitRequest : IApiRequest
             {
                 size += 4;
             }
+
             if (version == 1)
             {
                 size += 8;
             }
+
             size += WireSize.String(CommittedMetadata, version >= 8);
             if (version >= 8)
             {
@@ -426,6 +464,7 @@ public sealed partial class OffsetCommitRequest : IApiRequest
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -49,16 +49,19 @@ public sealed partial class OffsetCommitResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("OffsetCommitResponse", version);
         }
+
         if (version >= 3)
         {
             ThrottleTimeMs = reader.ReadInt32();
         }
+
         {
             int count = reader.ReadArrayLength(version >= 8);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("OffsetCommitResponse.Topics", version);
             }
+
             var list = new List<OffsetCommitResponseTopic>(count);
             for (int i = 0; i < count; i++)
             {
@@ -66,8 +69,10 @@ public sealed partial class OffsetCommitResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         if (version >= 8)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -84,19 +89,23 @@ public sealed partial class OffsetCommitResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("OffsetCommitResponse", version);
         }
+
         if (version >= 3)
         {
             writer.WriteInt32(ThrottleTimeMs);
         }
+
         if (Topics is null)
         {
             throw MessageErrors.NullField("OffsetCommitResponse.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, version >= 8);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 8)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -117,11 +126,13 @@ public sealed partial class OffsetCommitResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("OffsetCommitResponse", version);
         }
+
         int size = 0;
         if (version >= 3)
         {
             size += 4;
         }
+
         if (Topics is null)
         {
             size += WireSize.ArrayLength(-1, version >= 8);
@@ -134,12 +145,14 @@ public sealed partial class OffsetCommitResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 8)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -172,6 +185,7 @@ public sealed partial class OffsetCommitResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("OffsetCommitResponse.OffsetCommitResponseTopic.Partitions", version);
                 }
+
                 var list = new List<OffsetCommitResponsePartition>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -179,8 +193,10 @@ public sealed partial class OffsetCommitResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             if (version >= 8)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -197,16 +213,19 @@ public sealed partial class OffsetCommitResponse : IApiResponse
             {
                 throw MessageErrors.NullField("OffsetCommitResponse.OffsetCommitResponseTopic.Name", version);
             }
+
             writer.WriteString(Name, version >= 8);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("OffsetCommitResponse.OffsetCommitResponseTopic.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 8);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 8)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -237,12 +256,14 @@ public sealed partial class OffsetCommitResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 8)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -310,6 +331,7 @@ public sealed partial class OffsetCommitResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

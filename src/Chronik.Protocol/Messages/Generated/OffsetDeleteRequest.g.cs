@@ -49,6 +49,7 @@ public sealed partial class OffsetDeleteRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("OffsetDeleteRequest", version);
         }
+
         GroupId = reader.ReadString(false);
         {
             int count = reader.ReadArrayLength(false);
@@ -56,6 +57,7 @@ public sealed partial class OffsetDeleteRequest : IApiRequest
             {
                 throw MessageErrors.NullRead("OffsetDeleteRequest.Topics", version);
             }
+
             var list = new List<OffsetDeleteRequestTopic>(count);
             for (int i = 0; i < count; i++)
             {
@@ -63,6 +65,7 @@ public sealed partial class OffsetDeleteRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
     }
@@ -73,20 +76,24 @@ public sealed partial class OffsetDeleteRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("OffsetDeleteRequest", version);
         }
+
         if (GroupId is null)
         {
             throw MessageErrors.NullField("OffsetDeleteRequest.GroupId", version);
         }
+
         writer.WriteString(GroupId, false);
         if (Topics is null)
         {
             throw MessageErrors.NullField("OffsetDeleteRequest.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, false);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         if (_unknownTaggedFields is { Count: > 0 })
         {
             throw MessageErrors.TaggedFieldsInNonFlexibleVersion("OffsetDeleteRequest", version);
@@ -99,6 +106,7 @@ public sealed partial class OffsetDeleteRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("OffsetDeleteRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(GroupId, false);
         if (Topics is null)
@@ -113,6 +121,7 @@ public sealed partial class OffsetDeleteRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         return size;
     }
 
@@ -145,6 +154,7 @@ public sealed partial class OffsetDeleteRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("OffsetDeleteRequest.OffsetDeleteRequestTopic.Partitions", version);
                 }
+
                 var list = new List<OffsetDeleteRequestPartition>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -152,6 +162,7 @@ public sealed partial class OffsetDeleteRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
         }
@@ -162,16 +173,19 @@ public sealed partial class OffsetDeleteRequest : IApiRequest
             {
                 throw MessageErrors.NullField("OffsetDeleteRequest.OffsetDeleteRequestTopic.Name", version);
             }
+
             writer.WriteString(Name, false);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("OffsetDeleteRequest.OffsetDeleteRequestTopic.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, false);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             if (_unknownTaggedFields is { Count: > 0 })
             {
                 throw MessageErrors.TaggedFieldsInNonFlexibleVersion("OffsetDeleteRequest.OffsetDeleteRequestTopic", version);
@@ -194,6 +208,7 @@ public sealed partial class OffsetDeleteRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             return size;
         }
     }

@@ -53,6 +53,7 @@ public sealed partial class OffsetDeleteResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("OffsetDeleteResponse", version);
         }
+
         ErrorCode = reader.ReadInt16();
         ThrottleTimeMs = reader.ReadInt32();
         {
@@ -61,6 +62,7 @@ public sealed partial class OffsetDeleteResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("OffsetDeleteResponse.Topics", version);
             }
+
             var list = new List<OffsetDeleteResponseTopic>(count);
             for (int i = 0; i < count; i++)
             {
@@ -68,6 +70,7 @@ public sealed partial class OffsetDeleteResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
     }
@@ -78,17 +81,20 @@ public sealed partial class OffsetDeleteResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("OffsetDeleteResponse", version);
         }
+
         writer.WriteInt16(ErrorCode);
         writer.WriteInt32(ThrottleTimeMs);
         if (Topics is null)
         {
             throw MessageErrors.NullField("OffsetDeleteResponse.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, false);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         if (_unknownTaggedFields is { Count: > 0 })
         {
             throw MessageErrors.TaggedFieldsInNonFlexibleVersion("OffsetDeleteResponse", version);
@@ -101,6 +107,7 @@ public sealed partial class OffsetDeleteResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("OffsetDeleteResponse", version);
         }
+
         int size = 0;
         size += 2;
         size += 4;
@@ -116,6 +123,7 @@ public sealed partial class OffsetDeleteResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         return size;
     }
 
@@ -148,6 +156,7 @@ public sealed partial class OffsetDeleteResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("OffsetDeleteResponse.OffsetDeleteResponseTopic.Partitions", version);
                 }
+
                 var list = new List<OffsetDeleteResponsePartition>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -155,6 +164,7 @@ public sealed partial class OffsetDeleteResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
         }
@@ -165,16 +175,19 @@ public sealed partial class OffsetDeleteResponse : IApiResponse
             {
                 throw MessageErrors.NullField("OffsetDeleteResponse.OffsetDeleteResponseTopic.Name", version);
             }
+
             writer.WriteString(Name, false);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("OffsetDeleteResponse.OffsetDeleteResponseTopic.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, false);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             if (_unknownTaggedFields is { Count: > 0 })
             {
                 throw MessageErrors.TaggedFieldsInNonFlexibleVersion("OffsetDeleteResponse.OffsetDeleteResponseTopic", version);
@@ -197,6 +210,7 @@ public sealed partial class OffsetDeleteResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             return size;
         }
     }

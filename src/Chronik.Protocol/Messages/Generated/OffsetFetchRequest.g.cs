@@ -57,10 +57,12 @@ public sealed partial class OffsetFetchRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("OffsetFetchRequest", version);
         }
+
         if (version <= 7)
         {
             GroupId = reader.ReadString(version >= 6);
         }
+
         if (version <= 7)
         {
             {
@@ -71,6 +73,7 @@ public sealed partial class OffsetFetchRequest : IApiRequest
                     {
                         throw MessageErrors.NullRead("OffsetFetchRequest.Topics", version);
                     }
+
                     Topics = null;
                 }
                 else
@@ -82,10 +85,12 @@ public sealed partial class OffsetFetchRequest : IApiRequest
                         item.Read(ref reader, version);
                         list.Add(item);
                     }
+
                     Topics = list;
                 }
             }
         }
+
         if (version >= 8)
         {
             {
@@ -94,6 +99,7 @@ public sealed partial class OffsetFetchRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("OffsetFetchRequest.Groups", version);
                 }
+
                 var list = new List<OffsetFetchRequestGroup>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -101,13 +107,16 @@ public sealed partial class OffsetFetchRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Groups = list;
             }
         }
+
         if (version >= 7)
         {
             RequireStable = reader.ReadBool();
         }
+
         if (version >= 6)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -124,12 +133,14 @@ public sealed partial class OffsetFetchRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("OffsetFetchRequest", version);
         }
+
         if (version <= 7)
         {
             if (GroupId is null)
             {
                 throw MessageErrors.NullField("OffsetFetchRequest.GroupId", version);
             }
+
             writer.WriteString(GroupId, version >= 6);
         }
         else
@@ -139,6 +150,7 @@ public sealed partial class OffsetFetchRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("OffsetFetchRequest.GroupId", version);
             }
         }
+
         if (version <= 7)
         {
             if (Topics is null)
@@ -147,6 +159,7 @@ public sealed partial class OffsetFetchRequest : IApiRequest
                 {
                     throw MessageErrors.NullField("OffsetFetchRequest.Topics", version);
                 }
+
                 writer.WriteArrayLength(-1, version >= 6);
             }
             else
@@ -165,12 +178,14 @@ public sealed partial class OffsetFetchRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("OffsetFetchRequest.Topics", version);
             }
         }
+
         if (version >= 8)
         {
             if (Groups is null)
             {
                 throw MessageErrors.NullField("OffsetFetchRequest.Groups", version);
             }
+
             writer.WriteArrayLength(Groups.Count, true);
             foreach (var element in Groups)
             {
@@ -184,6 +199,7 @@ public sealed partial class OffsetFetchRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("OffsetFetchRequest.Groups", version);
             }
         }
+
         if (version >= 7)
         {
             writer.WriteBool(RequireStable);
@@ -195,6 +211,7 @@ public sealed partial class OffsetFetchRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("OffsetFetchRequest.RequireStable", version);
             }
         }
+
         if (version >= 6)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -215,11 +232,13 @@ public sealed partial class OffsetFetchRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("OffsetFetchRequest", version);
         }
+
         int size = 0;
         if (version <= 7)
         {
             size += WireSize.String(GroupId, version >= 6);
         }
+
         if (version <= 7)
         {
             if (Topics is null)
@@ -235,6 +254,7 @@ public sealed partial class OffsetFetchRequest : IApiRequest
                 }
             }
         }
+
         if (version >= 8)
         {
             if (Groups is null)
@@ -250,16 +270,19 @@ public sealed partial class OffsetFetchRequest : IApiRequest
                 }
             }
         }
+
         if (version >= 7)
         {
             size += 1;
         }
+
         if (version >= 6)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -292,13 +315,16 @@ public sealed partial class OffsetFetchRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("OffsetFetchRequest.OffsetFetchRequestTopic.PartitionIndexes", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 PartitionIndexes = list;
             }
+
             if (version >= 6)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -315,16 +341,19 @@ public sealed partial class OffsetFetchRequest : IApiRequest
             {
                 throw MessageErrors.NullField("OffsetFetchRequest.OffsetFetchRequestTopic.Name", version);
             }
+
             writer.WriteString(Name, version >= 6);
             if (PartitionIndexes is null)
             {
                 throw MessageErrors.NullField("OffsetFetchRequest.OffsetFetchRequestTopic.PartitionIndexes", version);
             }
+
             writer.WriteArrayLength(PartitionIndexes.Count, version >= 6);
             foreach (var element in PartitionIndexes)
             {
                 writer.WriteInt32(element);
             }
+
             if (version >= 6)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -352,12 +381,14 @@ public sealed partial class OffsetFetchRequest : IApiRequest
                 size += WireSize.ArrayLength(PartitionIndexes.Count, version >= 6);
                 size += PartitionIndexes.Count * 4;
             }
+
             if (version >= 6)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -397,10 +428,12 @@ public sealed partial class OffsetFetchRequest : IApiRequest
             {
                 MemberId = reader.ReadNullableString(true);
             }
+
             if (version >= 9)
             {
                 MemberEpoch = reader.ReadInt32();
             }
+
             {
                 int count = reader.ReadArrayLength(true);
                 if (count < 0)
@@ -416,9 +449,11 @@ public sealed partial class OffsetFetchRequest : IApiRequest
                         item.Read(ref reader, version);
                         list.Add(item);
                     }
+
                     Topics = list;
                 }
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -432,15 +467,18 @@ public sealed partial class OffsetFetchRequest : IApiRequest
             {
                 throw MessageErrors.NullField("OffsetFetchRequest.OffsetFetchRequestGroup.GroupId", version);
             }
+
             writer.WriteString(GroupId, true);
             if (version >= 9)
             {
                 writer.WriteNullableString(MemberId, true);
             }
+
             if (version >= 9)
             {
                 writer.WriteInt32(MemberEpoch);
             }
+
             if (Topics is null)
             {
                 writer.WriteArrayLength(-1, true);
@@ -453,6 +491,7 @@ public sealed partial class OffsetFetchRequest : IApiRequest
                     element.Write(ref writer, version);
                 }
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -465,10 +504,12 @@ public sealed partial class OffsetFetchRequest : IApiRequest
             {
                 size += WireSize.String(MemberId, true);
             }
+
             if (version >= 9)
             {
                 size += 4;
             }
+
             if (Topics is null)
             {
                 size += WireSize.ArrayLength(-1, true);
@@ -481,6 +522,7 @@ public sealed partial class OffsetFetchRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -517,13 +559,16 @@ public sealed partial class OffsetFetchRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("OffsetFetchRequest.OffsetFetchRequestTopics.PartitionIndexes", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 PartitionIndexes = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -537,16 +582,19 @@ public sealed partial class OffsetFetchRequest : IApiRequest
             {
                 throw MessageErrors.NullField("OffsetFetchRequest.OffsetFetchRequestTopics.Name", version);
             }
+
             writer.WriteString(Name, true);
             if (PartitionIndexes is null)
             {
                 throw MessageErrors.NullField("OffsetFetchRequest.OffsetFetchRequestTopics.PartitionIndexes", version);
             }
+
             writer.WriteArrayLength(PartitionIndexes.Count, true);
             foreach (var element in PartitionIndexes)
             {
                 writer.WriteInt32(element);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -564,6 +612,7 @@ public sealed partial class OffsetFetchRequest : IApiRequest
                 size += WireSize.ArrayLength(PartitionIndexes.Count, true);
                 size += PartitionIndexes.Count * 4;
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

@@ -57,10 +57,12 @@ public sealed partial class OffsetFetchResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("OffsetFetchResponse", version);
         }
+
         if (version >= 3)
         {
             ThrottleTimeMs = reader.ReadInt32();
         }
+
         if (version <= 7)
         {
             {
@@ -69,6 +71,7 @@ public sealed partial class OffsetFetchResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("OffsetFetchResponse.Topics", version);
                 }
+
                 var list = new List<OffsetFetchResponseTopic>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -76,13 +79,16 @@ public sealed partial class OffsetFetchResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Topics = list;
             }
         }
+
         if (version >= 2 && version <= 7)
         {
             ErrorCode = reader.ReadInt16();
         }
+
         if (version >= 8)
         {
             {
@@ -91,6 +97,7 @@ public sealed partial class OffsetFetchResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("OffsetFetchResponse.Groups", version);
                 }
+
                 var list = new List<OffsetFetchResponseGroup>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -98,9 +105,11 @@ public sealed partial class OffsetFetchResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Groups = list;
             }
         }
+
         if (version >= 6)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -117,16 +126,19 @@ public sealed partial class OffsetFetchResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("OffsetFetchResponse", version);
         }
+
         if (version >= 3)
         {
             writer.WriteInt32(ThrottleTimeMs);
         }
+
         if (version <= 7)
         {
             if (Topics is null)
             {
                 throw MessageErrors.NullField("OffsetFetchResponse.Topics", version);
             }
+
             writer.WriteArrayLength(Topics.Count, version >= 6);
             foreach (var element in Topics)
             {
@@ -140,16 +152,19 @@ public sealed partial class OffsetFetchResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("OffsetFetchResponse.Topics", version);
             }
         }
+
         if (version >= 2 && version <= 7)
         {
             writer.WriteInt16(ErrorCode);
         }
+
         if (version >= 8)
         {
             if (Groups is null)
             {
                 throw MessageErrors.NullField("OffsetFetchResponse.Groups", version);
             }
+
             writer.WriteArrayLength(Groups.Count, true);
             foreach (var element in Groups)
             {
@@ -163,6 +178,7 @@ public sealed partial class OffsetFetchResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("OffsetFetchResponse.Groups", version);
             }
         }
+
         if (version >= 6)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -183,11 +199,13 @@ public sealed partial class OffsetFetchResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("OffsetFetchResponse", version);
         }
+
         int size = 0;
         if (version >= 3)
         {
             size += 4;
         }
+
         if (version <= 7)
         {
             if (Topics is null)
@@ -203,10 +221,12 @@ public sealed partial class OffsetFetchResponse : IApiResponse
                 }
             }
         }
+
         if (version >= 2 && version <= 7)
         {
             size += 2;
         }
+
         if (version >= 8)
         {
             if (Groups is null)
@@ -222,12 +242,14 @@ public sealed partial class OffsetFetchResponse : IApiResponse
                 }
             }
         }
+
         if (version >= 6)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -260,6 +282,7 @@ public sealed partial class OffsetFetchResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("OffsetFetchResponse.OffsetFetchResponseTopic.Partitions", version);
                 }
+
                 var list = new List<OffsetFetchResponsePartition>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -267,8 +290,10 @@ public sealed partial class OffsetFetchResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             if (version >= 6)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -285,16 +310,19 @@ public sealed partial class OffsetFetchResponse : IApiResponse
             {
                 throw MessageErrors.NullField("OffsetFetchResponse.OffsetFetchResponseTopic.Name", version);
             }
+
             writer.WriteString(Name, version >= 6);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("OffsetFetchResponse.OffsetFetchResponseTopic.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 6);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 6)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -325,12 +353,14 @@ public sealed partial class OffsetFetchResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 6)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -375,6 +405,7 @@ public sealed partial class OffsetFetchResponse : IApiResponse
             {
                 CommittedLeaderEpoch = reader.ReadInt32();
             }
+
             Metadata = reader.ReadNullableString(version >= 6);
             ErrorCode = reader.ReadInt16();
             if (version >= 6)
@@ -395,6 +426,7 @@ public sealed partial class OffsetFetchResponse : IApiResponse
             {
                 writer.WriteInt32(CommittedLeaderEpoch);
             }
+
             writer.WriteNullableString(Metadata, version >= 6);
             writer.WriteInt16(ErrorCode);
             if (version >= 6)
@@ -420,6 +452,7 @@ public sealed partial class OffsetFetchResponse : IApiResponse
             {
                 size += 4;
             }
+
             size += WireSize.String(Metadata, version >= 6);
             size += 2;
             if (version >= 6)
@@ -428,6 +461,7 @@ public sealed partial class OffsetFetchResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -465,6 +499,7 @@ public sealed partial class OffsetFetchResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("OffsetFetchResponse.OffsetFetchResponseGroup.Topics", version);
                 }
+
                 var list = new List<OffsetFetchResponseTopics>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -472,8 +507,10 @@ public sealed partial class OffsetFetchResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Topics = list;
             }
+
             ErrorCode = reader.ReadInt16();
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
@@ -488,16 +525,19 @@ public sealed partial class OffsetFetchResponse : IApiResponse
             {
                 throw MessageErrors.NullField("OffsetFetchResponse.OffsetFetchResponseGroup.GroupId", version);
             }
+
             writer.WriteString(GroupId, true);
             if (Topics is null)
             {
                 throw MessageErrors.NullField("OffsetFetchResponse.OffsetFetchResponseGroup.Topics", version);
             }
+
             writer.WriteArrayLength(Topics.Count, true);
             foreach (var element in Topics)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteInt16(ErrorCode);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
@@ -519,6 +559,7 @@ public sealed partial class OffsetFetchResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             size += 2;
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
@@ -556,6 +597,7 @@ public sealed partial class OffsetFetchResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("OffsetFetchResponse.OffsetFetchResponseTopics.Partitions", version);
                 }
+
                 var list = new List<OffsetFetchResponsePartitions>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -563,8 +605,10 @@ public sealed partial class OffsetFetchResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -578,16 +622,19 @@ public sealed partial class OffsetFetchResponse : IApiResponse
             {
                 throw MessageErrors.NullField("OffsetFetchResponse.OffsetFetchResponseTopics.Name", version);
             }
+
             writer.WriteString(Name, true);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("OffsetFetchResponse.OffsetFetchResponseTopics.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -608,6 +655,7 @@ public sealed partial class OffsetFetchResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

@@ -49,16 +49,19 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("OffsetForLeaderEpochRequest", version);
         }
+
         if (version >= 3)
         {
             ReplicaId = reader.ReadInt32();
         }
+
         {
             int count = reader.ReadArrayLength(version >= 4);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("OffsetForLeaderEpochRequest.Topics", version);
             }
+
             var list = new List<OffsetForLeaderTopic>(count);
             for (int i = 0; i < count; i++)
             {
@@ -66,8 +69,10 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         if (version >= 4)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -84,19 +89,23 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("OffsetForLeaderEpochRequest", version);
         }
+
         if (version >= 3)
         {
             writer.WriteInt32(ReplicaId);
         }
+
         if (Topics is null)
         {
             throw MessageErrors.NullField("OffsetForLeaderEpochRequest.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, version >= 4);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 4)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -117,11 +126,13 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("OffsetForLeaderEpochRequest", version);
         }
+
         int size = 0;
         if (version >= 3)
         {
             size += 4;
         }
+
         if (Topics is null)
         {
             size += WireSize.ArrayLength(-1, version >= 4);
@@ -134,12 +145,14 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (version >= 4)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -172,6 +185,7 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("OffsetForLeaderEpochRequest.OffsetForLeaderTopic.Partitions", version);
                 }
+
                 var list = new List<OffsetForLeaderPartition>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -179,8 +193,10 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             if (version >= 4)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -197,16 +213,19 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiRequest
             {
                 throw MessageErrors.NullField("OffsetForLeaderEpochRequest.OffsetForLeaderTopic.Topic", version);
             }
+
             writer.WriteString(Topic, version >= 4);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("OffsetForLeaderEpochRequest.OffsetForLeaderTopic.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 4);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 4)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -237,12 +256,14 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             if (version >= 4)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -278,6 +299,7 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiRequest
             {
                 CurrentLeaderEpoch = reader.ReadInt32();
             }
+
             LeaderEpoch = reader.ReadInt32();
             if (version >= 4)
             {
@@ -296,6 +318,7 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiRequest
             {
                 writer.WriteInt32(CurrentLeaderEpoch);
             }
+
             writer.WriteInt32(LeaderEpoch);
             if (version >= 4)
             {
@@ -319,6 +342,7 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiRequest
             {
                 size += 4;
             }
+
             size += 4;
             if (version >= 4)
             {
@@ -326,6 +350,7 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiRequest
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

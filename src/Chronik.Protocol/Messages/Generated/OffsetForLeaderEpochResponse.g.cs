@@ -49,16 +49,19 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("OffsetForLeaderEpochResponse", version);
         }
+
         if (version >= 2)
         {
             ThrottleTimeMs = reader.ReadInt32();
         }
+
         {
             int count = reader.ReadArrayLength(version >= 4);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("OffsetForLeaderEpochResponse.Topics", version);
             }
+
             var list = new List<OffsetForLeaderTopicResult>(count);
             for (int i = 0; i < count; i++)
             {
@@ -66,8 +69,10 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         if (version >= 4)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -84,19 +89,23 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("OffsetForLeaderEpochResponse", version);
         }
+
         if (version >= 2)
         {
             writer.WriteInt32(ThrottleTimeMs);
         }
+
         if (Topics is null)
         {
             throw MessageErrors.NullField("OffsetForLeaderEpochResponse.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, version >= 4);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 4)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -117,11 +126,13 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("OffsetForLeaderEpochResponse", version);
         }
+
         int size = 0;
         if (version >= 2)
         {
             size += 4;
         }
+
         if (Topics is null)
         {
             size += WireSize.ArrayLength(-1, version >= 4);
@@ -134,12 +145,14 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 4)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -172,6 +185,7 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult.Partitions", version);
                 }
+
                 var list = new List<EpochEndOffset>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -179,8 +193,10 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             if (version >= 4)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -197,16 +213,19 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiResponse
             {
                 throw MessageErrors.NullField("OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult.Topic", version);
             }
+
             writer.WriteString(Topic, version >= 4);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 4);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 4)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -237,12 +256,14 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 4)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -283,6 +304,7 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiResponse
             {
                 LeaderEpoch = reader.ReadInt32();
             }
+
             EndOffset = reader.ReadInt64();
             if (version >= 4)
             {
@@ -302,6 +324,7 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiResponse
             {
                 writer.WriteInt32(LeaderEpoch);
             }
+
             writer.WriteInt64(EndOffset);
             if (version >= 4)
             {
@@ -326,6 +349,7 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiResponse
             {
                 size += 4;
             }
+
             size += 8;
             if (version >= 4)
             {
@@ -333,6 +357,7 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -57,10 +57,12 @@ public sealed partial class ProduceRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ProduceRequest", version);
         }
+
         if (version >= 3)
         {
             TransactionalId = reader.ReadNullableString(version >= 9);
         }
+
         Acks = reader.ReadInt16();
         TimeoutMs = reader.ReadInt32();
         {
@@ -69,6 +71,7 @@ public sealed partial class ProduceRequest : IApiRequest
             {
                 throw MessageErrors.NullRead("ProduceRequest.TopicData", version);
             }
+
             var list = new List<TopicProduceData>(count);
             for (int i = 0; i < count; i++)
             {
@@ -76,8 +79,10 @@ public sealed partial class ProduceRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             TopicData = list;
         }
+
         if (version >= 9)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -94,6 +99,7 @@ public sealed partial class ProduceRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ProduceRequest", version);
         }
+
         if (version >= 3)
         {
             writer.WriteNullableString(TransactionalId, version >= 9);
@@ -105,17 +111,20 @@ public sealed partial class ProduceRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("ProduceRequest.TransactionalId", version);
             }
         }
+
         writer.WriteInt16(Acks);
         writer.WriteInt32(TimeoutMs);
         if (TopicData is null)
         {
             throw MessageErrors.NullField("ProduceRequest.TopicData", version);
         }
+
         writer.WriteArrayLength(TopicData.Count, version >= 9);
         foreach (var element in TopicData)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 9)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -136,11 +145,13 @@ public sealed partial class ProduceRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ProduceRequest", version);
         }
+
         int size = 0;
         if (version >= 3)
         {
             size += WireSize.String(TransactionalId, version >= 9);
         }
+
         size += 2;
         size += 4;
         if (TopicData is null)
@@ -155,12 +166,14 @@ public sealed partial class ProduceRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (version >= 9)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -193,6 +206,7 @@ public sealed partial class ProduceRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("ProduceRequest.TopicProduceData.PartitionData", version);
                 }
+
                 var list = new List<PartitionProduceData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -200,8 +214,10 @@ public sealed partial class ProduceRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 PartitionData = list;
             }
+
             if (version >= 9)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -218,16 +234,19 @@ public sealed partial class ProduceRequest : IApiRequest
             {
                 throw MessageErrors.NullField("ProduceRequest.TopicProduceData.Name", version);
             }
+
             writer.WriteString(Name, version >= 9);
             if (PartitionData is null)
             {
                 throw MessageErrors.NullField("ProduceRequest.TopicProduceData.PartitionData", version);
             }
+
             writer.WriteArrayLength(PartitionData.Count, version >= 9);
             foreach (var element in PartitionData)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 9)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -258,12 +277,14 @@ public sealed partial class ProduceRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             if (version >= 9)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -331,6 +352,7 @@ public sealed partial class ProduceRequest : IApiRequest
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

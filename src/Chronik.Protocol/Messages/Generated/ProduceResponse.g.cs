@@ -53,12 +53,14 @@ public sealed partial class ProduceResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ProduceResponse", version);
         }
+
         {
             int count = reader.ReadArrayLength(version >= 9);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("ProduceResponse.Responses", version);
             }
+
             var list = new List<TopicProduceResponse>(count);
             for (int i = 0; i < count; i++)
             {
@@ -66,12 +68,15 @@ public sealed partial class ProduceResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Responses = list;
         }
+
         if (version >= 1)
         {
             ThrottleTimeMs = reader.ReadInt32();
         }
+
         if (version >= 9)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -89,6 +94,7 @@ public sealed partial class ProduceResponse : IApiResponse
                             {
                                 throw MessageErrors.NullRead("ProduceResponse.NodeEndpoints", version);
                             }
+
                             var list = new List<NodeEndpoint>(count);
                             for (int i = 0; i < count; i++)
                             {
@@ -96,8 +102,10 @@ public sealed partial class ProduceResponse : IApiResponse
                                 item.Read(ref tagged, version);
                                 list.Add(item);
                             }
+
                             NodeEndpoints = list;
                         }
+
                         tagged.EnsureFullyConsumed();
                         break;
                     }
@@ -115,20 +123,24 @@ public sealed partial class ProduceResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ProduceResponse", version);
         }
+
         int taggedCount = 0;
         if (Responses is null)
         {
             throw MessageErrors.NullField("ProduceResponse.Responses", version);
         }
+
         writer.WriteArrayLength(Responses.Count, version >= 9);
         foreach (var element in Responses)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 1)
         {
             writer.WriteInt32(ThrottleTimeMs);
         }
+
         if (version >= 10)
         {
             if (NodeEndpoints is null || NodeEndpoints.Count != 0)
@@ -143,6 +155,7 @@ public sealed partial class ProduceResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("ProduceResponse.NodeEndpoints", version);
             }
         }
+
         if (version >= 9)
         {
             writer.WriteUnsignedVarint(taggedCount + (_unknownTaggedFields?.Count ?? 0));
@@ -164,17 +177,20 @@ public sealed partial class ProduceResponse : IApiResponse
                         valueSize += element.Size(version);
                     }
                 }
+
                 writer.WriteUnsignedVarint(valueSize);
                 if (NodeEndpoints is null)
                 {
                     throw MessageErrors.NullField("ProduceResponse.NodeEndpoints", version);
                 }
+
                 writer.WriteArrayLength(NodeEndpoints.Count, true);
                 foreach (var element in NodeEndpoints)
                 {
                     element.Write(ref writer, version);
                 }
             }
+
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, int.MaxValue);
         }
         else
@@ -192,6 +208,7 @@ public sealed partial class ProduceResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ProduceResponse", version);
         }
+
         int size = 0;
         if (Responses is null)
         {
@@ -205,10 +222,12 @@ public sealed partial class ProduceResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 1)
         {
             size += 4;
         }
+
         if (version >= 9)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
@@ -227,12 +246,15 @@ public sealed partial class ProduceResponse : IApiResponse
                         valueSize += element.Size(version);
                     }
                 }
+
                 size += WireSize.TaggedField(0, valueSize);
                 taggedCount++;
             }
+
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -265,6 +287,7 @@ public sealed partial class ProduceResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("ProduceResponse.TopicProduceResponse.PartitionResponses", version);
                 }
+
                 var list = new List<PartitionProduceResponse>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -272,8 +295,10 @@ public sealed partial class ProduceResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 PartitionResponses = list;
             }
+
             if (version >= 9)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -290,16 +315,19 @@ public sealed partial class ProduceResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ProduceResponse.TopicProduceResponse.Name", version);
             }
+
             writer.WriteString(Name, version >= 9);
             if (PartitionResponses is null)
             {
                 throw MessageErrors.NullField("ProduceResponse.TopicProduceResponse.PartitionResponses", version);
             }
+
             writer.WriteArrayLength(PartitionResponses.Count, version >= 9);
             foreach (var element in PartitionResponses)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 9)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -330,12 +358,14 @@ public sealed partial class ProduceResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 9)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -392,10 +422,12 @@ public sealed partial class ProduceResponse : IApiResponse
             {
                 LogAppendTimeMs = reader.ReadInt64();
             }
+
             if (version >= 5)
             {
                 LogStartOffset = reader.ReadInt64();
             }
+
             if (version >= 8)
             {
                 {
@@ -404,6 +436,7 @@ public sealed partial class ProduceResponse : IApiResponse
                     {
                         throw MessageErrors.NullRead("ProduceResponse.PartitionProduceResponse.RecordErrors", version);
                     }
+
                     var list = new List<BatchIndexAndErrorMessage>(count);
                     for (int i = 0; i < count; i++)
                     {
@@ -411,13 +444,16 @@ public sealed partial class ProduceResponse : IApiResponse
                         item.Read(ref reader, version);
                         list.Add(item);
                     }
+
                     RecordErrors = list;
                 }
             }
+
             if (version >= 8)
             {
                 ErrorMessage = reader.ReadNullableString(version >= 9);
             }
+
             if (version >= 9)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -434,6 +470,7 @@ public sealed partial class ProduceResponse : IApiResponse
                                 item.Read(ref tagged, version);
                                 CurrentLeader = item;
                             }
+
                             tagged.EnsureFullyConsumed();
                             break;
                         }
@@ -455,26 +492,31 @@ public sealed partial class ProduceResponse : IApiResponse
             {
                 writer.WriteInt64(LogAppendTimeMs);
             }
+
             if (version >= 5)
             {
                 writer.WriteInt64(LogStartOffset);
             }
+
             if (version >= 8)
             {
                 if (RecordErrors is null)
                 {
                     throw MessageErrors.NullField("ProduceResponse.PartitionProduceResponse.RecordErrors", version);
                 }
+
                 writer.WriteArrayLength(RecordErrors.Count, version >= 9);
                 foreach (var element in RecordErrors)
                 {
                     element.Write(ref writer, version);
                 }
             }
+
             if (version >= 8)
             {
                 writer.WriteNullableString(ErrorMessage, version >= 9);
             }
+
             if (version >= 10)
             {
                 if (CurrentLeader is null || !CurrentLeader.HasOnlyDefaults())
@@ -489,6 +531,7 @@ public sealed partial class ProduceResponse : IApiResponse
                     throw MessageErrors.NonDefaultField("ProduceResponse.PartitionProduceResponse.CurrentLeader", version);
                 }
             }
+
             if (version >= 9)
             {
                 writer.WriteUnsignedVarint(taggedCount + (_unknownTaggedFields?.Count ?? 0));
@@ -504,8 +547,10 @@ public sealed partial class ProduceResponse : IApiResponse
                     {
                         throw MessageErrors.NullField("ProduceResponse.PartitionProduceResponse.CurrentLeader", version);
                     }
+
                     CurrentLeader.Write(ref writer, version);
                 }
+
                 writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, int.MaxValue);
             }
             else
@@ -527,10 +572,12 @@ public sealed partial class ProduceResponse : IApiResponse
             {
                 size += 8;
             }
+
             if (version >= 5)
             {
                 size += 8;
             }
+
             if (version >= 8)
             {
                 if (RecordErrors is null)
@@ -546,10 +593,12 @@ public sealed partial class ProduceResponse : IApiResponse
                     }
                 }
             }
+
             if (version >= 8)
             {
                 size += WireSize.String(ErrorMessage, version >= 9);
             }
+
             if (version >= 9)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
@@ -560,9 +609,11 @@ public sealed partial class ProduceResponse : IApiResponse
                     size += WireSize.TaggedField(0, valueSize);
                     taggedCount++;
                 }
+
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -630,6 +681,7 @@ public sealed partial class ProduceResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -741,6 +793,7 @@ public sealed partial class ProduceResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ProduceResponse.NodeEndpoint.Host", version);
             }
+
             writer.WriteString(Host, true);
             writer.WriteInt32(Port);
             writer.WriteNullableString(Rack, true);

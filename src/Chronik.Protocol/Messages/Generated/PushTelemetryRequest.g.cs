@@ -61,6 +61,7 @@ public sealed partial class PushTelemetryRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("PushTelemetryRequest", version);
         }
+
         ClientInstanceId = reader.ReadUuid();
         SubscriptionId = reader.ReadInt32();
         Terminating = reader.ReadBool();
@@ -79,6 +80,7 @@ public sealed partial class PushTelemetryRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("PushTelemetryRequest", version);
         }
+
         writer.WriteUuid(ClientInstanceId);
         writer.WriteInt32(SubscriptionId);
         writer.WriteBool(Terminating);
@@ -87,6 +89,7 @@ public sealed partial class PushTelemetryRequest : IApiRequest
         {
             throw MessageErrors.NullField("PushTelemetryRequest.Metrics", version);
         }
+
         writer.WriteBytes(Metrics, true);
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
@@ -98,6 +101,7 @@ public sealed partial class PushTelemetryRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("PushTelemetryRequest", version);
         }
+
         int size = 0;
         size += 16;
         size += 4;

@@ -49,6 +49,7 @@ public sealed partial class PushTelemetryResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("PushTelemetryResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -64,6 +65,7 @@ public sealed partial class PushTelemetryResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("PushTelemetryResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -76,6 +78,7 @@ public sealed partial class PushTelemetryResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("PushTelemetryResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;

@@ -49,6 +49,7 @@ public sealed partial class ReadShareGroupStateSummaryRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ReadShareGroupStateSummaryRequest", version);
         }
+
         GroupId = reader.ReadString(true);
         {
             int count = reader.ReadArrayLength(true);
@@ -56,6 +57,7 @@ public sealed partial class ReadShareGroupStateSummaryRequest : IApiRequest
             {
                 throw MessageErrors.NullRead("ReadShareGroupStateSummaryRequest.Topics", version);
             }
+
             var list = new List<ReadStateSummaryData>(count);
             for (int i = 0; i < count; i++)
             {
@@ -63,8 +65,10 @@ public sealed partial class ReadShareGroupStateSummaryRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -78,20 +82,24 @@ public sealed partial class ReadShareGroupStateSummaryRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ReadShareGroupStateSummaryRequest", version);
         }
+
         if (GroupId is null)
         {
             throw MessageErrors.NullField("ReadShareGroupStateSummaryRequest.GroupId", version);
         }
+
         writer.WriteString(GroupId, true);
         if (Topics is null)
         {
             throw MessageErrors.NullField("ReadShareGroupStateSummaryRequest.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, true);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -102,6 +110,7 @@ public sealed partial class ReadShareGroupStateSummaryRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ReadShareGroupStateSummaryRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(GroupId, true);
         if (Topics is null)
@@ -116,6 +125,7 @@ public sealed partial class ReadShareGroupStateSummaryRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -151,6 +161,7 @@ public sealed partial class ReadShareGroupStateSummaryRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("ReadShareGroupStateSummaryRequest.ReadStateSummaryData.Partitions", version);
                 }
+
                 var list = new List<PartitionData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -158,8 +169,10 @@ public sealed partial class ReadShareGroupStateSummaryRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -174,11 +187,13 @@ public sealed partial class ReadShareGroupStateSummaryRequest : IApiRequest
             {
                 throw MessageErrors.NullField("ReadShareGroupStateSummaryRequest.ReadStateSummaryData.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -199,6 +214,7 @@ public sealed partial class ReadShareGroupStateSummaryRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

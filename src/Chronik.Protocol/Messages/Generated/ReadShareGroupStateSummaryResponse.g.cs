@@ -45,12 +45,14 @@ public sealed partial class ReadShareGroupStateSummaryResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ReadShareGroupStateSummaryResponse", version);
         }
+
         {
             int count = reader.ReadArrayLength(true);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("ReadShareGroupStateSummaryResponse.Results", version);
             }
+
             var list = new List<ReadStateSummaryResult>(count);
             for (int i = 0; i < count; i++)
             {
@@ -58,8 +60,10 @@ public sealed partial class ReadShareGroupStateSummaryResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Results = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -73,15 +77,18 @@ public sealed partial class ReadShareGroupStateSummaryResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ReadShareGroupStateSummaryResponse", version);
         }
+
         if (Results is null)
         {
             throw MessageErrors.NullField("ReadShareGroupStateSummaryResponse.Results", version);
         }
+
         writer.WriteArrayLength(Results.Count, true);
         foreach (var element in Results)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -92,6 +99,7 @@ public sealed partial class ReadShareGroupStateSummaryResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ReadShareGroupStateSummaryResponse", version);
         }
+
         int size = 0;
         if (Results is null)
         {
@@ -105,6 +113,7 @@ public sealed partial class ReadShareGroupStateSummaryResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -140,6 +149,7 @@ public sealed partial class ReadShareGroupStateSummaryResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("ReadShareGroupStateSummaryResponse.ReadStateSummaryResult.Partitions", version);
                 }
+
                 var list = new List<PartitionResult>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -147,8 +157,10 @@ public sealed partial class ReadShareGroupStateSummaryResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -163,11 +175,13 @@ public sealed partial class ReadShareGroupStateSummaryResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ReadShareGroupStateSummaryResponse.ReadStateSummaryResult.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -188,6 +202,7 @@ public sealed partial class ReadShareGroupStateSummaryResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

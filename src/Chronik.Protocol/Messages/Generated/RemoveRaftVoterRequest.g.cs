@@ -52,6 +52,7 @@ public sealed partial class RemoveRaftVoterRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("RemoveRaftVoterRequest", version);
         }
+
         ClusterId = reader.ReadNullableString(true);
         VoterId = reader.ReadInt32();
         VoterDirectoryId = reader.ReadUuid();
@@ -68,6 +69,7 @@ public sealed partial class RemoveRaftVoterRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("RemoveRaftVoterRequest", version);
         }
+
         writer.WriteNullableString(ClusterId, true);
         writer.WriteInt32(VoterId);
         writer.WriteUuid(VoterDirectoryId);
@@ -81,6 +83,7 @@ public sealed partial class RemoveRaftVoterRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("RemoveRaftVoterRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(ClusterId, true);
         size += 4;

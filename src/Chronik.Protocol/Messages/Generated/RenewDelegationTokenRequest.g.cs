@@ -49,6 +49,7 @@ public sealed partial class RenewDelegationTokenRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("RenewDelegationTokenRequest", version);
         }
+
         Hmac = reader.ReadBytes(version >= 2);
         RenewPeriodMs = reader.ReadInt64();
         if (version >= 2)
@@ -67,10 +68,12 @@ public sealed partial class RenewDelegationTokenRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("RenewDelegationTokenRequest", version);
         }
+
         if (Hmac is null)
         {
             throw MessageErrors.NullField("RenewDelegationTokenRequest.Hmac", version);
         }
+
         writer.WriteBytes(Hmac, version >= 2);
         writer.WriteInt64(RenewPeriodMs);
         if (version >= 2)
@@ -93,6 +96,7 @@ public sealed partial class RenewDelegationTokenRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("RenewDelegationTokenRequest", version);
         }
+
         int size = 0;
         size += WireSize.Bytes(Hmac, version >= 2);
         size += 8;
@@ -102,6 +106,7 @@ public sealed partial class RenewDelegationTokenRequest : IApiRequest
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

@@ -53,6 +53,7 @@ public sealed partial class RenewDelegationTokenResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("RenewDelegationTokenResponse", version);
         }
+
         ErrorCode = reader.ReadInt16();
         ExpiryTimestampMs = reader.ReadInt64();
         ThrottleTimeMs = reader.ReadInt32();
@@ -72,6 +73,7 @@ public sealed partial class RenewDelegationTokenResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("RenewDelegationTokenResponse", version);
         }
+
         writer.WriteInt16(ErrorCode);
         writer.WriteInt64(ExpiryTimestampMs);
         writer.WriteInt32(ThrottleTimeMs);
@@ -95,6 +97,7 @@ public sealed partial class RenewDelegationTokenResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("RenewDelegationTokenResponse", version);
         }
+
         int size = 0;
         size += 2;
         size += 8;
@@ -105,6 +108,7 @@ public sealed partial class RenewDelegationTokenResponse : IApiResponse
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

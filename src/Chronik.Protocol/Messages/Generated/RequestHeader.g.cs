@@ -57,6 +57,7 @@ public sealed partial class RequestHeader : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("RequestHeader", version);
         }
+
         RequestApiKey = reader.ReadInt16();
         RequestApiVersion = reader.ReadInt16();
         CorrelationId = reader.ReadInt32();
@@ -64,6 +65,7 @@ public sealed partial class RequestHeader : IApiMessage
         {
             ClientId = reader.ReadNullableString(false);
         }
+
         if (version >= 2)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -80,6 +82,7 @@ public sealed partial class RequestHeader : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("RequestHeader", version);
         }
+
         writer.WriteInt16(RequestApiKey);
         writer.WriteInt16(RequestApiVersion);
         writer.WriteInt32(CorrelationId);
@@ -87,6 +90,7 @@ public sealed partial class RequestHeader : IApiMessage
         {
             writer.WriteNullableString(ClientId, false);
         }
+
         if (version >= 2)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -107,6 +111,7 @@ public sealed partial class RequestHeader : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("RequestHeader", version);
         }
+
         int size = 0;
         size += 2;
         size += 2;
@@ -115,12 +120,14 @@ public sealed partial class RequestHeader : IApiMessage
         {
             size += WireSize.String(ClientId, false);
         }
+
         if (version >= 2)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

@@ -45,6 +45,7 @@ public sealed partial class ResponseHeader : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("ResponseHeader", version);
         }
+
         CorrelationId = reader.ReadInt32();
         if (version >= 1)
         {
@@ -62,6 +63,7 @@ public sealed partial class ResponseHeader : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("ResponseHeader", version);
         }
+
         writer.WriteInt32(CorrelationId);
         if (version >= 1)
         {
@@ -83,6 +85,7 @@ public sealed partial class ResponseHeader : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("ResponseHeader", version);
         }
+
         int size = 0;
         size += 4;
         if (version >= 1)
@@ -91,6 +94,7 @@ public sealed partial class ResponseHeader : IApiMessage
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

@@ -45,6 +45,7 @@ public sealed partial class SaslAuthenticateRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("SaslAuthenticateRequest", version);
         }
+
         AuthBytes = reader.ReadBytes(version >= 2);
         if (version >= 2)
         {
@@ -62,10 +63,12 @@ public sealed partial class SaslAuthenticateRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("SaslAuthenticateRequest", version);
         }
+
         if (AuthBytes is null)
         {
             throw MessageErrors.NullField("SaslAuthenticateRequest.AuthBytes", version);
         }
+
         writer.WriteBytes(AuthBytes, version >= 2);
         if (version >= 2)
         {
@@ -87,6 +90,7 @@ public sealed partial class SaslAuthenticateRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("SaslAuthenticateRequest", version);
         }
+
         int size = 0;
         size += WireSize.Bytes(AuthBytes, version >= 2);
         if (version >= 2)
@@ -95,6 +99,7 @@ public sealed partial class SaslAuthenticateRequest : IApiRequest
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

@@ -57,6 +57,7 @@ public sealed partial class SaslAuthenticateResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("SaslAuthenticateResponse", version);
         }
+
         ErrorCode = reader.ReadInt16();
         ErrorMessage = reader.ReadNullableString(version >= 2);
         AuthBytes = reader.ReadBytes(version >= 2);
@@ -64,6 +65,7 @@ public sealed partial class SaslAuthenticateResponse : IApiResponse
         {
             SessionLifetimeMs = reader.ReadInt64();
         }
+
         if (version >= 2)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -80,17 +82,20 @@ public sealed partial class SaslAuthenticateResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("SaslAuthenticateResponse", version);
         }
+
         writer.WriteInt16(ErrorCode);
         writer.WriteNullableString(ErrorMessage, version >= 2);
         if (AuthBytes is null)
         {
             throw MessageErrors.NullField("SaslAuthenticateResponse.AuthBytes", version);
         }
+
         writer.WriteBytes(AuthBytes, version >= 2);
         if (version >= 1)
         {
             writer.WriteInt64(SessionLifetimeMs);
         }
+
         if (version >= 2)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -111,6 +116,7 @@ public sealed partial class SaslAuthenticateResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("SaslAuthenticateResponse", version);
         }
+
         int size = 0;
         size += 2;
         size += WireSize.String(ErrorMessage, version >= 2);
@@ -119,12 +125,14 @@ public sealed partial class SaslAuthenticateResponse : IApiResponse
         {
             size += 8;
         }
+
         if (version >= 2)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

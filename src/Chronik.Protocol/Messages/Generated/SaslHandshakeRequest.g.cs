@@ -45,6 +45,7 @@ public sealed partial class SaslHandshakeRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("SaslHandshakeRequest", version);
         }
+
         Mechanism = reader.ReadString(false);
     }
 
@@ -54,10 +55,12 @@ public sealed partial class SaslHandshakeRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("SaslHandshakeRequest", version);
         }
+
         if (Mechanism is null)
         {
             throw MessageErrors.NullField("SaslHandshakeRequest.Mechanism", version);
         }
+
         writer.WriteString(Mechanism, false);
         if (_unknownTaggedFields is { Count: > 0 })
         {
@@ -71,6 +74,7 @@ public sealed partial class SaslHandshakeRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("SaslHandshakeRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(Mechanism, false);
         return size;

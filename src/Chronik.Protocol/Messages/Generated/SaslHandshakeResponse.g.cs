@@ -49,6 +49,7 @@ public sealed partial class SaslHandshakeResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("SaslHandshakeResponse", version);
         }
+
         ErrorCode = reader.ReadInt16();
         {
             int count = reader.ReadArrayLength(false);
@@ -56,11 +57,13 @@ public sealed partial class SaslHandshakeResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("SaslHandshakeResponse.Mechanisms", version);
             }
+
             var list = new List<string>(count);
             for (int i = 0; i < count; i++)
             {
                 list.Add(reader.ReadString(false));
             }
+
             Mechanisms = list;
         }
     }
@@ -71,16 +74,19 @@ public sealed partial class SaslHandshakeResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("SaslHandshakeResponse", version);
         }
+
         writer.WriteInt16(ErrorCode);
         if (Mechanisms is null)
         {
             throw MessageErrors.NullField("SaslHandshakeResponse.Mechanisms", version);
         }
+
         writer.WriteArrayLength(Mechanisms.Count, false);
         foreach (var element in Mechanisms)
         {
             writer.WriteString(element, false);
         }
+
         if (_unknownTaggedFields is { Count: > 0 })
         {
             throw MessageErrors.TaggedFieldsInNonFlexibleVersion("SaslHandshakeResponse", version);
@@ -93,6 +99,7 @@ public sealed partial class SaslHandshakeResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("SaslHandshakeResponse", version);
         }
+
         int size = 0;
         size += 2;
         if (Mechanisms is null)
@@ -107,6 +114,7 @@ public sealed partial class SaslHandshakeResponse : IApiResponse
                 size += WireSize.String(element, false);
             }
         }
+
         return size;
     }
 }

@@ -57,6 +57,7 @@ public sealed partial class ShareAcknowledgeRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ShareAcknowledgeRequest", version);
         }
+
         GroupId = reader.ReadNullableString(true);
         MemberId = reader.ReadNullableString(true);
         ShareSessionEpoch = reader.ReadInt32();
@@ -66,6 +67,7 @@ public sealed partial class ShareAcknowledgeRequest : IApiRequest
             {
                 throw MessageErrors.NullRead("ShareAcknowledgeRequest.Topics", version);
             }
+
             var list = new List<AcknowledgeTopic>(count);
             for (int i = 0; i < count; i++)
             {
@@ -73,8 +75,10 @@ public sealed partial class ShareAcknowledgeRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -88,6 +92,7 @@ public sealed partial class ShareAcknowledgeRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ShareAcknowledgeRequest", version);
         }
+
         writer.WriteNullableString(GroupId, true);
         writer.WriteNullableString(MemberId, true);
         writer.WriteInt32(ShareSessionEpoch);
@@ -95,11 +100,13 @@ public sealed partial class ShareAcknowledgeRequest : IApiRequest
         {
             throw MessageErrors.NullField("ShareAcknowledgeRequest.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, true);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -110,6 +117,7 @@ public sealed partial class ShareAcknowledgeRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ShareAcknowledgeRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(GroupId, true);
         size += WireSize.String(MemberId, true);
@@ -126,6 +134,7 @@ public sealed partial class ShareAcknowledgeRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -161,6 +170,7 @@ public sealed partial class ShareAcknowledgeRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("ShareAcknowledgeRequest.AcknowledgeTopic.Partitions", version);
                 }
+
                 var list = new List<AcknowledgePartition>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -168,8 +178,10 @@ public sealed partial class ShareAcknowledgeRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -184,11 +196,13 @@ public sealed partial class ShareAcknowledgeRequest : IApiRequest
             {
                 throw MessageErrors.NullField("ShareAcknowledgeRequest.AcknowledgeTopic.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -209,6 +223,7 @@ public sealed partial class ShareAcknowledgeRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -245,6 +260,7 @@ public sealed partial class ShareAcknowledgeRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("ShareAcknowledgeRequest.AcknowledgePartition.AcknowledgementBatches", version);
                 }
+
                 var list = new List<AcknowledgementBatch>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -252,8 +268,10 @@ public sealed partial class ShareAcknowledgeRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 AcknowledgementBatches = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -268,11 +286,13 @@ public sealed partial class ShareAcknowledgeRequest : IApiRequest
             {
                 throw MessageErrors.NullField("ShareAcknowledgeRequest.AcknowledgePartition.AcknowledgementBatches", version);
             }
+
             writer.WriteArrayLength(AcknowledgementBatches.Count, true);
             foreach (var element in AcknowledgementBatches)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -293,6 +313,7 @@ public sealed partial class ShareAcknowledgeRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -334,13 +355,16 @@ public sealed partial class ShareAcknowledgeRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("ShareAcknowledgeRequest.AcknowledgementBatch.AcknowledgeTypes", version);
                 }
+
                 var list = new List<sbyte>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt8());
                 }
+
                 AcknowledgeTypes = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -356,11 +380,13 @@ public sealed partial class ShareAcknowledgeRequest : IApiRequest
             {
                 throw MessageErrors.NullField("ShareAcknowledgeRequest.AcknowledgementBatch.AcknowledgeTypes", version);
             }
+
             writer.WriteArrayLength(AcknowledgeTypes.Count, true);
             foreach (var element in AcknowledgeTypes)
             {
                 writer.WriteInt8(element);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -379,6 +405,7 @@ public sealed partial class ShareAcknowledgeRequest : IApiRequest
                 size += WireSize.ArrayLength(AcknowledgeTypes.Count, true);
                 size += AcknowledgeTypes.Count * 1;
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

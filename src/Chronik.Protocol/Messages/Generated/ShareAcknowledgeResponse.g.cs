@@ -61,6 +61,7 @@ public sealed partial class ShareAcknowledgeResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ShareAcknowledgeResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         ErrorMessage = reader.ReadNullableString(true);
@@ -70,6 +71,7 @@ public sealed partial class ShareAcknowledgeResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("ShareAcknowledgeResponse.Responses", version);
             }
+
             var list = new List<ShareAcknowledgeTopicResponse>(count);
             for (int i = 0; i < count; i++)
             {
@@ -77,14 +79,17 @@ public sealed partial class ShareAcknowledgeResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Responses = list;
         }
+
         {
             int count = reader.ReadArrayLength(true);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("ShareAcknowledgeResponse.NodeEndpoints", version);
             }
+
             var list = new List<NodeEndpoint>(count);
             for (int i = 0; i < count; i++)
             {
@@ -92,8 +97,10 @@ public sealed partial class ShareAcknowledgeResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             NodeEndpoints = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -107,6 +114,7 @@ public sealed partial class ShareAcknowledgeResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ShareAcknowledgeResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
         writer.WriteNullableString(ErrorMessage, true);
@@ -114,20 +122,24 @@ public sealed partial class ShareAcknowledgeResponse : IApiResponse
         {
             throw MessageErrors.NullField("ShareAcknowledgeResponse.Responses", version);
         }
+
         writer.WriteArrayLength(Responses.Count, true);
         foreach (var element in Responses)
         {
             element.Write(ref writer, version);
         }
+
         if (NodeEndpoints is null)
         {
             throw MessageErrors.NullField("ShareAcknowledgeResponse.NodeEndpoints", version);
         }
+
         writer.WriteArrayLength(NodeEndpoints.Count, true);
         foreach (var element in NodeEndpoints)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -138,6 +150,7 @@ public sealed partial class ShareAcknowledgeResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ShareAcknowledgeResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;
@@ -154,6 +167,7 @@ public sealed partial class ShareAcknowledgeResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (NodeEndpoints is null)
         {
             size += WireSize.ArrayLength(-1, true);
@@ -166,6 +180,7 @@ public sealed partial class ShareAcknowledgeResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -201,6 +216,7 @@ public sealed partial class ShareAcknowledgeResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse.Partitions", version);
                 }
+
                 var list = new List<PartitionData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -208,8 +224,10 @@ public sealed partial class ShareAcknowledgeResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -224,11 +242,13 @@ public sealed partial class ShareAcknowledgeResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -249,6 +269,7 @@ public sealed partial class ShareAcknowledgeResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -293,6 +314,7 @@ public sealed partial class ShareAcknowledgeResponse : IApiResponse
                 item.Read(ref reader, version);
                 CurrentLeader = item;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -309,6 +331,7 @@ public sealed partial class ShareAcknowledgeResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ShareAcknowledgeResponse.PartitionData.CurrentLeader", version);
             }
+
             CurrentLeader.Write(ref writer, version);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
@@ -435,6 +458,7 @@ public sealed partial class ShareAcknowledgeResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ShareAcknowledgeResponse.NodeEndpoint.Host", version);
             }
+
             writer.WriteString(Host, true);
             writer.WriteInt32(Port);
             writer.WriteNullableString(Rack, true);

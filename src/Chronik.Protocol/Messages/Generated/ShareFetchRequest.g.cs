@@ -73,6 +73,7 @@ public sealed partial class ShareFetchRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ShareFetchRequest", version);
         }
+
         GroupId = reader.ReadNullableString(true);
         MemberId = reader.ReadNullableString(true);
         ShareSessionEpoch = reader.ReadInt32();
@@ -85,6 +86,7 @@ public sealed partial class ShareFetchRequest : IApiRequest
             {
                 throw MessageErrors.NullRead("ShareFetchRequest.Topics", version);
             }
+
             var list = new List<FetchTopic>(count);
             for (int i = 0; i < count; i++)
             {
@@ -92,14 +94,17 @@ public sealed partial class ShareFetchRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         {
             int count = reader.ReadArrayLength(true);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("ShareFetchRequest.ForgottenTopicsData", version);
             }
+
             var list = new List<ForgottenTopic>(count);
             for (int i = 0; i < count; i++)
             {
@@ -107,8 +112,10 @@ public sealed partial class ShareFetchRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             ForgottenTopicsData = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -122,6 +129,7 @@ public sealed partial class ShareFetchRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ShareFetchRequest", version);
         }
+
         writer.WriteNullableString(GroupId, true);
         writer.WriteNullableString(MemberId, true);
         writer.WriteInt32(ShareSessionEpoch);
@@ -132,20 +140,24 @@ public sealed partial class ShareFetchRequest : IApiRequest
         {
             throw MessageErrors.NullField("ShareFetchRequest.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, true);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         if (ForgottenTopicsData is null)
         {
             throw MessageErrors.NullField("ShareFetchRequest.ForgottenTopicsData", version);
         }
+
         writer.WriteArrayLength(ForgottenTopicsData.Count, true);
         foreach (var element in ForgottenTopicsData)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -156,6 +168,7 @@ public sealed partial class ShareFetchRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ShareFetchRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(GroupId, true);
         size += WireSize.String(MemberId, true);
@@ -175,6 +188,7 @@ public sealed partial class ShareFetchRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (ForgottenTopicsData is null)
         {
             size += WireSize.ArrayLength(-1, true);
@@ -187,6 +201,7 @@ public sealed partial class ShareFetchRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -222,6 +237,7 @@ public sealed partial class ShareFetchRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("ShareFetchRequest.FetchTopic.Partitions", version);
                 }
+
                 var list = new List<FetchPartition>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -229,8 +245,10 @@ public sealed partial class ShareFetchRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -245,11 +263,13 @@ public sealed partial class ShareFetchRequest : IApiRequest
             {
                 throw MessageErrors.NullField("ShareFetchRequest.FetchTopic.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -270,6 +290,7 @@ public sealed partial class ShareFetchRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -311,6 +332,7 @@ public sealed partial class ShareFetchRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("ShareFetchRequest.FetchPartition.AcknowledgementBatches", version);
                 }
+
                 var list = new List<AcknowledgementBatch>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -318,8 +340,10 @@ public sealed partial class ShareFetchRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 AcknowledgementBatches = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -335,11 +359,13 @@ public sealed partial class ShareFetchRequest : IApiRequest
             {
                 throw MessageErrors.NullField("ShareFetchRequest.FetchPartition.AcknowledgementBatches", version);
             }
+
             writer.WriteArrayLength(AcknowledgementBatches.Count, true);
             foreach (var element in AcknowledgementBatches)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -361,6 +387,7 @@ public sealed partial class ShareFetchRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -402,13 +429,16 @@ public sealed partial class ShareFetchRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("ShareFetchRequest.AcknowledgementBatch.AcknowledgeTypes", version);
                 }
+
                 var list = new List<sbyte>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt8());
                 }
+
                 AcknowledgeTypes = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -424,11 +454,13 @@ public sealed partial class ShareFetchRequest : IApiRequest
             {
                 throw MessageErrors.NullField("ShareFetchRequest.AcknowledgementBatch.AcknowledgeTypes", version);
             }
+
             writer.WriteArrayLength(AcknowledgeTypes.Count, true);
             foreach (var element in AcknowledgeTypes)
             {
                 writer.WriteInt8(element);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -447,6 +479,7 @@ public sealed partial class ShareFetchRequest : IApiRequest
                 size += WireSize.ArrayLength(AcknowledgeTypes.Count, true);
                 size += AcknowledgeTypes.Count * 1;
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -483,13 +516,16 @@ public sealed partial class ShareFetchRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("ShareFetchRequest.ForgottenTopic.Partitions", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -504,11 +540,13 @@ public sealed partial class ShareFetchRequest : IApiRequest
             {
                 throw MessageErrors.NullField("ShareFetchRequest.ForgottenTopic.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 writer.WriteInt32(element);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -526,6 +564,7 @@ public sealed partial class ShareFetchRequest : IApiRequest
                 size += WireSize.ArrayLength(Partitions.Count, true);
                 size += Partitions.Count * 4;
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

@@ -61,6 +61,7 @@ public sealed partial class ShareFetchResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ShareFetchResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         ErrorMessage = reader.ReadNullableString(true);
@@ -70,6 +71,7 @@ public sealed partial class ShareFetchResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("ShareFetchResponse.Responses", version);
             }
+
             var list = new List<ShareFetchableTopicResponse>(count);
             for (int i = 0; i < count; i++)
             {
@@ -77,14 +79,17 @@ public sealed partial class ShareFetchResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Responses = list;
         }
+
         {
             int count = reader.ReadArrayLength(true);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("ShareFetchResponse.NodeEndpoints", version);
             }
+
             var list = new List<NodeEndpoint>(count);
             for (int i = 0; i < count; i++)
             {
@@ -92,8 +97,10 @@ public sealed partial class ShareFetchResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             NodeEndpoints = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -107,6 +114,7 @@ public sealed partial class ShareFetchResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ShareFetchResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
         writer.WriteNullableString(ErrorMessage, true);
@@ -114,20 +122,24 @@ public sealed partial class ShareFetchResponse : IApiResponse
         {
             throw MessageErrors.NullField("ShareFetchResponse.Responses", version);
         }
+
         writer.WriteArrayLength(Responses.Count, true);
         foreach (var element in Responses)
         {
             element.Write(ref writer, version);
         }
+
         if (NodeEndpoints is null)
         {
             throw MessageErrors.NullField("ShareFetchResponse.NodeEndpoints", version);
         }
+
         writer.WriteArrayLength(NodeEndpoints.Count, true);
         foreach (var element in NodeEndpoints)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -138,6 +150,7 @@ public sealed partial class ShareFetchResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ShareFetchResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;
@@ -154,6 +167,7 @@ public sealed partial class ShareFetchResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (NodeEndpoints is null)
         {
             size += WireSize.ArrayLength(-1, true);
@@ -166,6 +180,7 @@ public sealed partial class ShareFetchResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -201,6 +216,7 @@ public sealed partial class ShareFetchResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("ShareFetchResponse.ShareFetchableTopicResponse.Partitions", version);
                 }
+
                 var list = new List<PartitionData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -208,8 +224,10 @@ public sealed partial class ShareFetchResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -224,11 +242,13 @@ public sealed partial class ShareFetchResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ShareFetchResponse.ShareFetchableTopicResponse.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -249,6 +269,7 @@ public sealed partial class ShareFetchResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -311,6 +332,7 @@ public sealed partial class ShareFetchResponse : IApiResponse
                 item.Read(ref reader, version);
                 CurrentLeader = item;
             }
+
             Records = reader.ReadRecords(true);
             {
                 int count = reader.ReadArrayLength(true);
@@ -318,6 +340,7 @@ public sealed partial class ShareFetchResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("ShareFetchResponse.PartitionData.AcquiredRecords", version);
                 }
+
                 var list = new List<AcquiredRecords>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -325,8 +348,10 @@ public sealed partial class ShareFetchResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 AcquiredRecords = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -345,17 +370,20 @@ public sealed partial class ShareFetchResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ShareFetchResponse.PartitionData.CurrentLeader", version);
             }
+
             CurrentLeader.Write(ref writer, version);
             writer.WriteRecords(Records, true);
             if (AcquiredRecords is null)
             {
                 throw MessageErrors.NullField("ShareFetchResponse.PartitionData.AcquiredRecords", version);
             }
+
             writer.WriteArrayLength(AcquiredRecords.Count, true);
             foreach (var element in AcquiredRecords)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -382,6 +410,7 @@ public sealed partial class ShareFetchResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -554,6 +583,7 @@ public sealed partial class ShareFetchResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ShareFetchResponse.NodeEndpoint.Host", version);
             }
+
             writer.WriteString(Host, true);
             writer.WriteInt32(Port);
             writer.WriteNullableString(Rack, true);

@@ -49,6 +49,7 @@ public sealed partial class ShareGroupDescribeResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ShareGroupDescribeResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         {
             int count = reader.ReadArrayLength(true);
@@ -56,6 +57,7 @@ public sealed partial class ShareGroupDescribeResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("ShareGroupDescribeResponse.Groups", version);
             }
+
             var list = new List<DescribedGroup>(count);
             for (int i = 0; i < count; i++)
             {
@@ -63,8 +65,10 @@ public sealed partial class ShareGroupDescribeResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Groups = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -78,16 +82,19 @@ public sealed partial class ShareGroupDescribeResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ShareGroupDescribeResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         if (Groups is null)
         {
             throw MessageErrors.NullField("ShareGroupDescribeResponse.Groups", version);
         }
+
         writer.WriteArrayLength(Groups.Count, true);
         foreach (var element in Groups)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -98,6 +105,7 @@ public sealed partial class ShareGroupDescribeResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("ShareGroupDescribeResponse", version);
         }
+
         int size = 0;
         size += 4;
         if (Groups is null)
@@ -112,6 +120,7 @@ public sealed partial class ShareGroupDescribeResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -181,6 +190,7 @@ public sealed partial class ShareGroupDescribeResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("ShareGroupDescribeResponse.DescribedGroup.Members", version);
                 }
+
                 var list = new List<Member>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -188,8 +198,10 @@ public sealed partial class ShareGroupDescribeResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Members = list;
             }
+
             AuthorizedOperations = reader.ReadInt32();
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
@@ -206,11 +218,13 @@ public sealed partial class ShareGroupDescribeResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ShareGroupDescribeResponse.DescribedGroup.GroupId", version);
             }
+
             writer.WriteString(GroupId, true);
             if (GroupState is null)
             {
                 throw MessageErrors.NullField("ShareGroupDescribeResponse.DescribedGroup.GroupState", version);
             }
+
             writer.WriteString(GroupState, true);
             writer.WriteInt32(GroupEpoch);
             writer.WriteInt32(AssignmentEpoch);
@@ -218,16 +232,19 @@ public sealed partial class ShareGroupDescribeResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ShareGroupDescribeResponse.DescribedGroup.AssignorName", version);
             }
+
             writer.WriteString(AssignorName, true);
             if (Members is null)
             {
                 throw MessageErrors.NullField("ShareGroupDescribeResponse.DescribedGroup.Members", version);
             }
+
             writer.WriteArrayLength(Members.Count, true);
             foreach (var element in Members)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteInt32(AuthorizedOperations);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
@@ -255,6 +272,7 @@ public sealed partial class ShareGroupDescribeResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             size += 4;
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
@@ -316,18 +334,22 @@ public sealed partial class ShareGroupDescribeResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("ShareGroupDescribeResponse.Member.SubscribedTopicNames", version);
                 }
+
                 var list = new List<string>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadString(true));
                 }
+
                 SubscribedTopicNames = list;
             }
+
             {
                 var item = new Assignment();
                 item.Read(ref reader, version);
                 Assignment = item;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -341,6 +363,7 @@ public sealed partial class ShareGroupDescribeResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ShareGroupDescribeResponse.Member.MemberId", version);
             }
+
             writer.WriteString(MemberId, true);
             writer.WriteNullableString(RackId, true);
             writer.WriteInt32(MemberEpoch);
@@ -348,25 +371,30 @@ public sealed partial class ShareGroupDescribeResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ShareGroupDescribeResponse.Member.ClientId", version);
             }
+
             writer.WriteString(ClientId, true);
             if (ClientHost is null)
             {
                 throw MessageErrors.NullField("ShareGroupDescribeResponse.Member.ClientHost", version);
             }
+
             writer.WriteString(ClientHost, true);
             if (SubscribedTopicNames is null)
             {
                 throw MessageErrors.NullField("ShareGroupDescribeResponse.Member.SubscribedTopicNames", version);
             }
+
             writer.WriteArrayLength(SubscribedTopicNames.Count, true);
             foreach (var element in SubscribedTopicNames)
             {
                 writer.WriteString(element, true);
             }
+
             if (Assignment is null)
             {
                 throw MessageErrors.NullField("ShareGroupDescribeResponse.Member.Assignment", version);
             }
+
             Assignment.Write(ref writer, version);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
@@ -392,6 +420,7 @@ public sealed partial class ShareGroupDescribeResponse : IApiResponse
                     size += WireSize.String(element, true);
                 }
             }
+
             size += Assignment?.Size(version) ?? 0;
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
@@ -434,13 +463,16 @@ public sealed partial class ShareGroupDescribeResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("ShareGroupDescribeResponse.TopicPartitions.Partitions", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -455,16 +487,19 @@ public sealed partial class ShareGroupDescribeResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ShareGroupDescribeResponse.TopicPartitions.TopicName", version);
             }
+
             writer.WriteString(TopicName, true);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("ShareGroupDescribeResponse.TopicPartitions.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 writer.WriteInt32(element);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -483,6 +518,7 @@ public sealed partial class ShareGroupDescribeResponse : IApiResponse
                 size += WireSize.ArrayLength(Partitions.Count, true);
                 size += Partitions.Count * 4;
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -514,6 +550,7 @@ public sealed partial class ShareGroupDescribeResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("ShareGroupDescribeResponse.Assignment.TopicPartitions", version);
                 }
+
                 var list = new List<TopicPartitions>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -521,8 +558,10 @@ public sealed partial class ShareGroupDescribeResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 TopicPartitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -536,11 +575,13 @@ public sealed partial class ShareGroupDescribeResponse : IApiResponse
             {
                 throw MessageErrors.NullField("ShareGroupDescribeResponse.Assignment.TopicPartitions", version);
             }
+
             writer.WriteArrayLength(TopicPartitions.Count, true);
             foreach (var element in TopicPartitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -560,6 +601,7 @@ public sealed partial class ShareGroupDescribeResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

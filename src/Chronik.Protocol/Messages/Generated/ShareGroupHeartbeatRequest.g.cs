@@ -61,6 +61,7 @@ public sealed partial class ShareGroupHeartbeatRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ShareGroupHeartbeatRequest", version);
         }
+
         GroupId = reader.ReadString(true);
         MemberId = reader.ReadString(true);
         MemberEpoch = reader.ReadInt32();
@@ -78,9 +79,11 @@ public sealed partial class ShareGroupHeartbeatRequest : IApiRequest
                 {
                     list.Add(reader.ReadString(true));
                 }
+
                 SubscribedTopicNames = list;
             }
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -94,15 +97,18 @@ public sealed partial class ShareGroupHeartbeatRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ShareGroupHeartbeatRequest", version);
         }
+
         if (GroupId is null)
         {
             throw MessageErrors.NullField("ShareGroupHeartbeatRequest.GroupId", version);
         }
+
         writer.WriteString(GroupId, true);
         if (MemberId is null)
         {
             throw MessageErrors.NullField("ShareGroupHeartbeatRequest.MemberId", version);
         }
+
         writer.WriteString(MemberId, true);
         writer.WriteInt32(MemberEpoch);
         writer.WriteNullableString(RackId, true);
@@ -118,6 +124,7 @@ public sealed partial class ShareGroupHeartbeatRequest : IApiRequest
                 writer.WriteString(element, true);
             }
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -128,6 +135,7 @@ public sealed partial class ShareGroupHeartbeatRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("ShareGroupHeartbeatRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(GroupId, true);
         size += WireSize.String(MemberId, true);
@@ -145,6 +153,7 @@ public sealed partial class ShareGroupHeartbeatRequest : IApiRequest
                 size += WireSize.String(element, true);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);

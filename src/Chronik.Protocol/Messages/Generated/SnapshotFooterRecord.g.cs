@@ -45,6 +45,7 @@ public sealed partial class SnapshotFooterRecord : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("SnapshotFooterRecord", version);
         }
+
         Version = reader.ReadInt16();
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
@@ -59,6 +60,7 @@ public sealed partial class SnapshotFooterRecord : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("SnapshotFooterRecord", version);
         }
+
         writer.WriteInt16(Version);
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
@@ -70,6 +72,7 @@ public sealed partial class SnapshotFooterRecord : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("SnapshotFooterRecord", version);
         }
+
         int size = 0;
         size += 2;
         int taggedCount = _unknownTaggedFields?.Count ?? 0;

@@ -49,6 +49,7 @@ public sealed partial class SnapshotHeaderRecord : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("SnapshotHeaderRecord", version);
         }
+
         Version = reader.ReadInt16();
         LastContainedLogTimestamp = reader.ReadInt64();
         int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -64,6 +65,7 @@ public sealed partial class SnapshotHeaderRecord : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("SnapshotHeaderRecord", version);
         }
+
         writer.WriteInt16(Version);
         writer.WriteInt64(LastContainedLogTimestamp);
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -76,6 +78,7 @@ public sealed partial class SnapshotHeaderRecord : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("SnapshotHeaderRecord", version);
         }
+
         int size = 0;
         size += 2;
         size += 8;

@@ -73,20 +73,24 @@ public sealed partial class StopReplicaRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("StopReplicaRequest", version);
         }
+
         ControllerId = reader.ReadInt32();
         if (version >= 4)
         {
             IsKRaftController = reader.ReadBool();
         }
+
         ControllerEpoch = reader.ReadInt32();
         if (version >= 1)
         {
             BrokerEpoch = reader.ReadInt64();
         }
+
         if (version <= 2)
         {
             DeletePartitions = reader.ReadBool();
         }
+
         if (version <= 0)
         {
             {
@@ -95,6 +99,7 @@ public sealed partial class StopReplicaRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("StopReplicaRequest.UngroupedPartitions", version);
                 }
+
                 var list = new List<StopReplicaPartitionV0>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -102,9 +107,11 @@ public sealed partial class StopReplicaRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 UngroupedPartitions = list;
             }
         }
+
         if (version >= 1 && version <= 2)
         {
             {
@@ -113,6 +120,7 @@ public sealed partial class StopReplicaRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("StopReplicaRequest.Topics", version);
                 }
+
                 var list = new List<StopReplicaTopicV1>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -120,9 +128,11 @@ public sealed partial class StopReplicaRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Topics = list;
             }
         }
+
         if (version >= 3)
         {
             {
@@ -131,6 +141,7 @@ public sealed partial class StopReplicaRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("StopReplicaRequest.TopicStates", version);
                 }
+
                 var list = new List<StopReplicaTopicState>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -138,9 +149,11 @@ public sealed partial class StopReplicaRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 TopicStates = list;
             }
         }
+
         if (version >= 2)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -157,6 +170,7 @@ public sealed partial class StopReplicaRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("StopReplicaRequest", version);
         }
+
         writer.WriteInt32(ControllerId);
         if (version >= 4)
         {
@@ -169,11 +183,13 @@ public sealed partial class StopReplicaRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("StopReplicaRequest.IsKRaftController", version);
             }
         }
+
         writer.WriteInt32(ControllerEpoch);
         if (version >= 1)
         {
             writer.WriteInt64(BrokerEpoch);
         }
+
         if (version <= 2)
         {
             writer.WriteBool(DeletePartitions);
@@ -185,12 +201,14 @@ public sealed partial class StopReplicaRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("StopReplicaRequest.DeletePartitions", version);
             }
         }
+
         if (version <= 0)
         {
             if (UngroupedPartitions is null)
             {
                 throw MessageErrors.NullField("StopReplicaRequest.UngroupedPartitions", version);
             }
+
             writer.WriteArrayLength(UngroupedPartitions.Count, false);
             foreach (var element in UngroupedPartitions)
             {
@@ -204,12 +222,14 @@ public sealed partial class StopReplicaRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("StopReplicaRequest.UngroupedPartitions", version);
             }
         }
+
         if (version >= 1 && version <= 2)
         {
             if (Topics is null)
             {
                 throw MessageErrors.NullField("StopReplicaRequest.Topics", version);
             }
+
             writer.WriteArrayLength(Topics.Count, version >= 2);
             foreach (var element in Topics)
             {
@@ -223,12 +243,14 @@ public sealed partial class StopReplicaRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("StopReplicaRequest.Topics", version);
             }
         }
+
         if (version >= 3)
         {
             if (TopicStates is null)
             {
                 throw MessageErrors.NullField("StopReplicaRequest.TopicStates", version);
             }
+
             writer.WriteArrayLength(TopicStates.Count, true);
             foreach (var element in TopicStates)
             {
@@ -242,6 +264,7 @@ public sealed partial class StopReplicaRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("StopReplicaRequest.TopicStates", version);
             }
         }
+
         if (version >= 2)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -262,21 +285,25 @@ public sealed partial class StopReplicaRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("StopReplicaRequest", version);
         }
+
         int size = 0;
         size += 4;
         if (version >= 4)
         {
             size += 1;
         }
+
         size += 4;
         if (version >= 1)
         {
             size += 8;
         }
+
         if (version <= 2)
         {
             size += 1;
         }
+
         if (version <= 0)
         {
             if (UngroupedPartitions is null)
@@ -292,6 +319,7 @@ public sealed partial class StopReplicaRequest : IApiRequest
                 }
             }
         }
+
         if (version >= 1 && version <= 2)
         {
             if (Topics is null)
@@ -307,6 +335,7 @@ public sealed partial class StopReplicaRequest : IApiRequest
                 }
             }
         }
+
         if (version >= 3)
         {
             if (TopicStates is null)
@@ -322,12 +351,14 @@ public sealed partial class StopReplicaRequest : IApiRequest
                 }
             }
         }
+
         if (version >= 2)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -363,6 +394,7 @@ public sealed partial class StopReplicaRequest : IApiRequest
             {
                 throw MessageErrors.NullField("StopReplicaRequest.StopReplicaPartitionV0.TopicName", version);
             }
+
             writer.WriteString(TopicName, false);
             writer.WriteInt32(PartitionIndex);
             if (_unknownTaggedFields is { Count: > 0 })
@@ -409,13 +441,16 @@ public sealed partial class StopReplicaRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("StopReplicaRequest.StopReplicaTopicV1.PartitionIndexes", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 PartitionIndexes = list;
             }
+
             if (version >= 2)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -432,16 +467,19 @@ public sealed partial class StopReplicaRequest : IApiRequest
             {
                 throw MessageErrors.NullField("StopReplicaRequest.StopReplicaTopicV1.Name", version);
             }
+
             writer.WriteString(Name, version >= 2);
             if (PartitionIndexes is null)
             {
                 throw MessageErrors.NullField("StopReplicaRequest.StopReplicaTopicV1.PartitionIndexes", version);
             }
+
             writer.WriteArrayLength(PartitionIndexes.Count, version >= 2);
             foreach (var element in PartitionIndexes)
             {
                 writer.WriteInt32(element);
             }
+
             if (version >= 2)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -469,12 +507,14 @@ public sealed partial class StopReplicaRequest : IApiRequest
                 size += WireSize.ArrayLength(PartitionIndexes.Count, version >= 2);
                 size += PartitionIndexes.Count * 4;
             }
+
             if (version >= 2)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -508,6 +548,7 @@ public sealed partial class StopReplicaRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("StopReplicaRequest.StopReplicaTopicState.PartitionStates", version);
                 }
+
                 var list = new List<StopReplicaPartitionState>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -515,8 +556,10 @@ public sealed partial class StopReplicaRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 PartitionStates = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -530,16 +573,19 @@ public sealed partial class StopReplicaRequest : IApiRequest
             {
                 throw MessageErrors.NullField("StopReplicaRequest.StopReplicaTopicState.TopicName", version);
             }
+
             writer.WriteString(TopicName, true);
             if (PartitionStates is null)
             {
                 throw MessageErrors.NullField("StopReplicaRequest.StopReplicaTopicState.PartitionStates", version);
             }
+
             writer.WriteArrayLength(PartitionStates.Count, true);
             foreach (var element in PartitionStates)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -560,6 +606,7 @@ public sealed partial class StopReplicaRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

@@ -49,6 +49,7 @@ public sealed partial class StopReplicaResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("StopReplicaResponse", version);
         }
+
         ErrorCode = reader.ReadInt16();
         {
             int count = reader.ReadArrayLength(version >= 2);
@@ -56,6 +57,7 @@ public sealed partial class StopReplicaResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("StopReplicaResponse.PartitionErrors", version);
             }
+
             var list = new List<StopReplicaPartitionError>(count);
             for (int i = 0; i < count; i++)
             {
@@ -63,8 +65,10 @@ public sealed partial class StopReplicaResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             PartitionErrors = list;
         }
+
         if (version >= 2)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -81,16 +85,19 @@ public sealed partial class StopReplicaResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("StopReplicaResponse", version);
         }
+
         writer.WriteInt16(ErrorCode);
         if (PartitionErrors is null)
         {
             throw MessageErrors.NullField("StopReplicaResponse.PartitionErrors", version);
         }
+
         writer.WriteArrayLength(PartitionErrors.Count, version >= 2);
         foreach (var element in PartitionErrors)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 2)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -111,6 +118,7 @@ public sealed partial class StopReplicaResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("StopReplicaResponse", version);
         }
+
         int size = 0;
         size += 2;
         if (PartitionErrors is null)
@@ -125,12 +133,14 @@ public sealed partial class StopReplicaResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 2)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -179,6 +189,7 @@ public sealed partial class StopReplicaResponse : IApiResponse
             {
                 throw MessageErrors.NullField("StopReplicaResponse.StopReplicaPartitionError.TopicName", version);
             }
+
             writer.WriteString(TopicName, version >= 2);
             writer.WriteInt32(PartitionIndex);
             writer.WriteInt16(ErrorCode);
@@ -208,6 +219,7 @@ public sealed partial class StopReplicaResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -69,6 +69,7 @@ public sealed partial class SyncGroupRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("SyncGroupRequest", version);
         }
+
         GroupId = reader.ReadString(version >= 4);
         GenerationId = reader.ReadInt32();
         MemberId = reader.ReadString(version >= 4);
@@ -76,20 +77,24 @@ public sealed partial class SyncGroupRequest : IApiRequest
         {
             GroupInstanceId = reader.ReadNullableString(version >= 4);
         }
+
         if (version >= 5)
         {
             ProtocolType = reader.ReadNullableString(true);
         }
+
         if (version >= 5)
         {
             ProtocolName = reader.ReadNullableString(true);
         }
+
         {
             int count = reader.ReadArrayLength(version >= 4);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("SyncGroupRequest.Assignments", version);
             }
+
             var list = new List<SyncGroupRequestAssignment>(count);
             for (int i = 0; i < count; i++)
             {
@@ -97,8 +102,10 @@ public sealed partial class SyncGroupRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Assignments = list;
         }
+
         if (version >= 4)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -115,16 +122,19 @@ public sealed partial class SyncGroupRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("SyncGroupRequest", version);
         }
+
         if (GroupId is null)
         {
             throw MessageErrors.NullField("SyncGroupRequest.GroupId", version);
         }
+
         writer.WriteString(GroupId, version >= 4);
         writer.WriteInt32(GenerationId);
         if (MemberId is null)
         {
             throw MessageErrors.NullField("SyncGroupRequest.MemberId", version);
         }
+
         writer.WriteString(MemberId, version >= 4);
         if (version >= 3)
         {
@@ -137,23 +147,28 @@ public sealed partial class SyncGroupRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("SyncGroupRequest.GroupInstanceId", version);
             }
         }
+
         if (version >= 5)
         {
             writer.WriteNullableString(ProtocolType, true);
         }
+
         if (version >= 5)
         {
             writer.WriteNullableString(ProtocolName, true);
         }
+
         if (Assignments is null)
         {
             throw MessageErrors.NullField("SyncGroupRequest.Assignments", version);
         }
+
         writer.WriteArrayLength(Assignments.Count, version >= 4);
         foreach (var element in Assignments)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 4)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -174,6 +189,7 @@ public sealed partial class SyncGroupRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("SyncGroupRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(GroupId, version >= 4);
         size += 4;
@@ -182,14 +198,17 @@ public sealed partial class SyncGroupRequest : IApiRequest
         {
             size += WireSize.String(GroupInstanceId, version >= 4);
         }
+
         if (version >= 5)
         {
             size += WireSize.String(ProtocolType, true);
         }
+
         if (version >= 5)
         {
             size += WireSize.String(ProtocolName, true);
         }
+
         if (Assignments is null)
         {
             size += WireSize.ArrayLength(-1, version >= 4);
@@ -202,12 +221,14 @@ public sealed partial class SyncGroupRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (version >= 4)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -251,11 +272,13 @@ public sealed partial class SyncGroupRequest : IApiRequest
             {
                 throw MessageErrors.NullField("SyncGroupRequest.SyncGroupRequestAssignment.MemberId", version);
             }
+
             writer.WriteString(MemberId, version >= 4);
             if (Assignment is null)
             {
                 throw MessageErrors.NullField("SyncGroupRequest.SyncGroupRequestAssignment.Assignment", version);
             }
+
             writer.WriteBytes(Assignment, version >= 4);
             if (version >= 4)
             {
@@ -282,6 +305,7 @@ public sealed partial class SyncGroupRequest : IApiRequest
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

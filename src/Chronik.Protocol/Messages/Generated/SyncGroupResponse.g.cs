@@ -61,19 +61,23 @@ public sealed partial class SyncGroupResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("SyncGroupResponse", version);
         }
+
         if (version >= 1)
         {
             ThrottleTimeMs = reader.ReadInt32();
         }
+
         ErrorCode = reader.ReadInt16();
         if (version >= 5)
         {
             ProtocolType = reader.ReadNullableString(true);
         }
+
         if (version >= 5)
         {
             ProtocolName = reader.ReadNullableString(true);
         }
+
         Assignment = reader.ReadBytes(version >= 4);
         if (version >= 4)
         {
@@ -91,23 +95,28 @@ public sealed partial class SyncGroupResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("SyncGroupResponse", version);
         }
+
         if (version >= 1)
         {
             writer.WriteInt32(ThrottleTimeMs);
         }
+
         writer.WriteInt16(ErrorCode);
         if (version >= 5)
         {
             writer.WriteNullableString(ProtocolType, true);
         }
+
         if (version >= 5)
         {
             writer.WriteNullableString(ProtocolName, true);
         }
+
         if (Assignment is null)
         {
             throw MessageErrors.NullField("SyncGroupResponse.Assignment", version);
         }
+
         writer.WriteBytes(Assignment, version >= 4);
         if (version >= 4)
         {
@@ -129,20 +138,24 @@ public sealed partial class SyncGroupResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("SyncGroupResponse", version);
         }
+
         int size = 0;
         if (version >= 1)
         {
             size += 4;
         }
+
         size += 2;
         if (version >= 5)
         {
             size += WireSize.String(ProtocolType, true);
         }
+
         if (version >= 5)
         {
             size += WireSize.String(ProtocolName, true);
         }
+
         size += WireSize.Bytes(Assignment, version >= 4);
         if (version >= 4)
         {
@@ -150,6 +163,7 @@ public sealed partial class SyncGroupResponse : IApiResponse
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

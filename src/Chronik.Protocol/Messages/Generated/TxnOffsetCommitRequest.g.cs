@@ -73,6 +73,7 @@ public sealed partial class TxnOffsetCommitRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("TxnOffsetCommitRequest", version);
         }
+
         TransactionalId = reader.ReadString(version >= 3);
         GroupId = reader.ReadString(version >= 3);
         ProducerId = reader.ReadInt64();
@@ -81,20 +82,24 @@ public sealed partial class TxnOffsetCommitRequest : IApiRequest
         {
             GenerationId = reader.ReadInt32();
         }
+
         if (version >= 3)
         {
             MemberId = reader.ReadString(true);
         }
+
         if (version >= 3)
         {
             GroupInstanceId = reader.ReadNullableString(true);
         }
+
         {
             int count = reader.ReadArrayLength(version >= 3);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("TxnOffsetCommitRequest.Topics", version);
             }
+
             var list = new List<TxnOffsetCommitRequestTopic>(count);
             for (int i = 0; i < count; i++)
             {
@@ -102,8 +107,10 @@ public sealed partial class TxnOffsetCommitRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         if (version >= 3)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -120,15 +127,18 @@ public sealed partial class TxnOffsetCommitRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("TxnOffsetCommitRequest", version);
         }
+
         if (TransactionalId is null)
         {
             throw MessageErrors.NullField("TxnOffsetCommitRequest.TransactionalId", version);
         }
+
         writer.WriteString(TransactionalId, version >= 3);
         if (GroupId is null)
         {
             throw MessageErrors.NullField("TxnOffsetCommitRequest.GroupId", version);
         }
+
         writer.WriteString(GroupId, version >= 3);
         writer.WriteInt64(ProducerId);
         writer.WriteInt16(ProducerEpoch);
@@ -143,12 +153,14 @@ public sealed partial class TxnOffsetCommitRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("TxnOffsetCommitRequest.GenerationId", version);
             }
         }
+
         if (version >= 3)
         {
             if (MemberId is null)
             {
                 throw MessageErrors.NullField("TxnOffsetCommitRequest.MemberId", version);
             }
+
             writer.WriteString(MemberId, true);
         }
         else
@@ -158,6 +170,7 @@ public sealed partial class TxnOffsetCommitRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("TxnOffsetCommitRequest.MemberId", version);
             }
         }
+
         if (version >= 3)
         {
             writer.WriteNullableString(GroupInstanceId, true);
@@ -169,15 +182,18 @@ public sealed partial class TxnOffsetCommitRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("TxnOffsetCommitRequest.GroupInstanceId", version);
             }
         }
+
         if (Topics is null)
         {
             throw MessageErrors.NullField("TxnOffsetCommitRequest.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, version >= 3);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 3)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -198,6 +214,7 @@ public sealed partial class TxnOffsetCommitRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("TxnOffsetCommitRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(TransactionalId, version >= 3);
         size += WireSize.String(GroupId, version >= 3);
@@ -207,14 +224,17 @@ public sealed partial class TxnOffsetCommitRequest : IApiRequest
         {
             size += 4;
         }
+
         if (version >= 3)
         {
             size += WireSize.String(MemberId, true);
         }
+
         if (version >= 3)
         {
             size += WireSize.String(GroupInstanceId, true);
         }
+
         if (Topics is null)
         {
             size += WireSize.ArrayLength(-1, version >= 3);
@@ -227,12 +247,14 @@ public sealed partial class TxnOffsetCommitRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (version >= 3)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -265,6 +287,7 @@ public sealed partial class TxnOffsetCommitRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic.Partitions", version);
                 }
+
                 var list = new List<TxnOffsetCommitRequestPartition>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -272,8 +295,10 @@ public sealed partial class TxnOffsetCommitRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             if (version >= 3)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -290,16 +315,19 @@ public sealed partial class TxnOffsetCommitRequest : IApiRequest
             {
                 throw MessageErrors.NullField("TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic.Name", version);
             }
+
             writer.WriteString(Name, version >= 3);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 3);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 3)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -330,12 +358,14 @@ public sealed partial class TxnOffsetCommitRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             if (version >= 3)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -376,6 +406,7 @@ public sealed partial class TxnOffsetCommitRequest : IApiRequest
             {
                 CommittedLeaderEpoch = reader.ReadInt32();
             }
+
             CommittedMetadata = reader.ReadNullableString(version >= 3);
             if (version >= 3)
             {
@@ -395,6 +426,7 @@ public sealed partial class TxnOffsetCommitRequest : IApiRequest
             {
                 writer.WriteInt32(CommittedLeaderEpoch);
             }
+
             writer.WriteNullableString(CommittedMetadata, version >= 3);
             if (version >= 3)
             {
@@ -419,6 +451,7 @@ public sealed partial class TxnOffsetCommitRequest : IApiRequest
             {
                 size += 4;
             }
+
             size += WireSize.String(CommittedMetadata, version >= 3);
             if (version >= 3)
             {
@@ -426,6 +459,7 @@ public sealed partial class TxnOffsetCommitRequest : IApiRequest
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

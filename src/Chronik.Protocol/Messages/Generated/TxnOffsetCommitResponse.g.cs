@@ -49,6 +49,7 @@ public sealed partial class TxnOffsetCommitResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("TxnOffsetCommitResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         {
             int count = reader.ReadArrayLength(version >= 3);
@@ -56,6 +57,7 @@ public sealed partial class TxnOffsetCommitResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("TxnOffsetCommitResponse.Topics", version);
             }
+
             var list = new List<TxnOffsetCommitResponseTopic>(count);
             for (int i = 0; i < count; i++)
             {
@@ -63,8 +65,10 @@ public sealed partial class TxnOffsetCommitResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         if (version >= 3)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -81,16 +85,19 @@ public sealed partial class TxnOffsetCommitResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("TxnOffsetCommitResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         if (Topics is null)
         {
             throw MessageErrors.NullField("TxnOffsetCommitResponse.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, version >= 3);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 3)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -111,6 +118,7 @@ public sealed partial class TxnOffsetCommitResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("TxnOffsetCommitResponse", version);
         }
+
         int size = 0;
         size += 4;
         if (Topics is null)
@@ -125,12 +133,14 @@ public sealed partial class TxnOffsetCommitResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 3)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -163,6 +173,7 @@ public sealed partial class TxnOffsetCommitResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic.Partitions", version);
                 }
+
                 var list = new List<TxnOffsetCommitResponsePartition>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -170,8 +181,10 @@ public sealed partial class TxnOffsetCommitResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             if (version >= 3)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -188,16 +201,19 @@ public sealed partial class TxnOffsetCommitResponse : IApiResponse
             {
                 throw MessageErrors.NullField("TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic.Name", version);
             }
+
             writer.WriteString(Name, version >= 3);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 3);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 3)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -228,12 +244,14 @@ public sealed partial class TxnOffsetCommitResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 3)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -301,6 +319,7 @@ public sealed partial class TxnOffsetCommitResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -45,6 +45,7 @@ public sealed partial class UnregisterBrokerRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("UnregisterBrokerRequest", version);
         }
+
         BrokerId = reader.ReadInt32();
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
@@ -59,6 +60,7 @@ public sealed partial class UnregisterBrokerRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("UnregisterBrokerRequest", version);
         }
+
         writer.WriteInt32(BrokerId);
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
@@ -70,6 +72,7 @@ public sealed partial class UnregisterBrokerRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("UnregisterBrokerRequest", version);
         }
+
         int size = 0;
         size += 4;
         int taggedCount = _unknownTaggedFields?.Count ?? 0;

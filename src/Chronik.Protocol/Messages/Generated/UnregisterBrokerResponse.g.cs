@@ -53,6 +53,7 @@ public sealed partial class UnregisterBrokerResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("UnregisterBrokerResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         ErrorMessage = reader.ReadNullableString(true);
@@ -69,6 +70,7 @@ public sealed partial class UnregisterBrokerResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("UnregisterBrokerResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
         writer.WriteNullableString(ErrorMessage, true);
@@ -82,6 +84,7 @@ public sealed partial class UnregisterBrokerResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("UnregisterBrokerResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;

@@ -53,6 +53,7 @@ public sealed partial class UpdateFeaturesRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("UpdateFeaturesRequest", version);
         }
+
         TimeoutMs = reader.ReadInt32();
         {
             int count = reader.ReadArrayLength(true);
@@ -60,6 +61,7 @@ public sealed partial class UpdateFeaturesRequest : IApiRequest
             {
                 throw MessageErrors.NullRead("UpdateFeaturesRequest.FeatureUpdates", version);
             }
+
             var list = new List<FeatureUpdateKey>(count);
             for (int i = 0; i < count; i++)
             {
@@ -67,12 +69,15 @@ public sealed partial class UpdateFeaturesRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             FeatureUpdates = list;
         }
+
         if (version >= 1)
         {
             ValidateOnly = reader.ReadBool();
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -86,16 +91,19 @@ public sealed partial class UpdateFeaturesRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("UpdateFeaturesRequest", version);
         }
+
         writer.WriteInt32(TimeoutMs);
         if (FeatureUpdates is null)
         {
             throw MessageErrors.NullField("UpdateFeaturesRequest.FeatureUpdates", version);
         }
+
         writer.WriteArrayLength(FeatureUpdates.Count, true);
         foreach (var element in FeatureUpdates)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 1)
         {
             writer.WriteBool(ValidateOnly);
@@ -107,6 +115,7 @@ public sealed partial class UpdateFeaturesRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("UpdateFeaturesRequest.ValidateOnly", version);
             }
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -117,6 +126,7 @@ public sealed partial class UpdateFeaturesRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("UpdateFeaturesRequest", version);
         }
+
         int size = 0;
         size += 4;
         if (FeatureUpdates is null)
@@ -131,10 +141,12 @@ public sealed partial class UpdateFeaturesRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (version >= 1)
         {
             size += 1;
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -177,10 +189,12 @@ public sealed partial class UpdateFeaturesRequest : IApiRequest
             {
                 AllowDowngrade = reader.ReadBool();
             }
+
             if (version >= 1)
             {
                 UpgradeType = reader.ReadInt8();
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -194,6 +208,7 @@ public sealed partial class UpdateFeaturesRequest : IApiRequest
             {
                 throw MessageErrors.NullField("UpdateFeaturesRequest.FeatureUpdateKey.Feature", version);
             }
+
             writer.WriteString(Feature, true);
             writer.WriteInt16(MaxVersionLevel);
             if (version <= 0)
@@ -207,6 +222,7 @@ public sealed partial class UpdateFeaturesRequest : IApiRequest
                     throw MessageErrors.NonDefaultField("UpdateFeaturesRequest.FeatureUpdateKey.AllowDowngrade", version);
                 }
             }
+
             if (version >= 1)
             {
                 writer.WriteInt8(UpgradeType);
@@ -218,6 +234,7 @@ public sealed partial class UpdateFeaturesRequest : IApiRequest
                     throw MessageErrors.NonDefaultField("UpdateFeaturesRequest.FeatureUpdateKey.UpgradeType", version);
                 }
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -231,10 +248,12 @@ public sealed partial class UpdateFeaturesRequest : IApiRequest
             {
                 size += 1;
             }
+
             if (version >= 1)
             {
                 size += 1;
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

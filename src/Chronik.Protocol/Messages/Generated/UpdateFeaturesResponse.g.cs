@@ -57,6 +57,7 @@ public sealed partial class UpdateFeaturesResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("UpdateFeaturesResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         ErrorMessage = reader.ReadNullableString(true);
@@ -68,6 +69,7 @@ public sealed partial class UpdateFeaturesResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("UpdateFeaturesResponse.Results", version);
                 }
+
                 var list = new List<UpdatableFeatureResult>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -75,9 +77,11 @@ public sealed partial class UpdateFeaturesResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Results = list;
             }
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -91,6 +95,7 @@ public sealed partial class UpdateFeaturesResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("UpdateFeaturesResponse", version);
         }
+
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
         writer.WriteNullableString(ErrorMessage, true);
@@ -100,12 +105,14 @@ public sealed partial class UpdateFeaturesResponse : IApiResponse
             {
                 throw MessageErrors.NullField("UpdateFeaturesResponse.Results", version);
             }
+
             writer.WriteArrayLength(Results.Count, true);
             foreach (var element in Results)
             {
                 element.Write(ref writer, version);
             }
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -116,6 +123,7 @@ public sealed partial class UpdateFeaturesResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("UpdateFeaturesResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;
@@ -135,6 +143,7 @@ public sealed partial class UpdateFeaturesResponse : IApiResponse
                 }
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -183,6 +192,7 @@ public sealed partial class UpdateFeaturesResponse : IApiResponse
             {
                 throw MessageErrors.NullField("UpdateFeaturesResponse.UpdatableFeatureResult.Feature", version);
             }
+
             writer.WriteString(Feature, true);
             writer.WriteInt16(ErrorCode);
             writer.WriteNullableString(ErrorMessage, true);

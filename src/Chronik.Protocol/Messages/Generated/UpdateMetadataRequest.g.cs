@@ -72,16 +72,19 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("UpdateMetadataRequest", version);
         }
+
         ControllerId = reader.ReadInt32();
         if (version >= 8)
         {
             IsKRaftController = reader.ReadBool();
         }
+
         ControllerEpoch = reader.ReadInt32();
         if (version >= 5)
         {
             BrokerEpoch = reader.ReadInt64();
         }
+
         if (version <= 4)
         {
             {
@@ -90,6 +93,7 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("UpdateMetadataRequest.UngroupedPartitionStates", version);
                 }
+
                 var list = new List<UpdateMetadataPartitionState>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -97,9 +101,11 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 UngroupedPartitionStates = list;
             }
         }
+
         if (version >= 5)
         {
             {
@@ -108,6 +114,7 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("UpdateMetadataRequest.TopicStates", version);
                 }
+
                 var list = new List<UpdateMetadataTopicState>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -115,15 +122,18 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 TopicStates = list;
             }
         }
+
         {
             int count = reader.ReadArrayLength(version >= 6);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("UpdateMetadataRequest.LiveBrokers", version);
             }
+
             var list = new List<UpdateMetadataBroker>(count);
             for (int i = 0; i < count; i++)
             {
@@ -131,8 +141,10 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             LiveBrokers = list;
         }
+
         if (version >= 6)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -162,6 +174,7 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("UpdateMetadataRequest", version);
         }
+
         int taggedCount = 0;
         writer.WriteInt32(ControllerId);
         if (version >= 8)
@@ -175,6 +188,7 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("UpdateMetadataRequest.IsKRaftController", version);
             }
         }
+
         if (version >= 8)
         {
             if (Type != 0)
@@ -189,17 +203,20 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("UpdateMetadataRequest.Type", version);
             }
         }
+
         writer.WriteInt32(ControllerEpoch);
         if (version >= 5)
         {
             writer.WriteInt64(BrokerEpoch);
         }
+
         if (version <= 4)
         {
             if (UngroupedPartitionStates is null)
             {
                 throw MessageErrors.NullField("UpdateMetadataRequest.UngroupedPartitionStates", version);
             }
+
             writer.WriteArrayLength(UngroupedPartitionStates.Count, false);
             foreach (var element in UngroupedPartitionStates)
             {
@@ -213,12 +230,14 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("UpdateMetadataRequest.UngroupedPartitionStates", version);
             }
         }
+
         if (version >= 5)
         {
             if (TopicStates is null)
             {
                 throw MessageErrors.NullField("UpdateMetadataRequest.TopicStates", version);
             }
+
             writer.WriteArrayLength(TopicStates.Count, version >= 6);
             foreach (var element in TopicStates)
             {
@@ -232,15 +251,18 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                 throw MessageErrors.NonDefaultField("UpdateMetadataRequest.TopicStates", version);
             }
         }
+
         if (LiveBrokers is null)
         {
             throw MessageErrors.NullField("UpdateMetadataRequest.LiveBrokers", version);
         }
+
         writer.WriteArrayLength(LiveBrokers.Count, version >= 6);
         foreach (var element in LiveBrokers)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 6)
         {
             writer.WriteUnsignedVarint(taggedCount + (_unknownTaggedFields?.Count ?? 0));
@@ -254,6 +276,7 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                 writer.WriteUnsignedVarint(valueSize);
                 writer.WriteInt8(Type);
             }
+
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, int.MaxValue);
         }
         else
@@ -271,17 +294,20 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("UpdateMetadataRequest", version);
         }
+
         int size = 0;
         size += 4;
         if (version >= 8)
         {
             size += 1;
         }
+
         size += 4;
         if (version >= 5)
         {
             size += 8;
         }
+
         if (version <= 4)
         {
             if (UngroupedPartitionStates is null)
@@ -297,6 +323,7 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                 }
             }
         }
+
         if (version >= 5)
         {
             if (TopicStates is null)
@@ -312,6 +339,7 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                 }
             }
         }
+
         if (LiveBrokers is null)
         {
             size += WireSize.ArrayLength(-1, version >= 6);
@@ -324,6 +352,7 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (version >= 6)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
@@ -334,9 +363,11 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                 size += WireSize.TaggedField(0, valueSize);
                 taggedCount++;
             }
+
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -371,12 +402,14 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
             {
                 TopicId = reader.ReadUuid();
             }
+
             {
                 int count = reader.ReadArrayLength(version >= 6);
                 if (count < 0)
                 {
                     throw MessageErrors.NullRead("UpdateMetadataRequest.UpdateMetadataTopicState.PartitionStates", version);
                 }
+
                 var list = new List<UpdateMetadataPartitionState>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -384,8 +417,10 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 PartitionStates = list;
             }
+
             if (version >= 6)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -402,20 +437,24 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
             {
                 throw MessageErrors.NullField("UpdateMetadataRequest.UpdateMetadataTopicState.TopicName", version);
             }
+
             writer.WriteString(TopicName, version >= 6);
             if (version >= 7)
             {
                 writer.WriteUuid(TopicId);
             }
+
             if (PartitionStates is null)
             {
                 throw MessageErrors.NullField("UpdateMetadataRequest.UpdateMetadataTopicState.PartitionStates", version);
             }
+
             writer.WriteArrayLength(PartitionStates.Count, version >= 6);
             foreach (var element in PartitionStates)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 6)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -438,6 +477,7 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
             {
                 size += 16;
             }
+
             if (PartitionStates is null)
             {
                 size += WireSize.ArrayLength(-1, version >= 6);
@@ -450,12 +490,14 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             if (version >= 6)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -499,10 +541,12 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
             {
                 V0Host = reader.ReadString(false);
             }
+
             if (version <= 0)
             {
                 V0Port = reader.ReadInt32();
             }
+
             if (version >= 1)
             {
                 {
@@ -511,6 +555,7 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                     {
                         throw MessageErrors.NullRead("UpdateMetadataRequest.UpdateMetadataBroker.Endpoints", version);
                     }
+
                     var list = new List<UpdateMetadataEndpoint>(count);
                     for (int i = 0; i < count; i++)
                     {
@@ -518,13 +563,16 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                         item.Read(ref reader, version);
                         list.Add(item);
                     }
+
                     Endpoints = list;
                 }
             }
+
             if (version >= 2)
             {
                 Rack = reader.ReadNullableString(version >= 6);
             }
+
             if (version >= 6)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -544,28 +592,34 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                 {
                     throw MessageErrors.NullField("UpdateMetadataRequest.UpdateMetadataBroker.V0Host", version);
                 }
+
                 writer.WriteString(V0Host, false);
             }
+
             if (version <= 0)
             {
                 writer.WriteInt32(V0Port);
             }
+
             if (version >= 1)
             {
                 if (Endpoints is null)
                 {
                     throw MessageErrors.NullField("UpdateMetadataRequest.UpdateMetadataBroker.Endpoints", version);
                 }
+
                 writer.WriteArrayLength(Endpoints.Count, version >= 6);
                 foreach (var element in Endpoints)
                 {
                     element.Write(ref writer, version);
                 }
             }
+
             if (version >= 2)
             {
                 writer.WriteNullableString(Rack, version >= 6);
             }
+
             if (version >= 6)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -588,10 +642,12 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
             {
                 size += WireSize.String(V0Host, false);
             }
+
             if (version <= 0)
             {
                 size += 4;
             }
+
             if (version >= 1)
             {
                 if (Endpoints is null)
@@ -607,16 +663,19 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                     }
                 }
             }
+
             if (version >= 2)
             {
                 size += WireSize.String(Rack, version >= 6);
             }
+
             if (version >= 6)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -657,6 +716,7 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
             {
                 Listener = reader.ReadString(version >= 6);
             }
+
             SecurityProtocol = reader.ReadInt16();
             if (version >= 6)
             {
@@ -675,6 +735,7 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
             {
                 throw MessageErrors.NullField("UpdateMetadataRequest.UpdateMetadataEndpoint.Host", version);
             }
+
             writer.WriteString(Host, version >= 6);
             if (version >= 3)
             {
@@ -682,8 +743,10 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                 {
                     throw MessageErrors.NullField("UpdateMetadataRequest.UpdateMetadataEndpoint.Listener", version);
                 }
+
                 writer.WriteString(Listener, version >= 6);
             }
+
             writer.WriteInt16(SecurityProtocol);
             if (version >= 6)
             {
@@ -708,6 +771,7 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
             {
                 size += WireSize.String(Listener, version >= 6);
             }
+
             size += 2;
             if (version >= 6)
             {
@@ -715,6 +779,7 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -773,6 +838,7 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
             {
                 TopicName = reader.ReadString(false);
             }
+
             PartitionIndex = reader.ReadInt32();
             ControllerEpoch = reader.ReadInt32();
             Leader = reader.ReadInt32();
@@ -783,13 +849,16 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("UpdateMetadataRequest.UpdateMetadataPartitionState.Isr", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 Isr = list;
             }
+
             ZkVersion = reader.ReadInt32();
             {
                 int count = reader.ReadArrayLength(version >= 6);
@@ -797,13 +866,16 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("UpdateMetadataRequest.UpdateMetadataPartitionState.Replicas", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 Replicas = list;
             }
+
             if (version >= 4)
             {
                 {
@@ -812,14 +884,17 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                     {
                         throw MessageErrors.NullRead("UpdateMetadataRequest.UpdateMetadataPartitionState.OfflineReplicas", version);
                     }
+
                     var list = new List<int>(count);
                     for (int i = 0; i < count; i++)
                     {
                         list.Add(reader.ReadInt32());
                     }
+
                     OfflineReplicas = list;
                 }
             }
+
             if (version >= 6)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -838,8 +913,10 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                 {
                     throw MessageErrors.NullField("UpdateMetadataRequest.UpdateMetadataPartitionState.TopicName", version);
                 }
+
                 writer.WriteString(TopicName, false);
             }
+
             writer.WriteInt32(PartitionIndex);
             writer.WriteInt32(ControllerEpoch);
             writer.WriteInt32(Leader);
@@ -848,33 +925,39 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
             {
                 throw MessageErrors.NullField("UpdateMetadataRequest.UpdateMetadataPartitionState.Isr", version);
             }
+
             writer.WriteArrayLength(Isr.Count, version >= 6);
             foreach (var element in Isr)
             {
                 writer.WriteInt32(element);
             }
+
             writer.WriteInt32(ZkVersion);
             if (Replicas is null)
             {
                 throw MessageErrors.NullField("UpdateMetadataRequest.UpdateMetadataPartitionState.Replicas", version);
             }
+
             writer.WriteArrayLength(Replicas.Count, version >= 6);
             foreach (var element in Replicas)
             {
                 writer.WriteInt32(element);
             }
+
             if (version >= 4)
             {
                 if (OfflineReplicas is null)
                 {
                     throw MessageErrors.NullField("UpdateMetadataRequest.UpdateMetadataPartitionState.OfflineReplicas", version);
                 }
+
                 writer.WriteArrayLength(OfflineReplicas.Count, version >= 6);
                 foreach (var element in OfflineReplicas)
                 {
                     writer.WriteInt32(element);
                 }
             }
+
             if (version >= 6)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -896,6 +979,7 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
             {
                 size += WireSize.String(TopicName, false);
             }
+
             size += 4;
             size += 4;
             size += 4;
@@ -909,6 +993,7 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                 size += WireSize.ArrayLength(Isr.Count, version >= 6);
                 size += Isr.Count * 4;
             }
+
             size += 4;
             if (Replicas is null)
             {
@@ -919,6 +1004,7 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                 size += WireSize.ArrayLength(Replicas.Count, version >= 6);
                 size += Replicas.Count * 4;
             }
+
             if (version >= 4)
             {
                 if (OfflineReplicas is null)
@@ -931,12 +1017,14 @@ public sealed partial class UpdateMetadataRequest : IApiRequest
                     size += OfflineReplicas.Count * 4;
                 }
             }
+
             if (version >= 6)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

@@ -45,6 +45,7 @@ public sealed partial class UpdateMetadataResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("UpdateMetadataResponse", version);
         }
+
         ErrorCode = reader.ReadInt16();
         if (version >= 6)
         {
@@ -62,6 +63,7 @@ public sealed partial class UpdateMetadataResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("UpdateMetadataResponse", version);
         }
+
         writer.WriteInt16(ErrorCode);
         if (version >= 6)
         {
@@ -83,6 +85,7 @@ public sealed partial class UpdateMetadataResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("UpdateMetadataResponse", version);
         }
+
         int size = 0;
         size += 2;
         if (version >= 6)
@@ -91,6 +94,7 @@ public sealed partial class UpdateMetadataResponse : IApiResponse
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 }

@@ -64,6 +64,7 @@ public sealed partial class UpdateRaftVoterRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("UpdateRaftVoterRequest", version);
         }
+
         ClusterId = reader.ReadNullableString(true);
         CurrentLeaderEpoch = reader.ReadInt32();
         VoterId = reader.ReadInt32();
@@ -74,6 +75,7 @@ public sealed partial class UpdateRaftVoterRequest : IApiRequest
             {
                 throw MessageErrors.NullRead("UpdateRaftVoterRequest.Listeners", version);
             }
+
             var list = new List<Listener>(count);
             for (int i = 0; i < count; i++)
             {
@@ -81,13 +83,16 @@ public sealed partial class UpdateRaftVoterRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Listeners = list;
         }
+
         {
             var item = new KRaftVersionFeatureData();
             item.Read(ref reader, version);
             KRaftVersionFeature = item;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -101,6 +106,7 @@ public sealed partial class UpdateRaftVoterRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("UpdateRaftVoterRequest", version);
         }
+
         writer.WriteNullableString(ClusterId, true);
         writer.WriteInt32(CurrentLeaderEpoch);
         writer.WriteInt32(VoterId);
@@ -109,15 +115,18 @@ public sealed partial class UpdateRaftVoterRequest : IApiRequest
         {
             throw MessageErrors.NullField("UpdateRaftVoterRequest.Listeners", version);
         }
+
         writer.WriteArrayLength(Listeners.Count, true);
         foreach (var element in Listeners)
         {
             element.Write(ref writer, version);
         }
+
         if (KRaftVersionFeature is null)
         {
             throw MessageErrors.NullField("UpdateRaftVoterRequest.KRaftVersionFeature", version);
         }
+
         KRaftVersionFeature.Write(ref writer, version);
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
@@ -129,6 +138,7 @@ public sealed partial class UpdateRaftVoterRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("UpdateRaftVoterRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(ClusterId, true);
         size += 4;
@@ -146,6 +156,7 @@ public sealed partial class UpdateRaftVoterRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         size += KRaftVersionFeature?.Size(version) ?? 0;
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
@@ -195,11 +206,13 @@ public sealed partial class UpdateRaftVoterRequest : IApiRequest
             {
                 throw MessageErrors.NullField("UpdateRaftVoterRequest.Listener.Name", version);
             }
+
             writer.WriteString(Name, true);
             if (Host is null)
             {
                 throw MessageErrors.NullField("UpdateRaftVoterRequest.Listener.Host", version);
             }
+
             writer.WriteString(Host, true);
             writer.WriteUInt16(Port);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);

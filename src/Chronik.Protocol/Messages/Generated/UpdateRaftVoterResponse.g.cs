@@ -52,6 +52,7 @@ public sealed partial class UpdateRaftVoterResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("UpdateRaftVoterResponse", version);
         }
+
         ThrottleTimeMs = reader.ReadInt32();
         ErrorCode = reader.ReadInt16();
         int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -68,6 +69,7 @@ public sealed partial class UpdateRaftVoterResponse : IApiResponse
                         item.Read(ref tagged, version);
                         CurrentLeader = item;
                     }
+
                     tagged.EnsureFullyConsumed();
                     break;
                 }
@@ -84,6 +86,7 @@ public sealed partial class UpdateRaftVoterResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("UpdateRaftVoterResponse", version);
         }
+
         int taggedCount = 0;
         writer.WriteInt32(ThrottleTimeMs);
         writer.WriteInt16(ErrorCode);
@@ -91,6 +94,7 @@ public sealed partial class UpdateRaftVoterResponse : IApiResponse
         {
             taggedCount++;
         }
+
         writer.WriteUnsignedVarint(taggedCount + (_unknownTaggedFields?.Count ?? 0));
         int nextUnknown = 0;
         if (CurrentLeader is null || !CurrentLeader.HasOnlyDefaults())
@@ -104,8 +108,10 @@ public sealed partial class UpdateRaftVoterResponse : IApiResponse
             {
                 throw MessageErrors.NullField("UpdateRaftVoterResponse.CurrentLeader", version);
             }
+
             CurrentLeader.Write(ref writer, version);
         }
+
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, int.MaxValue);
     }
 
@@ -115,6 +121,7 @@ public sealed partial class UpdateRaftVoterResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("UpdateRaftVoterResponse", version);
         }
+
         int size = 0;
         size += 4;
         size += 2;
@@ -126,6 +133,7 @@ public sealed partial class UpdateRaftVoterResponse : IApiResponse
             size += WireSize.TaggedField(0, valueSize);
             taggedCount++;
         }
+
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
         return size;
@@ -180,6 +188,7 @@ public sealed partial class UpdateRaftVoterResponse : IApiResponse
             {
                 throw MessageErrors.NullField("UpdateRaftVoterResponse.CurrentLeaderData.Host", version);
             }
+
             writer.WriteString(Host, true);
             writer.WriteInt32(Port);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);

@@ -51,17 +51,20 @@ public sealed partial class VoteRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("VoteRequest", version);
         }
+
         ClusterId = reader.ReadNullableString(true);
         if (version >= 1)
         {
             VoterId = reader.ReadInt32();
         }
+
         {
             int count = reader.ReadArrayLength(true);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("VoteRequest.Topics", version);
             }
+
             var list = new List<TopicData>(count);
             for (int i = 0; i < count; i++)
             {
@@ -69,8 +72,10 @@ public sealed partial class VoteRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -84,20 +89,24 @@ public sealed partial class VoteRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("VoteRequest", version);
         }
+
         writer.WriteNullableString(ClusterId, true);
         if (version >= 1)
         {
             writer.WriteInt32(VoterId);
         }
+
         if (Topics is null)
         {
             throw MessageErrors.NullField("VoteRequest.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, true);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -108,12 +117,14 @@ public sealed partial class VoteRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("VoteRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(ClusterId, true);
         if (version >= 1)
         {
             size += 4;
         }
+
         if (Topics is null)
         {
             size += WireSize.ArrayLength(-1, true);
@@ -126,6 +137,7 @@ public sealed partial class VoteRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -160,6 +172,7 @@ public sealed partial class VoteRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("VoteRequest.TopicData.Partitions", version);
                 }
+
                 var list = new List<PartitionData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -167,8 +180,10 @@ public sealed partial class VoteRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -182,16 +197,19 @@ public sealed partial class VoteRequest : IApiRequest
             {
                 throw MessageErrors.NullField("VoteRequest.TopicData.TopicName", version);
             }
+
             writer.WriteString(TopicName, true);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("VoteRequest.TopicData.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -212,6 +230,7 @@ public sealed partial class VoteRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -268,10 +287,12 @@ public sealed partial class VoteRequest : IApiRequest
             {
                 CandidateDirectoryId = reader.ReadUuid();
             }
+
             if (version >= 1)
             {
                 VoterDirectoryId = reader.ReadUuid();
             }
+
             LastOffsetEpoch = reader.ReadInt32();
             LastOffset = reader.ReadInt64();
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -290,10 +311,12 @@ public sealed partial class VoteRequest : IApiRequest
             {
                 writer.WriteUuid(CandidateDirectoryId);
             }
+
             if (version >= 1)
             {
                 writer.WriteUuid(VoterDirectoryId);
             }
+
             writer.WriteInt32(LastOffsetEpoch);
             writer.WriteInt64(LastOffset);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -310,10 +333,12 @@ public sealed partial class VoteRequest : IApiRequest
             {
                 size += 16;
             }
+
             if (version >= 1)
             {
                 size += 16;
             }
+
             size += 4;
             size += 8;
             int taggedCount = _unknownTaggedFields?.Count ?? 0;

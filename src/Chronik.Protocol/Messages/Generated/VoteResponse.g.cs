@@ -52,6 +52,7 @@ public sealed partial class VoteResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("VoteResponse", version);
         }
+
         ErrorCode = reader.ReadInt16();
         {
             int count = reader.ReadArrayLength(true);
@@ -59,6 +60,7 @@ public sealed partial class VoteResponse : IApiResponse
             {
                 throw MessageErrors.NullRead("VoteResponse.Topics", version);
             }
+
             var list = new List<TopicData>(count);
             for (int i = 0; i < count; i++)
             {
@@ -66,8 +68,10 @@ public sealed partial class VoteResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -83,6 +87,7 @@ public sealed partial class VoteResponse : IApiResponse
                         {
                             throw MessageErrors.NullRead("VoteResponse.NodeEndpoints", version);
                         }
+
                         var list = new List<NodeEndpoint>(count);
                         for (int i = 0; i < count; i++)
                         {
@@ -90,8 +95,10 @@ public sealed partial class VoteResponse : IApiResponse
                             item.Read(ref tagged, version);
                             list.Add(item);
                         }
+
                         NodeEndpoints = list;
                     }
+
                     tagged.EnsureFullyConsumed();
                     break;
                 }
@@ -108,17 +115,20 @@ public sealed partial class VoteResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("VoteResponse", version);
         }
+
         int taggedCount = 0;
         writer.WriteInt16(ErrorCode);
         if (Topics is null)
         {
             throw MessageErrors.NullField("VoteResponse.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, true);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 1)
         {
             if (NodeEndpoints is null || NodeEndpoints.Count != 0)
@@ -133,6 +143,7 @@ public sealed partial class VoteResponse : IApiResponse
                 throw MessageErrors.NonDefaultField("VoteResponse.NodeEndpoints", version);
             }
         }
+
         writer.WriteUnsignedVarint(taggedCount + (_unknownTaggedFields?.Count ?? 0));
         int nextUnknown = 0;
         if (version >= 1 && (NodeEndpoints is null || NodeEndpoints.Count != 0))
@@ -152,17 +163,20 @@ public sealed partial class VoteResponse : IApiResponse
                     valueSize += element.Size(version);
                 }
             }
+
             writer.WriteUnsignedVarint(valueSize);
             if (NodeEndpoints is null)
             {
                 throw MessageErrors.NullField("VoteResponse.NodeEndpoints", version);
             }
+
             writer.WriteArrayLength(NodeEndpoints.Count, true);
             foreach (var element in NodeEndpoints)
             {
                 element.Write(ref writer, version);
             }
         }
+
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, nextUnknown, int.MaxValue);
     }
 
@@ -172,6 +186,7 @@ public sealed partial class VoteResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("VoteResponse", version);
         }
+
         int size = 0;
         size += 2;
         if (Topics is null)
@@ -186,6 +201,7 @@ public sealed partial class VoteResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         if (version >= 1 && (NodeEndpoints is null || NodeEndpoints.Count != 0))
         {
@@ -202,9 +218,11 @@ public sealed partial class VoteResponse : IApiResponse
                     valueSize += element.Size(version);
                 }
             }
+
             size += WireSize.TaggedField(0, valueSize);
             taggedCount++;
         }
+
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
         return size;
@@ -238,6 +256,7 @@ public sealed partial class VoteResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("VoteResponse.TopicData.Partitions", version);
                 }
+
                 var list = new List<PartitionData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -245,8 +264,10 @@ public sealed partial class VoteResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -260,16 +281,19 @@ public sealed partial class VoteResponse : IApiResponse
             {
                 throw MessageErrors.NullField("VoteResponse.TopicData.TopicName", version);
             }
+
             writer.WriteString(TopicName, true);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("VoteResponse.TopicData.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -290,6 +314,7 @@ public sealed partial class VoteResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -411,6 +436,7 @@ public sealed partial class VoteResponse : IApiResponse
             {
                 throw MessageErrors.NullField("VoteResponse.NodeEndpoint.Host", version);
             }
+
             writer.WriteString(Host, true);
             writer.WriteUInt16(Port);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);

@@ -48,6 +48,7 @@ public sealed partial class VotersRecord : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("VotersRecord", version);
         }
+
         Version = reader.ReadInt16();
         {
             int count = reader.ReadArrayLength(true);
@@ -55,6 +56,7 @@ public sealed partial class VotersRecord : IApiMessage
             {
                 throw MessageErrors.NullRead("VotersRecord.Voters", version);
             }
+
             var list = new List<Voter>(count);
             for (int i = 0; i < count; i++)
             {
@@ -62,8 +64,10 @@ public sealed partial class VotersRecord : IApiMessage
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Voters = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -77,16 +81,19 @@ public sealed partial class VotersRecord : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("VotersRecord", version);
         }
+
         writer.WriteInt16(Version);
         if (Voters is null)
         {
             throw MessageErrors.NullField("VotersRecord.Voters", version);
         }
+
         writer.WriteArrayLength(Voters.Count, true);
         foreach (var element in Voters)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -97,6 +104,7 @@ public sealed partial class VotersRecord : IApiMessage
         {
             throw MessageErrors.UnsupportedVersion("VotersRecord", version);
         }
+
         int size = 0;
         size += 2;
         if (Voters is null)
@@ -111,6 +119,7 @@ public sealed partial class VotersRecord : IApiMessage
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -155,6 +164,7 @@ public sealed partial class VotersRecord : IApiMessage
                 {
                     throw MessageErrors.NullRead("VotersRecord.Voter.Endpoints", version);
                 }
+
                 var list = new List<Endpoint>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -162,13 +172,16 @@ public sealed partial class VotersRecord : IApiMessage
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Endpoints = list;
             }
+
             {
                 var item = new KRaftVersionFeature();
                 item.Read(ref reader, version);
                 KRaftVersionFeature = item;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -184,15 +197,18 @@ public sealed partial class VotersRecord : IApiMessage
             {
                 throw MessageErrors.NullField("VotersRecord.Voter.Endpoints", version);
             }
+
             writer.WriteArrayLength(Endpoints.Count, true);
             foreach (var element in Endpoints)
             {
                 element.Write(ref writer, version);
             }
+
             if (KRaftVersionFeature is null)
             {
                 throw MessageErrors.NullField("VotersRecord.Voter.KRaftVersionFeature", version);
             }
+
             KRaftVersionFeature.Write(ref writer, version);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
@@ -215,6 +231,7 @@ public sealed partial class VotersRecord : IApiMessage
                     size += element.Size(version);
                 }
             }
+
             size += KRaftVersionFeature?.Size(version) ?? 0;
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
@@ -265,11 +282,13 @@ public sealed partial class VotersRecord : IApiMessage
             {
                 throw MessageErrors.NullField("VotersRecord.Endpoint.Name", version);
             }
+
             writer.WriteString(Name, true);
             if (Host is null)
             {
                 throw MessageErrors.NullField("VotersRecord.Endpoint.Host", version);
             }
+
             writer.WriteString(Host, true);
             writer.WriteUInt16(Port);
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);

@@ -49,6 +49,7 @@ public sealed partial class WriteShareGroupStateRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("WriteShareGroupStateRequest", version);
         }
+
         GroupId = reader.ReadString(true);
         {
             int count = reader.ReadArrayLength(true);
@@ -56,6 +57,7 @@ public sealed partial class WriteShareGroupStateRequest : IApiRequest
             {
                 throw MessageErrors.NullRead("WriteShareGroupStateRequest.Topics", version);
             }
+
             var list = new List<WriteStateData>(count);
             for (int i = 0; i < count; i++)
             {
@@ -63,8 +65,10 @@ public sealed partial class WriteShareGroupStateRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Topics = list;
         }
+
         int taggedFieldCount = reader.ReadTaggedFieldCount();
         for (int t = 0; t < taggedFieldCount; t++)
         {
@@ -78,20 +82,24 @@ public sealed partial class WriteShareGroupStateRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("WriteShareGroupStateRequest", version);
         }
+
         if (GroupId is null)
         {
             throw MessageErrors.NullField("WriteShareGroupStateRequest.GroupId", version);
         }
+
         writer.WriteString(GroupId, true);
         if (Topics is null)
         {
             throw MessageErrors.NullField("WriteShareGroupStateRequest.Topics", version);
         }
+
         writer.WriteArrayLength(Topics.Count, true);
         foreach (var element in Topics)
         {
             element.Write(ref writer, version);
         }
+
         writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
         writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
     }
@@ -102,6 +110,7 @@ public sealed partial class WriteShareGroupStateRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("WriteShareGroupStateRequest", version);
         }
+
         int size = 0;
         size += WireSize.String(GroupId, true);
         if (Topics is null)
@@ -116,6 +125,7 @@ public sealed partial class WriteShareGroupStateRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         int taggedCount = _unknownTaggedFields?.Count ?? 0;
         size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
         size += WireSize.UnsignedVarint(taggedCount);
@@ -151,6 +161,7 @@ public sealed partial class WriteShareGroupStateRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("WriteShareGroupStateRequest.WriteStateData.Partitions", version);
                 }
+
                 var list = new List<PartitionData>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -158,8 +169,10 @@ public sealed partial class WriteShareGroupStateRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -174,11 +187,13 @@ public sealed partial class WriteShareGroupStateRequest : IApiRequest
             {
                 throw MessageErrors.NullField("WriteShareGroupStateRequest.WriteStateData.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, true);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -199,6 +214,7 @@ public sealed partial class WriteShareGroupStateRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
@@ -249,6 +265,7 @@ public sealed partial class WriteShareGroupStateRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("WriteShareGroupStateRequest.PartitionData.StateBatches", version);
                 }
+
                 var list = new List<StateBatch>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -256,8 +273,10 @@ public sealed partial class WriteShareGroupStateRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 StateBatches = list;
             }
+
             int taggedFieldCount = reader.ReadTaggedFieldCount();
             for (int t = 0; t < taggedFieldCount; t++)
             {
@@ -275,11 +294,13 @@ public sealed partial class WriteShareGroupStateRequest : IApiRequest
             {
                 throw MessageErrors.NullField("WriteShareGroupStateRequest.PartitionData.StateBatches", version);
             }
+
             writer.WriteArrayLength(StateBatches.Count, true);
             foreach (var element in StateBatches)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
             writer.WriteUnknownTaggedFields(_unknownTaggedFields, 0, int.MaxValue);
         }
@@ -303,6 +324,7 @@ public sealed partial class WriteShareGroupStateRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);

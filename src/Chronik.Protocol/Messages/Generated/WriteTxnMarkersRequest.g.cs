@@ -45,12 +45,14 @@ public sealed partial class WriteTxnMarkersRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("WriteTxnMarkersRequest", version);
         }
+
         {
             int count = reader.ReadArrayLength(version >= 1);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("WriteTxnMarkersRequest.Markers", version);
             }
+
             var list = new List<WritableTxnMarker>(count);
             for (int i = 0; i < count; i++)
             {
@@ -58,8 +60,10 @@ public sealed partial class WriteTxnMarkersRequest : IApiRequest
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Markers = list;
         }
+
         if (version >= 1)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -76,15 +80,18 @@ public sealed partial class WriteTxnMarkersRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("WriteTxnMarkersRequest", version);
         }
+
         if (Markers is null)
         {
             throw MessageErrors.NullField("WriteTxnMarkersRequest.Markers", version);
         }
+
         writer.WriteArrayLength(Markers.Count, version >= 1);
         foreach (var element in Markers)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 1)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -105,6 +112,7 @@ public sealed partial class WriteTxnMarkersRequest : IApiRequest
         {
             throw MessageErrors.UnsupportedVersion("WriteTxnMarkersRequest", version);
         }
+
         int size = 0;
         if (Markers is null)
         {
@@ -118,12 +126,14 @@ public sealed partial class WriteTxnMarkersRequest : IApiRequest
                 size += element.Size(version);
             }
         }
+
         if (version >= 1)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -170,6 +180,7 @@ public sealed partial class WriteTxnMarkersRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("WriteTxnMarkersRequest.WritableTxnMarker.Topics", version);
                 }
+
                 var list = new List<WritableTxnMarkerTopic>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -177,8 +188,10 @@ public sealed partial class WriteTxnMarkersRequest : IApiRequest
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Topics = list;
             }
+
             CoordinatorEpoch = reader.ReadInt32();
             if (version >= 1)
             {
@@ -199,11 +212,13 @@ public sealed partial class WriteTxnMarkersRequest : IApiRequest
             {
                 throw MessageErrors.NullField("WriteTxnMarkersRequest.WritableTxnMarker.Topics", version);
             }
+
             writer.WriteArrayLength(Topics.Count, version >= 1);
             foreach (var element in Topics)
             {
                 element.Write(ref writer, version);
             }
+
             writer.WriteInt32(CoordinatorEpoch);
             if (version >= 1)
             {
@@ -237,6 +252,7 @@ public sealed partial class WriteTxnMarkersRequest : IApiRequest
                     size += element.Size(version);
                 }
             }
+
             size += 4;
             if (version >= 1)
             {
@@ -244,6 +260,7 @@ public sealed partial class WriteTxnMarkersRequest : IApiRequest
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -277,13 +294,16 @@ public sealed partial class WriteTxnMarkersRequest : IApiRequest
                 {
                     throw MessageErrors.NullRead("WriteTxnMarkersRequest.WritableTxnMarkerTopic.PartitionIndexes", version);
                 }
+
                 var list = new List<int>(count);
                 for (int i = 0; i < count; i++)
                 {
                     list.Add(reader.ReadInt32());
                 }
+
                 PartitionIndexes = list;
             }
+
             if (version >= 1)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -300,16 +320,19 @@ public sealed partial class WriteTxnMarkersRequest : IApiRequest
             {
                 throw MessageErrors.NullField("WriteTxnMarkersRequest.WritableTxnMarkerTopic.Name", version);
             }
+
             writer.WriteString(Name, version >= 1);
             if (PartitionIndexes is null)
             {
                 throw MessageErrors.NullField("WriteTxnMarkersRequest.WritableTxnMarkerTopic.PartitionIndexes", version);
             }
+
             writer.WriteArrayLength(PartitionIndexes.Count, version >= 1);
             foreach (var element in PartitionIndexes)
             {
                 writer.WriteInt32(element);
             }
+
             if (version >= 1)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -337,12 +360,14 @@ public sealed partial class WriteTxnMarkersRequest : IApiRequest
                 size += WireSize.ArrayLength(PartitionIndexes.Count, version >= 1);
                 size += PartitionIndexes.Count * 4;
             }
+
             if (version >= 1)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }

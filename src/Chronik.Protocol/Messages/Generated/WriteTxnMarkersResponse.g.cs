@@ -45,12 +45,14 @@ public sealed partial class WriteTxnMarkersResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("WriteTxnMarkersResponse", version);
         }
+
         {
             int count = reader.ReadArrayLength(version >= 1);
             if (count < 0)
             {
                 throw MessageErrors.NullRead("WriteTxnMarkersResponse.Markers", version);
             }
+
             var list = new List<WritableTxnMarkerResult>(count);
             for (int i = 0; i < count; i++)
             {
@@ -58,8 +60,10 @@ public sealed partial class WriteTxnMarkersResponse : IApiResponse
                 item.Read(ref reader, version);
                 list.Add(item);
             }
+
             Markers = list;
         }
+
         if (version >= 1)
         {
             int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -76,15 +80,18 @@ public sealed partial class WriteTxnMarkersResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("WriteTxnMarkersResponse", version);
         }
+
         if (Markers is null)
         {
             throw MessageErrors.NullField("WriteTxnMarkersResponse.Markers", version);
         }
+
         writer.WriteArrayLength(Markers.Count, version >= 1);
         foreach (var element in Markers)
         {
             element.Write(ref writer, version);
         }
+
         if (version >= 1)
         {
             writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -105,6 +112,7 @@ public sealed partial class WriteTxnMarkersResponse : IApiResponse
         {
             throw MessageErrors.UnsupportedVersion("WriteTxnMarkersResponse", version);
         }
+
         int size = 0;
         if (Markers is null)
         {
@@ -118,12 +126,14 @@ public sealed partial class WriteTxnMarkersResponse : IApiResponse
                 size += element.Size(version);
             }
         }
+
         if (version >= 1)
         {
             int taggedCount = _unknownTaggedFields?.Count ?? 0;
             size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
             size += WireSize.UnsignedVarint(taggedCount);
         }
+
         return size;
     }
 
@@ -156,6 +166,7 @@ public sealed partial class WriteTxnMarkersResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("WriteTxnMarkersResponse.WritableTxnMarkerResult.Topics", version);
                 }
+
                 var list = new List<WritableTxnMarkerTopicResult>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -163,8 +174,10 @@ public sealed partial class WriteTxnMarkersResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Topics = list;
             }
+
             if (version >= 1)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -182,11 +195,13 @@ public sealed partial class WriteTxnMarkersResponse : IApiResponse
             {
                 throw MessageErrors.NullField("WriteTxnMarkersResponse.WritableTxnMarkerResult.Topics", version);
             }
+
             writer.WriteArrayLength(Topics.Count, version >= 1);
             foreach (var element in Topics)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 1)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -217,12 +232,14 @@ public sealed partial class WriteTxnMarkersResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 1)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -256,6 +273,7 @@ public sealed partial class WriteTxnMarkersResponse : IApiResponse
                 {
                     throw MessageErrors.NullRead("WriteTxnMarkersResponse.WritableTxnMarkerTopicResult.Partitions", version);
                 }
+
                 var list = new List<WritableTxnMarkerPartitionResult>(count);
                 for (int i = 0; i < count; i++)
                 {
@@ -263,8 +281,10 @@ public sealed partial class WriteTxnMarkersResponse : IApiResponse
                     item.Read(ref reader, version);
                     list.Add(item);
                 }
+
                 Partitions = list;
             }
+
             if (version >= 1)
             {
                 int taggedFieldCount = reader.ReadTaggedFieldCount();
@@ -281,16 +301,19 @@ public sealed partial class WriteTxnMarkersResponse : IApiResponse
             {
                 throw MessageErrors.NullField("WriteTxnMarkersResponse.WritableTxnMarkerTopicResult.Name", version);
             }
+
             writer.WriteString(Name, version >= 1);
             if (Partitions is null)
             {
                 throw MessageErrors.NullField("WriteTxnMarkersResponse.WritableTxnMarkerTopicResult.Partitions", version);
             }
+
             writer.WriteArrayLength(Partitions.Count, version >= 1);
             foreach (var element in Partitions)
             {
                 element.Write(ref writer, version);
             }
+
             if (version >= 1)
             {
                 writer.WriteUnsignedVarint(_unknownTaggedFields?.Count ?? 0);
@@ -321,12 +344,14 @@ public sealed partial class WriteTxnMarkersResponse : IApiResponse
                     size += element.Size(version);
                 }
             }
+
             if (version >= 1)
             {
                 int taggedCount = _unknownTaggedFields?.Count ?? 0;
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
@@ -394,6 +419,7 @@ public sealed partial class WriteTxnMarkersResponse : IApiResponse
                 size += WireSize.UnknownTaggedFields(_unknownTaggedFields);
                 size += WireSize.UnsignedVarint(taggedCount);
             }
+
             return size;
         }
     }
