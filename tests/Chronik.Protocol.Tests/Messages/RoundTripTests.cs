@@ -130,6 +130,71 @@ public class RoundTripTests
     }
 
     [Theory]
+    [MemberData(nameof(AllTypes))]
+    public void Nested_struct_fields_a_version_lacks_are_not_written_and_non_ignorable_ones_refuse_non_defaults(string messageName)
+    {
+        Type type = MessageCatalog.ByName(messageName);
+        short highest = MessageCatalog.Create(type).HighestSupportedVersion;
+        foreach (short version in MessageCatalog.Versions(type))
+        {
+            for (int seed = 0; seed < 3; seed++)
+            {
+                var random = new RandomMessages(seed * 1000 + version);
+                IApiMessage message = random.Populate(MessageCatalog.Create(type), version, flexible: false);
+                byte[] expected = message.ToBytes(version);
+                foreach (object owner in NestedStructs(message, version))
+                {
+                    object ownerDefaults = Activator.CreateInstance(owner.GetType())!;
+                    foreach ((PropertyInfo property, KafkaFieldAttribute field) in MessageCatalog.Fields(owner.GetType()))
+                    {
+                        if (SpecVersions.Parse(field.Versions).Contains(version))
+                        {
+                            continue;
+                        }
+
+                        object? original = property.GetValue(owner);
+                        property.SetValue(owner, NonDefault(property, ownerDefaults, random, highest));
+                        if (field.Ignorable)
+                        {
+                            Assert.Equal(expected, message.ToBytes(version));
+                        }
+                        else
+                        {
+                            Assert.Throws<UnsupportedVersionException>(() => message.ToBytes(version));
+                        }
+
+                        property.SetValue(owner, original);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Struct instances inside a populated message that are on the wire at <paramref name="version"/>.</summary>
+    private static IEnumerable<object> NestedStructs(object owner, short version)
+    {
+        foreach ((PropertyInfo property, KafkaFieldAttribute field) in MessageCatalog.Fields(owner.GetType()))
+        {
+            if (!SpecVersions.Parse(field.Versions).Contains(version) || property.GetValue(owner) is not { } value)
+            {
+                continue;
+            }
+
+            IEnumerable<object> children = value is System.Collections.IList list
+                ? list.Cast<object>().Where(e => e.GetType().IsNested)
+                : value.GetType().IsNested ? [value] : [];
+            foreach (object child in children)
+            {
+                yield return child;
+                foreach (object grandchild in NestedStructs(child, version))
+                {
+                    yield return grandchild;
+                }
+            }
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(AllVersions))]
     public void Null_is_refused_where_the_version_does_not_allow_it(string messageName, short version)
     {
@@ -149,7 +214,7 @@ public class RoundTripTests
         }
     }
 
-    private static object NonDefault(PropertyInfo property, IApiMessage defaults, RandomMessages random, short version)
+    private static object NonDefault(PropertyInfo property, object defaults, RandomMessages random, short version)
     {
         object? current = property.GetValue(defaults);
         for (int attempt = 0; attempt < 100; attempt++)
