@@ -10,8 +10,6 @@ public readonly record struct Versions(short Lowest, short Highest)
 {
     public static readonly Versions None = new(1, 0);
 
-    public static readonly Versions All = new(0, short.MaxValue);
-
     public bool IsEmpty => Lowest > Highest;
 
     public bool IsOpenEnded => !IsEmpty && Highest == short.MaxValue;

@@ -313,6 +313,19 @@ public class KafkaPrimitiveTests
     }
 
     [Fact]
+    public void A_tagged_section_can_be_skipped_and_raw_bytes_read_or_skipped()
+    {
+        // two fields (tag 0: 2 bytes, tag 3: 0 bytes), then 0xAABBCC
+        var reader = new KafkaReader(Convert.FromHexString("02" + "00020102" + "0300" + "aabbcc"));
+        reader.SkipTaggedFields();
+        Assert.Equal(new byte[] { 0xaa }, reader.ReadSpan(1).ToArray());
+        reader.Skip(1);
+        Assert.Equal(0xcc, (byte)reader.ReadInt8());
+        Assert.Equal(reader.Length, reader.Position);
+        Assert.Throws<MalformedMessageException>(() => new KafkaReader(new byte[2]).Skip(3));
+    }
+
+    [Fact]
     public void Unknown_tagged_fields_keep_their_raw_value()
     {
         var reader = new KafkaReader(Convert.FromHexString("03aabbcc"));
