@@ -49,6 +49,9 @@ internal sealed class RequestFrameReader
     /// <summary>True while a frame has been started but not completed.</summary>
     public bool HasPartialFrame => _partial is not null;
 
+    /// <summary>Bytes currently rented for the unfinished frame (0 when none).</summary>
+    public int PartialFrameCapacity => _partial?.Length ?? 0;
+
     /// <summary>
     /// Consumes bytes from the front of <paramref name="input"/> (it is sliced past what was consumed).
     /// On <see cref="FrameReadStatus.Frame"/> the caller owns <paramref name="frame"/>'s buffer and must
