@@ -67,6 +67,34 @@ public class KafkaListenerTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Responses_stay_in_request_order_under_a_random_completion_schedule(int seed)
+    {
+        var random = new Random(seed);
+        var processor = new ScriptedProcessor();
+        await using var host = await ListenerHost.StartAsync(processor, new KafkaListenerOptions { MaxInFlightRequestsPerConnection = 16 });
+        using var client = await RawKafkaClient.ConnectAsync(host.Port);
+        var commands = Enumerable.Range(1, 60).Select(_ => random.Next(3) switch { 0 => TestCommand.Echo, 1 => TestCommand.NoResponse, _ => TestCommand.EchoWhenReleased }).ToArray();
+
+        await client.SendAsync(TestFrames.Concat(commands.Select((c, i) => TestFrames.Request(i + 1, c))));
+        var gated = Enumerable.Range(1, commands.Length).Where(id => commands[id - 1] == TestCommand.EchoWhenReleased).OrderBy(_ => random.Next()).ToList();
+        foreach (int id in gated)
+        {
+            processor.Release(id);
+        }
+
+        var expected = Enumerable.Range(1, commands.Length).Where(id => commands[id - 1] != TestCommand.NoResponse);
+        foreach (int id in expected)
+        {
+            Assert.Equal(id, TestFrames.CorrelationIdOf((await client.ReceiveAsync())!));
+        }
+
+        Assert.Equal(Enumerable.Range(1, commands.Length), processor.Started);
+    }
+
     [Fact]
     public async Task A_request_without_response_is_skipped_and_the_next_one_answered()
     {
