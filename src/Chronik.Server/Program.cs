@@ -1,10 +1,68 @@
+using System.Collections;
+using System.CommandLine;
+using Chronik.Broker.Network;
+using Chronik.Server.Cli;
+using Chronik.Server.Configuration;
+using Chronik.Server.Hosting;
+using Chronik.Server.Http;
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Chronik.Server;
 
+/// <summary>
+/// chronik-server: parse the command line, merge the settings (exit 2 on any problem), run the host.
+/// Exit codes: 0 clean shutdown, 1 startup failure (e.g. port in use), 2 bad usage or configuration.
+/// </summary>
 public static class Program
 {
-    public static int Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
-        Console.Error.WriteLine("chronik-server: not built yet");
-        return 1;
+        var commandLine = new ServerCommandLine();
+        ParseResult parse = commandLine.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            await Console.Error.WriteLineAsync($"chronik-server: {parse.Errors[0].Message} (see chronik-server --help)").ConfigureAwait(false);
+            return ServerHost.ExitUsage;
+        }
+
+        if (parse.Action != parse.CommandResult.Command.Action)
+        {
+            // --help, --version: print and leave.
+            return await parse.InvokeAsync().ConfigureAwait(false);
+        }
+
+        ServerSettings settings;
+        try
+        {
+            settings = SettingsLoader.Load(commandLine.ToValues(parse), ReadEnvironment(), Environment.CurrentDirectory);
+        }
+        catch (ConfigurationException ex)
+        {
+            await Console.Error.WriteLineAsync($"chronik-server: {ex.Message}").ConfigureAwait(false);
+            return ServerHost.ExitUsage;
+        }
+
+        return await ServerHost.RunAsync(settings, AddBroker, Console.Error).ConfigureAwait(false);
+    }
+
+    /// <summary>The broker's services.</summary>
+    private static void AddBroker(IServiceCollection services)
+    {
+        // PLACEHOLDER until the broker lands: UnsupportedRequestProcessor answers nothing and keeps the
+        // node not-ready. Replace these three lines with the broker's registration.
+        services.AddSingleton<UnsupportedRequestProcessor>();
+        services.AddSingleton<IKafkaRequestProcessor>(provider => provider.GetRequiredService<UnsupportedRequestProcessor>());
+        services.AddSingleton<IReadinessProbe>(provider => provider.GetRequiredService<UnsupportedRequestProcessor>());
+    }
+
+    private static Dictionary<string, string> ReadEnvironment()
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            environment[(string)entry.Key] = (string?)entry.Value ?? "";
+        }
+
+        return environment;
     }
 }

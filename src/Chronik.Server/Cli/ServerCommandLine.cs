@@ -1,0 +1,119 @@
+using System.CommandLine;
+using Chronik.Server.Configuration;
+
+namespace Chronik.Server.Cli;
+
+/// <summary>
+/// The command line of chronik-server: global flags (one per server setting, plus --config and
+/// --override) that work before and after the subcommand, and one subcommand per
+/// <see cref="ServerMode"/>. A new mode (e.g. dev-cluster) is a new <see cref="ModeCommand"/> with its
+/// own options in <see cref="CreateModeCommands"/>.
+/// </summary>
+public sealed class ServerCommandLine
+{
+    private readonly RootCommand _root;
+    private readonly Dictionary<string, Option<string>> _settingOptions = new(StringComparer.Ordinal);
+    private readonly Option<string> _config;
+    private readonly Option<string[]> _overrides;
+
+    public ServerCommandLine()
+    {
+        _root = new RootCommand("chronik-server: a Kafka-compatible streaming broker. Without a subcommand it runs standalone.");
+        // The root itself is the standalone mode; an action marks it runnable without a subcommand.
+        _root.SetAction(_ => 0);
+
+        foreach (var definition in ServerSettingDefinitions.All.Where(d => d.OnlyIn is null))
+        {
+            _root.Options.Add(CreateOption(definition));
+        }
+
+        _config = new Option<string>("--config")
+        {
+            Description = $"TOML config file with the same keys as the flags, Kafka broker configs in [broker] [env {ServerSettingDefinitions.ConfigFileVariable}]",
+            HelpName = "FILE",
+            Recursive = true,
+        };
+        _root.Options.Add(_config);
+
+        _overrides = new Option<string[]>("--override")
+        {
+            Description = "Set a Kafka broker config by its Kafka name, e.g. --override num.partitions=3 (repeatable) [env CHRONIK_BROKER_<NAME>, file [broker]]",
+            HelpName = "KEY=VALUE",
+            Recursive = true,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        _root.Options.Add(_overrides);
+
+        foreach (var command in CreateModeCommands())
+        {
+            _root.Subcommands.Add(command);
+        }
+    }
+
+    /// <summary>Parses <paramref name="args"/>; check <see cref="ParseResult.Errors"/> and help/version actions before <see cref="ToValues"/>.</summary>
+    public ParseResult Parse(IReadOnlyList<string> args) => _root.Parse(args);
+
+    /// <summary>The explicitly given values of a successful parse.</summary>
+    public CommandLineValues ToValues(ParseResult result)
+    {
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, option) in _settingOptions)
+        {
+            if (result.GetResult(option) is { Implicit: false } && result.GetValue(option) is { } value)
+            {
+                settings[key] = value;
+            }
+        }
+
+        return new CommandLineValues
+        {
+            Mode = result.CommandResult.Command is ModeCommand mode ? mode.Mode : ServerMode.Standalone,
+            Settings = settings,
+            BrokerOverrides = result.GetValue(_overrides) ?? [],
+            ConfigFile = result.GetValue(_config),
+        };
+    }
+
+    private IEnumerable<Command> CreateModeCommands()
+    {
+        yield return new ModeCommand("standalone", "Run a single node: a cluster of one (the default).", ServerMode.Standalone);
+
+        var raftCluster = new ModeCommand(
+            "raft-cluster",
+            "Run as one voter of a static metadata quorum with the voters given by --peers.",
+            ServerMode.RaftCluster);
+        foreach (var definition in ServerSettingDefinitions.All.Where(d => d.OnlyIn == ServerMode.RaftCluster))
+        {
+            raftCluster.Options.Add(CreateOption(definition));
+        }
+
+        yield return raftCluster;
+    }
+
+    private Option<string> CreateOption(ServerSettingDefinition definition)
+    {
+        // Values stay strings here: one validator per setting (SettingsLoader) serves flags, variables
+        // and the file alike, so every bad value gets the same one-line message.
+        var option = new Option<string>(definition.Flag)
+        {
+            Description = $"{definition.Description} [env {definition.EnvironmentVariable}, file {definition.Key}, default {definition.DefaultText}]",
+            HelpName = definition.HelpName,
+            Recursive = definition.OnlyIn is null,
+        };
+        _settingOptions[definition.Key] = option;
+        return option;
+    }
+
+    /// <summary>A subcommand that selects a <see cref="ServerMode"/>.</summary>
+    private sealed class ModeCommand : Command
+    {
+        public ModeCommand(string name, string description, ServerMode mode)
+            : base(name, description)
+        {
+            Mode = mode;
+            SetAction(_ => 0);
+        }
+
+        public ServerMode Mode { get; }
+    }
+}

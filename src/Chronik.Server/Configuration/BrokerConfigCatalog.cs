@@ -1,0 +1,127 @@
+namespace Chronik.Server.Configuration;
+
+/// <summary>
+/// The Kafka broker configs Chronik accepts, with Kafka 4.x's names, types, defaults and bounds. The one
+/// table behind --override, CHRONIK_BROKER_*, the [broker] table of the config file, and (later)
+/// DescribeConfigs. A name not in this table is refused, so a typo never passes silently.
+/// </summary>
+public static class BrokerConfigCatalog
+{
+    public const string AutoCreateTopicsEnable = "auto.create.topics.enable";
+    public const string BrokerRack = "broker.rack";
+    public const string CompressionType = "compression.type";
+    public const string ConnectionsMaxIdleMs = "connections.max.idle.ms";
+    public const string DefaultReplicationFactor = "default.replication.factor";
+    public const string DeleteTopicEnable = "delete.topic.enable";
+    public const string FetchMaxBytes = "fetch.max.bytes";
+    public const string GroupConsumerHeartbeatIntervalMs = "group.consumer.heartbeat.interval.ms";
+    public const string GroupConsumerSessionTimeoutMs = "group.consumer.session.timeout.ms";
+    public const string GroupInitialRebalanceDelayMs = "group.initial.rebalance.delay.ms";
+    public const string GroupMaxSessionTimeoutMs = "group.max.session.timeout.ms";
+    public const string GroupMinSessionTimeoutMs = "group.min.session.timeout.ms";
+    public const string LogCleanupPolicy = "log.cleanup.policy";
+    public const string LogFlushIntervalMessages = "log.flush.interval.messages";
+    public const string LogFlushIntervalMs = "log.flush.interval.ms";
+    public const string LogIndexIntervalBytes = "log.index.interval.bytes";
+    public const string LogMessageTimestampAfterMaxMs = "log.message.timestamp.after.max.ms";
+    public const string LogMessageTimestampBeforeMaxMs = "log.message.timestamp.before.max.ms";
+    public const string LogMessageTimestampType = "log.message.timestamp.type";
+    public const string LogRetentionBytes = "log.retention.bytes";
+    public const string LogRetentionCheckIntervalMs = "log.retention.check.interval.ms";
+    public const string LogRetentionHours = "log.retention.hours";
+    public const string LogRetentionMinutes = "log.retention.minutes";
+    public const string LogRetentionMs = "log.retention.ms";
+    public const string LogRollHours = "log.roll.hours";
+    public const string LogRollMs = "log.roll.ms";
+    public const string LogSegmentBytes = "log.segment.bytes";
+    public const string MaxConnections = "max.connections";
+    public const string MessageMaxBytes = "message.max.bytes";
+    public const string MinInsyncReplicas = "min.insync.replicas";
+    public const string NumPartitions = "num.partitions";
+    public const string OffsetsRetentionMinutes = "offsets.retention.minutes";
+    public const string OffsetsTopicNumPartitions = "offsets.topic.num.partitions";
+    public const string OffsetsTopicReplicationFactor = "offsets.topic.replication.factor";
+    public const string OffsetsTopicSegmentBytes = "offsets.topic.segment.bytes";
+    public const string ProducerIdExpirationMs = "producer.id.expiration.ms";
+    public const string ReplicaFetchMaxBytes = "replica.fetch.max.bytes";
+    public const string ReplicaLagTimeMaxMs = "replica.lag.time.max.ms";
+    public const string SocketRequestMaxBytes = "socket.request.max.bytes";
+    public const string TransactionMaxTimeoutMs = "transaction.max.timeout.ms";
+    public const string TransactionStateLogMinIsr = "transaction.state.log.min.isr";
+    public const string TransactionStateLogNumPartitions = "transaction.state.log.num.partitions";
+    public const string TransactionStateLogReplicationFactor = "transaction.state.log.replication.factor";
+    public const string TransactionalIdExpirationMs = "transactional.id.expiration.ms";
+    public const string UncleanLeaderElectionEnable = "unclean.leader.election.enable";
+
+    private const string LongMax = "9223372036854775807";
+    private const string IntMax = "2147483647";
+
+    /// <summary>Every accepted config, sorted by name.</summary>
+    public static IReadOnlyList<BrokerConfigDefinition> All { get; } =
+    [
+        new(AutoCreateTopicsEnable, BrokerConfigType.Boolean, "true", "Create a topic when a client asks for metadata of (or produces to) a topic that does not exist."),
+        new(BrokerRack, BrokerConfigType.String, null, "Rack of this broker, used for rack-aware replica placement."),
+        new(CompressionType, BrokerConfigType.String, "producer", "Compression of stored batches; 'producer' keeps the producer's codec.",
+            validValues: ["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"]),
+        new(ConnectionsMaxIdleMs, BrokerConfigType.Long, "600000", "Close connections idle for this many milliseconds."),
+        new(DefaultReplicationFactor, BrokerConfigType.Int, "1", "Replication factor of automatically created topics.", min: 1),
+        new(DeleteTopicEnable, BrokerConfigType.Boolean, "true", "Allow DeleteTopics."),
+        new(FetchMaxBytes, BrokerConfigType.Int, "57671680", "Largest response a Fetch request returns.", min: 1024),
+        new(GroupConsumerHeartbeatIntervalMs, BrokerConfigType.Int, "5000", "Heartbeat interval of consumer-protocol (KIP-848) group members.", min: 1),
+        new(GroupConsumerSessionTimeoutMs, BrokerConfigType.Int, "45000", "Session timeout of consumer-protocol (KIP-848) group members.", min: 1),
+        new(GroupInitialRebalanceDelayMs, BrokerConfigType.Int, "3000", "How long a new classic group waits for more members before the first rebalance.", min: 0),
+        new(GroupMaxSessionTimeoutMs, BrokerConfigType.Int, "1800000", "Largest session timeout a classic group member may ask for."),
+        new(GroupMinSessionTimeoutMs, BrokerConfigType.Int, "6000", "Smallest session timeout a classic group member may ask for."),
+        new(LogCleanupPolicy, BrokerConfigType.List, "delete", "Default cleanup policy of topics: delete, compact or both.",
+            validValues: ["delete", "compact"]),
+        new(LogFlushIntervalMessages, BrokerConfigType.Long, LongMax, "Messages appended to a partition before it is flushed.", min: 1),
+        new(LogFlushIntervalMs, BrokerConfigType.Long, null, "Milliseconds a message may stay unflushed; unset means the flush scheduler decides."),
+        new(LogIndexIntervalBytes, BrokerConfigType.Int, "4096", "Bytes between offset index entries.", min: 0),
+        new(LogMessageTimestampAfterMaxMs, BrokerConfigType.Long, "3600000", "How far in the future a record timestamp may be (CreateTime).", min: 0),
+        new(LogMessageTimestampBeforeMaxMs, BrokerConfigType.Long, LongMax, "How far in the past a record timestamp may be (CreateTime).", min: 0),
+        new(LogMessageTimestampType, BrokerConfigType.String, "CreateTime", "Record timestamps: the producer's CreateTime or the broker's LogAppendTime.",
+            validValues: ["CreateTime", "LogAppendTime"]),
+        new(LogRetentionBytes, BrokerConfigType.Long, "-1", "Bytes kept per partition before old segments are deleted; -1 is unlimited."),
+        new(LogRetentionCheckIntervalMs, BrokerConfigType.Long, "300000", "How often retention is checked.", min: 1),
+        new(LogRetentionHours, BrokerConfigType.Int, "168", "Hours a segment is kept; log.retention.minutes and log.retention.ms take precedence."),
+        new(LogRetentionMinutes, BrokerConfigType.Int, null, "Minutes a segment is kept; log.retention.ms takes precedence."),
+        new(LogRetentionMs, BrokerConfigType.Long, null, "Milliseconds a segment is kept; -1 is unlimited."),
+        new(LogRollHours, BrokerConfigType.Int, "168", "Hours after which a new segment is rolled; log.roll.ms takes precedence.", min: 1),
+        new(LogRollMs, BrokerConfigType.Long, null, "Milliseconds after which a new segment is rolled."),
+        new(LogSegmentBytes, BrokerConfigType.Int, "1073741824", "Size of one log segment file (at least 1 MiB since Kafka 4.0, KIP-1030).", min: 1_048_576),
+        new(MaxConnections, BrokerConfigType.Int, IntMax, "Kafka connections open at once; further connections are closed at accept.", min: 0),
+        new(MessageMaxBytes, BrokerConfigType.Int, "1048588", "Largest record batch the broker accepts.", min: 0),
+        new(MinInsyncReplicas, BrokerConfigType.Int, "1", "In-sync replicas an acks=all produce needs.", min: 1),
+        new(NumPartitions, BrokerConfigType.Int, "1", "Partitions of automatically created topics.", min: 1),
+        new(OffsetsRetentionMinutes, BrokerConfigType.Int, "10080", "Minutes committed offsets of an empty group are kept.", min: 1),
+        new(OffsetsTopicNumPartitions, BrokerConfigType.Int, "50", "Partitions of __consumer_offsets (cannot change after it is created).", min: 1),
+        new(OffsetsTopicReplicationFactor, BrokerConfigType.Short, "3", "Replication factor of __consumer_offsets.", min: 1),
+        new(OffsetsTopicSegmentBytes, BrokerConfigType.Int, "104857600", "Segment size of __consumer_offsets.", min: 1),
+        new(ProducerIdExpirationMs, BrokerConfigType.Int, "86400000", "How long an idle producer id's state is kept.", min: 1),
+        new(ReplicaFetchMaxBytes, BrokerConfigType.Int, "1048576", "Bytes a follower fetches per partition per request.", min: 0),
+        new(ReplicaLagTimeMaxMs, BrokerConfigType.Long, "30000", "A follower not caught up for this long leaves the ISR."),
+        new(SocketRequestMaxBytes, BrokerConfigType.Int, "104857600", "Largest request frame; a larger size prefix closes the connection.", min: 1),
+        new(TransactionMaxTimeoutMs, BrokerConfigType.Int, "900000", "Largest transaction timeout a producer may ask for.", min: 1),
+        new(TransactionStateLogMinIsr, BrokerConfigType.Int, "2", "min.insync.replicas of __transaction_state.", min: 1),
+        new(TransactionStateLogNumPartitions, BrokerConfigType.Int, "50", "Partitions of __transaction_state.", min: 1),
+        new(TransactionStateLogReplicationFactor, BrokerConfigType.Short, "3", "Replication factor of __transaction_state.", min: 1),
+        new(TransactionalIdExpirationMs, BrokerConfigType.Int, "604800000", "How long an idle transactional id is kept.", min: 1),
+        new(UncleanLeaderElectionEnable, BrokerConfigType.Boolean, "false", "Allow a replica outside the ISR to become leader (may lose data)."),
+    ];
+
+    private static readonly Dictionary<string, BrokerConfigDefinition> ByName = All.ToDictionary(d => d.Name, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Defaults that differ from Kafka's in standalone mode: a cluster of one cannot host internal topics
+    /// with three replicas, so they default to one replica, as Kafka's own single-node
+    /// config/server.properties sets them. Explicit settings still win.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> StandaloneDefaults { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        [OffsetsTopicReplicationFactor] = "1",
+        [TransactionStateLogReplicationFactor] = "1",
+        [TransactionStateLogMinIsr] = "1",
+    };
+
+    public static bool TryGet(string name, out BrokerConfigDefinition definition) => ByName.TryGetValue(name, out definition!);
+}
