@@ -1,5 +1,6 @@
 using Chronik.Server.Cli;
 using Chronik.Server.Configuration;
+using Chronik.Broker.Configs;
 
 namespace Chronik.Server.Tests;
 

@@ -1,4 +1,5 @@
 using Chronik.Server.Configuration;
+using Chronik.Broker.Configs;
 using Microsoft.Extensions.Logging;
 
 namespace Chronik.Server.Tests;

@@ -1,3 +1,4 @@
+using Chronik.Broker.Configs;
 namespace Chronik.Server.Configuration;
 
 /// <summary>

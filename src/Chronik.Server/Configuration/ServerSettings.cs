@@ -1,3 +1,4 @@
+using Chronik.Broker.Configs;
 using Microsoft.Extensions.Logging;
 
 namespace Chronik.Server.Configuration;

@@ -1,3 +1,4 @@
+using Chronik.Broker.Configs;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Chronik.Broker.Network;
 using Chronik.Server.Configuration;
+using Chronik.Broker.Configs;
 using Chronik.Server.Http;
 using Chronik.Server.Metrics;
 using Microsoft.AspNetCore.Builder;

@@ -1,4 +1,4 @@
-namespace Chronik.Server.Configuration;
+namespace Chronik.Broker.Configs;
 
 /// <summary>
 /// The Kafka broker configs Chronik accepts, with Kafka 4.x's names, types, defaults and bounds. The one

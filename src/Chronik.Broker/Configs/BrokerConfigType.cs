@@ -1,4 +1,4 @@
-namespace Chronik.Server.Configuration;
+namespace Chronik.Broker.Configs;
 
 /// <summary>Kafka's config data types, numbered as DescribeConfigsResponse ConfigType (v3+) numbers them.</summary>
 public enum BrokerConfigType : sbyte

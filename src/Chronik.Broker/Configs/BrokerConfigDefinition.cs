@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Chronik.Server.Configuration;
+namespace Chronik.Broker.Configs;
 
 /// <summary>
 /// One Kafka broker config Chronik accepts: Kafka's name, type, default (as Kafka prints it, null when

@@ -1,4 +1,4 @@
-namespace Chronik.Server.Configuration;
+namespace Chronik.Broker.Configs;
 
 /// <summary>One broker config's effective value.</summary>
 public sealed class BrokerConfigEntry(BrokerConfigDefinition definition, string? value, object? typedValue, BrokerConfigSource source)
@@ -23,7 +23,7 @@ public sealed class BrokerConfigs
 {
     private readonly Dictionary<string, BrokerConfigEntry> _byName;
 
-    internal BrokerConfigs(IReadOnlyList<BrokerConfigEntry> entries)
+    public BrokerConfigs(IReadOnlyList<BrokerConfigEntry> entries)
     {
         Entries = entries;
         _byName = entries.ToDictionary(e => e.Name, StringComparer.Ordinal);
