@@ -1,11 +1,8 @@
 using System.Collections;
 using System.CommandLine;
-using Chronik.Broker.Network;
 using Chronik.Server.Cli;
 using Chronik.Server.Configuration;
 using Chronik.Server.Hosting;
-using Chronik.Server.Http;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Chronik.Server;
 
@@ -42,17 +39,7 @@ public static class Program
             return ServerHost.ExitUsage;
         }
 
-        return await ServerHost.RunAsync(settings, AddBroker, Console.Error).ConfigureAwait(false);
-    }
-
-    /// <summary>The broker's services.</summary>
-    private static void AddBroker(IServiceCollection services)
-    {
-        // PLACEHOLDER until the broker lands: UnsupportedRequestProcessor answers nothing and keeps the
-        // node not-ready. Replace these three lines with the broker's registration.
-        services.AddSingleton<UnsupportedRequestProcessor>();
-        services.AddSingleton<IKafkaRequestProcessor>(provider => provider.GetRequiredService<UnsupportedRequestProcessor>());
-        services.AddSingleton<IReadinessProbe>(provider => provider.GetRequiredService<UnsupportedRequestProcessor>());
+        return await ServerHost.RunAsync(settings, BrokerComposition.AddBroker, Console.Error).ConfigureAwait(false);
     }
 
     private static Dictionary<string, string> ReadEnvironment()

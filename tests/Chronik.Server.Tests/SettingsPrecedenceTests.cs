@@ -51,7 +51,7 @@ public class SettingsPrecedenceTests
         Assert.Equal(new HostPort("0.0.0.0", 9092), settings.KafkaListen);
         Assert.Equal(new HostPort("localhost", 9092), settings.AdvertisedKafka);
         Assert.Equal(new HostPort("0.0.0.0", 9644), settings.HttpListen);
-        Assert.Equal(new HostPort("localhost", 9093), settings.RaftAddress);
+        Assert.Equal(new HostPort("127.0.0.1", 0), settings.RaftAddress); // standalone: a free loopback port picked at start
         Assert.Equal(Path.Combine(sources.Directory, "data"), settings.DataDirectory);
         Assert.Empty(settings.Peers);
         Assert.Equal(LogLevel.Information, settings.LogLevel);

@@ -27,7 +27,7 @@ public sealed class ServerSettings
     /// <summary>http_bind + http_port: health, metrics (later admin, search, console).</summary>
     public required HostPort HttpListen { get; init; }
 
-    /// <summary>raft_addr: this node's address in the metadata quorum (bound and announced).</summary>
+    /// <summary>raft_addr: this node's address in the metadata quorum (bound and announced); port 0 in standalone mode without raft_addr = a free loopback port picked at start.</summary>
     public required HostPort RaftAddress { get; init; }
 
     /// <summary>peers: the other voters (empty in standalone mode).</summary>

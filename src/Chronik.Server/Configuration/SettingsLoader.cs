@@ -50,6 +50,12 @@ public static class SettingsLoader
             raftPortInUse ? (ServerSettingDefinitions.RaftAddr, raftAddress.Port, raftRaw) : default);
 
         IReadOnlyList<RaftPeer> peers = ResolvePeers(sources, commandLine.Mode, nodeId, nodeIdGiven, raftAddress);
+        if (!raftPortInUse)
+        {
+            // A standalone node's quorum of one listens on a loopback port the OS picks at start: nothing
+            // to configure and nothing that can collide with another node's ports.
+            raftAddress = new HostPort("127.0.0.1", 0);
+        }
 
         return new ServerSettings
         {

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Chronik.Cluster.Quorum;
 using Chronik.Server.Configuration;
 using Microsoft.AspNetCore.Connections;
 
@@ -23,6 +24,13 @@ public static class StartupFailure
     {
         bool inUse = false;
         string? bindMessage = null;
+        if (FindQuorumStartFailure(exception) is { } quorumFailure)
+        {
+            return quorumFailure.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
+                ? PortInUse("raft", settings.RaftAddress.Port, ServerSettingDefinitions.RaftAddr)
+                : $"the metadata quorum cannot start: {quorumFailure.Message}";
+        }
+
         for (Exception? e = exception; e is not null; e = e.InnerException)
         {
             inUse |= e is AddressInUseException || e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse };
@@ -56,5 +64,18 @@ public static class StartupFailure
         }
 
         return $"cannot bind a listener: {reason}";
+    }
+
+    private static QuorumStartException? FindQuorumStartFailure(Exception exception)
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is QuorumStartException quorum)
+            {
+                return quorum;
+            }
+        }
+
+        return null;
     }
 }

@@ -1,0 +1,131 @@
+using Chronik.Broker.Configs;
+using Chronik.Cluster.Controller;
+using Chronik.Cluster.Metadata;
+using Chronik.Cluster.Quorum;
+using Microsoft.Extensions.Logging;
+
+namespace Chronik.Broker;
+
+/// <summary>
+/// One broker node: the metadata quorum (a cluster of one in standalone mode — the same code path as a
+/// cluster), the controller that runs while this node leads the quorum, and the lifecycle that
+/// registers this broker through the quorum and keeps it unfenced with heartbeats.
+/// </summary>
+public sealed partial class BrokerNode : IAsyncDisposable
+{
+    private readonly ILogger<BrokerNode> _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _readinessWatch;
+
+    public BrokerNode(BrokerOptions options, ILoggerFactory loggerFactory, TimeProvider? timeProvider = null)
+    {
+        Options = options;
+        TimeProvider = timeProvider ?? TimeProvider.System;
+        _logger = loggerFactory.CreateLogger<BrokerNode>();
+        if (!options.Voters.Any(v => v.NodeId == options.NodeId))
+        {
+            throw new ArgumentException($"node {options.NodeId} is not among the voters {string.Join(",", options.Voters)}");
+        }
+
+        Quorum = new MetadataQuorum(
+            new MetadataQuorumOptions
+            {
+                NodeId = options.NodeId,
+                Voters = options.Voters,
+                MetadataDirectory = options.MetadataDirectory,
+                BindAddress = options.RaftBindAddress,
+            },
+            loggerFactory);
+        Controller = new ControllerService(
+            Quorum,
+            new ControllerOptions
+            {
+                DefaultNumPartitions = options.Configs.GetInt32(BrokerConfigCatalog.NumPartitions),
+                DefaultReplicationFactor = (short)options.Configs.GetInt32(BrokerConfigCatalog.DefaultReplicationFactor),
+            },
+            timeProvider: TimeProvider,
+            logger: loggerFactory.CreateLogger<ControllerService>());
+        Lifecycle = new BrokerLifecycle(
+            Quorum,
+            Controller,
+            new BrokerIdentity(
+                options.NodeId,
+                [new BrokerEndpoint(options.ListenerName, options.AdvertisedHost, options.AdvertisedPort, SecurityProtocolPlaintext)],
+                options.Configs.GetString(BrokerConfigCatalog.BrokerRack),
+                options.HttpEndpoint),
+            timeProvider: TimeProvider,
+            logger: loggerFactory.CreateLogger<BrokerLifecycle>());
+    }
+
+    /// <summary>Kafka's SecurityProtocol id of PLAINTEXT.</summary>
+    private const short SecurityProtocolPlaintext = 0;
+
+    public BrokerOptions Options { get; }
+
+    public TimeProvider TimeProvider { get; }
+
+    public MetadataQuorum Quorum { get; }
+
+    public ControllerService Controller { get; }
+
+    /// <summary>How this broker reaches the controller (in-process; answers NotController off the leader).</summary>
+    public IControllerClient ControllerClient => Controller;
+
+    public BrokerLifecycle Lifecycle { get; }
+
+    public ReadinessGate Gate { get; } = new();
+
+    public int NodeId => Options.NodeId;
+
+    /// <summary>The current metadata image.</summary>
+    public MetadataImage Image => Quorum.Current;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await Quorum.StartAsync(cancellationToken).ConfigureAwait(false);
+        Controller.Start();
+        Lifecycle.Start();
+        _readinessWatch = WatchReadinessAsync(_stopping.Token);
+        LogStarted(_logger, NodeId, Options.Voters.Count);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await Lifecycle.StopAsync(cancellationToken).ConfigureAwait(false);
+        await Controller.DisposeAsync().ConfigureAwait(false);
+        await Quorum.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (_readinessWatch is not null)
+        {
+            await _readinessWatch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await Lifecycle.DisposeAsync().ConfigureAwait(false);
+        await Controller.DisposeAsync().ConfigureAwait(false);
+        await Quorum.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private async Task WatchReadinessAsync(CancellationToken cancellationToken)
+    {
+        await foreach (MetadataImage _ in Quorum.WatchAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (Lifecycle.Readiness.IsReady)
+            {
+                Gate.Open();
+                LogReady(_logger, NodeId);
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Broker {NodeId} started its metadata quorum of {Voters} voter(s); registering")]
+    private static partial void LogStarted(ILogger logger, int nodeId, int voters);
+
+    [LoggerMessage(2, LogLevel.Information, "Broker {NodeId} is registered and unfenced: serving Kafka requests")]
+    private static partial void LogReady(ILogger logger, int nodeId);
+}

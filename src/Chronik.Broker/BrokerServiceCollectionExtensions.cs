@@ -1,0 +1,35 @@
+using Chronik.Broker.Handlers;
+using Chronik.Broker.Network;
+using Chronik.Broker.Requests;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Chronik.Broker;
+
+/// <summary>Registers the broker: its node (quorum, controller, lifecycle), handlers and request processor.</summary>
+public static class BrokerServiceCollectionExtensions
+{
+    public static IServiceCollection AddChronikBroker(this IServiceCollection services, Func<IServiceProvider, BrokerOptions> options)
+    {
+        services.AddSingleton(provider => new BrokerNode(options(provider), provider.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(provider => provider.GetRequiredService<BrokerNode>().Gate);
+        services.AddHostedService<BrokerNodeService>();
+
+        // One line per API; ApiVersions advertises exactly this list.
+        services.AddSingleton<IApiHandler>(provider => new ApiVersionsHandler(provider.GetRequiredService<ApiHandlerRegistry>));
+        services.AddSingleton<IApiHandler, MetadataHandler>();
+
+        services.AddSingleton<ApiHandlerRegistry>();
+        services.AddSingleton<IKafkaRequestProcessor, KafkaRequestProcessor>();
+        return services;
+    }
+
+    /// <summary>Starts the broker node with the host and stops it (fenced, quorum closed) on shutdown.</summary>
+    private sealed class BrokerNodeService(BrokerNode node) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => node.StartAsync(cancellationToken);
+
+        public Task StopAsync(CancellationToken cancellationToken) => node.StopAsync(cancellationToken);
+    }
+}
