@@ -28,6 +28,7 @@ public sealed class BrokerLifecycle : IAsyncDisposable
     private readonly TimeSpan _heartbeatInterval;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
+    private int _disposed;
     private Task? _loop;
     private long _brokerEpoch = -1;
     private volatile string _lastProblem = "not started";
@@ -107,6 +108,11 @@ public sealed class BrokerLifecycle : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_loop is { } loop)
         {

@@ -27,6 +27,7 @@ public sealed class ControllerService : IControllerClient, IAsyncDisposable
     private readonly ConfigDecisions _configs;
     private readonly BrokerDecisions _brokers;
     private readonly CancellationTokenSource _stopping = new();
+    private int _disposed;
     private CancellationToken _readyLeadership = new(true);
     private Task? _livenessLoop;
 
@@ -53,6 +54,11 @@ public sealed class ControllerService : IControllerClient, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_livenessLoop is { } loop)
         {
