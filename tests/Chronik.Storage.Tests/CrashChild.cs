@@ -32,7 +32,8 @@ public static class CrashChild
     /// <summary>The batch every run appends at <paramref name="offset"/> of <paramref name="partition"/>: 1..12 keyed records of 0..1500 bytes.</summary>
     public static byte[] Content(int partition, long offset)
     {
-        var random = new Random(HashCode.Combine(partition, offset, 17));
+        // Deterministic across processes (HashCode.Combine is seeded per process).
+        var random = new Random(unchecked((int)((partition * 1_000_003L) + (offset * 7919L))));
         int count = random.Next(1, 13);
         var records = new TestRecord[count];
         for (int i = 0; i < count; i++)
@@ -57,7 +58,7 @@ public static class CrashChild
 
     private static async Task WriteAsync(PartitionLog log, int partition, int seed)
     {
-        var random = new Random(HashCode.Combine(seed, partition));
+        var random = new Random((seed * 31) + partition);
         var inFlight = new Queue<(Task Durable, AppendResult Result)>();
         while (true)
         {

@@ -418,7 +418,7 @@ internal sealed partial class LogSegment
 
     private void TrackBatchLocked(long lastOffset, long maxTimestamp, int position, int size)
     {
-        if (!_rollingTimestampKnown && position == 0)
+        if (position == 0)
         {
             _rollingBasedTimestamp = maxTimestamp;
             _rollingTimestampKnown = true;
