@@ -111,11 +111,20 @@ public sealed class LogManager : IDisposable
         return manager;
     }
 
-    /// <summary>The log of <paramref name="topicPartition"/>, created empty (at offset 0) if it does not exist.</summary>
+    /// <summary>
+    /// The log of <paramref name="topicPartition"/>, created empty (at offset 0) if it does not exist. A given
+    /// <paramref name="config"/> also replaces the config of an existing log (logs found at start-up get
+    /// <see cref="LogManagerOptions.DefaultConfig"/> until the broker says otherwise).
+    /// </summary>
     public PartitionLog GetOrCreateLog(TopicPartition topicPartition, LogConfig? config = null)
     {
         if (_logs.TryGetValue(topicPartition, out var log))
         {
+            if (config is not null && !ReferenceEquals(config, log.Config) && config != log.Config)
+            {
+                log.Config = config;
+            }
+
             return log;
         }
 
@@ -129,6 +138,11 @@ public sealed class LogManager : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_logs.TryGetValue(topicPartition, out log))
             {
+                if (config is not null)
+                {
+                    log.Config = config;
+                }
+
                 return log;
             }
 

@@ -100,7 +100,7 @@ public sealed partial class PartitionLog
 
             Volatile.Write(ref _logStartOffset, offset);
             LeaderEpochs.TruncateFromStart(offset);
-            DeleteOldSegmentsLocked(_services.NowMs);
+            DeleteOldSegmentsLocked(_services.NowMs, logStartOnly: true);
             _services.LogStartOffsetChanged?.Invoke();
             return LogStartOffset;
         }
@@ -116,7 +116,7 @@ public sealed partial class PartitionLog
                 return 0;
             }
 
-            return DeleteOldSegmentsLocked(_services.NowMs);
+            return DeleteOldSegmentsLocked(_services.NowMs, logStartOnly: false);
         }
     }
 
@@ -154,7 +154,7 @@ public sealed partial class PartitionLog
         return replacement;
     }
 
-    private int DeleteOldSegmentsLocked(long now)
+    private int DeleteOldSegmentsLocked(long now, bool logStartOnly)
     {
         var config = Config;
         var segments = Segments;
@@ -162,11 +162,11 @@ public sealed partial class PartitionLog
         for (int i = 0; i < segments.Length; i++)
         {
             // Only segments retention may look at pay for their timestamp (it reads the time index).
-            long largest = config.Delete && config.RetentionMs >= 0 ? segments[i].LargestTimestamp : long.MaxValue;
+            long largest = config.Delete && config.RetentionMs >= 0 && !logStartOnly ? segments[i].LargestTimestamp : long.MaxValue;
             summaries[i] = new SegmentSummary(segments[i].BaseOffset, segments[i].Size, largest);
         }
 
-        var decision = RetentionPlanner.Plan(summaries, LogEndOffset, HighWatermark, LogStartOffset, config, now);
+        var decision = RetentionPlanner.Plan(summaries, LogEndOffset, HighWatermark, LogStartOffset, config, now, logStartOnly);
         if (decision.DeleteCount == 0)
         {
             return 0;

@@ -42,25 +42,23 @@ public sealed class StorageFixture : IDisposable
         return Manager;
     }
 
-    /// <summary>Abandons the manager without a clean shutdown (no marker, no final checkpoints), then opens again.</summary>
-    public LogManager ReopenAfterCrash(Action? tamper = null)
+    /// <summary>
+    /// Closes, then makes the directory look like a crash happened: the clean-shutdown marker goes, and unless
+    /// <paramref name="keepRecoveryPoints"/> so do the recovery points (so every segment is scanned). Then
+    /// <paramref name="tamper"/> damages files, and the manager opens again.
+    /// </summary>
+    public LogManager ReopenAfterCrash(Action? tamper = null, bool keepRecoveryPoints = false)
     {
-        Abandon();
+        Manager.Dispose();
+        File.Delete(Path.Combine(LogsDirectory, LogManager.CleanShutdownFileName));
+        if (!keepRecoveryPoints)
+        {
+            File.Delete(Path.Combine(LogsDirectory, LogManager.RecoveryPointCheckpointName));
+        }
+
         tamper?.Invoke();
         Manager = LogManager.Open(Options);
         return Manager;
-    }
-
-    /// <summary>Stops the background work and releases files, but writes nothing a crash would not have written.</summary>
-    public void Abandon()
-    {
-        var marker = Path.Combine(LogsDirectory, LogManager.CleanShutdownFileName);
-        Manager.Dispose();
-        File.Delete(marker);
-        foreach (string name in new[] { LogManager.RecoveryPointCheckpointName })
-        {
-            File.Delete(Path.Combine(LogsDirectory, name));
-        }
     }
 
     public void Dispose()

@@ -26,7 +26,8 @@ internal readonly record struct RetentionDecision(int DeleteCount, RetentionReas
 /// </summary>
 internal static class RetentionPlanner
 {
-    public static RetentionDecision Plan(IReadOnlyList<SegmentSummary> segments, long logEndOffset, long highWatermark, long logStartOffset, LogConfig config, long nowMs)
+    /// <param name="logStartOnly">Apply only the log-start rule (after DeleteRecords, which must not also run retention).</param>
+    public static RetentionDecision Plan(IReadOnlyList<SegmentSummary> segments, long logEndOffset, long highWatermark, long logStartOffset, LogConfig config, long nowMs, bool logStartOnly = false)
     {
         int deleted = 0;
         var reason = RetentionReason.None;
@@ -38,7 +39,7 @@ internal static class RetentionPlanner
             reason = RetentionReason.LogStartOffset;
         }
 
-        if (!config.Delete)
+        if (!config.Delete || logStartOnly)
         {
             return new RetentionDecision(deleted, reason);
         }
