@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using Chronik.Protocol.Records;
 
@@ -28,7 +29,8 @@ public static class TestBatches
         int baseSequence = -1,
         int partitionLeaderEpoch = -1,
         int? lastOffsetDelta = null,
-        long? maxTimestamp = null)
+        long? maxTimestamp = null,
+        bool gzip = false)
     {
         var body = new List<byte>();
         long max = -1;
@@ -44,6 +46,14 @@ public static class TestBatches
             WriteVarLong(body, rec.Count);
             body.AddRange(rec);
             max = Math.Max(max, baseTimestamp + r.TimestampDelta);
+        }
+
+        if (gzip)
+        {
+            var compressed = new System.Buffers.ArrayBufferWriter<byte>();
+            GzipCodec.Instance.Compress(CompressionType.Gzip, body.ToArray(), compressed);
+            body = [.. compressed.WrittenSpan];
+            attributes |= (RecordBatchAttributes)(short)CompressionType.Gzip;
         }
 
         byte[] batch = new byte[RecordBatchHeader.Size + body.Count];
@@ -145,21 +155,29 @@ public static class BatchParser
             long baseTimestamp = RecordBatchHeader.BaseTimestamp(batch);
             var records = new List<ParsedRecord>();
             int count = RecordBatchHeader.RecordCount(batch);
-            int p = RecordBatchHeader.Size;
+            ReadOnlySpan<byte> recordBytes = batch[RecordBatchHeader.Size..];
+            if (((int)RecordBatchHeader.Attributes(batch) & 7) == (int)CompressionType.Gzip)
+            {
+                var plain = new System.Buffers.ArrayBufferWriter<byte>();
+                GzipCodec.Instance.Decompress(CompressionType.Gzip, recordBytes, plain);
+                recordBytes = plain.WrittenSpan;
+            }
+
+            int p = 0;
             for (int i = 0; i < count; i++)
             {
-                long length = ReadVarLong(batch, ref p);
+                long length = ReadVarLong(recordBytes, ref p);
                 int end = p + (int)length;
                 p++; // attributes
-                long tsDelta = ReadVarLong(batch, ref p);
-                long offsetDelta = ReadVarLong(batch, ref p);
-                byte[]? key = ReadBytes(batch, ref p);
-                byte[]? value = ReadBytes(batch, ref p);
+                long tsDelta = ReadVarLong(recordBytes, ref p);
+                long offsetDelta = ReadVarLong(recordBytes, ref p);
+                byte[]? key = ReadBytes(recordBytes, ref p);
+                byte[]? value = ReadBytes(recordBytes, ref p);
                 p = end;
                 records.Add(new ParsedRecord(baseOffset + offsetDelta, baseTimestamp + tsDelta, key, value));
             }
 
-            Assert.Equal(size, p);
+            Assert.Equal(recordBytes.Length, p);
             result.Add(new ParsedBatch(
                 baseOffset,
                 RecordBatchHeader.LastOffset(batch),
@@ -207,5 +225,32 @@ public static class BatchParser
         }
 
         return (long)(raw >> 1) ^ -(long)(raw & 1);
+    }
+}
+
+/// <summary>Gzip through System.IO.Compression: enough of an <see cref="IRecordsCodec"/> to test compressed compaction.</summary>
+public sealed class GzipCodec : IRecordsCodec
+{
+    public static readonly GzipCodec Instance = new();
+
+    public void Decompress(CompressionType type, ReadOnlySpan<byte> compressed, System.Buffers.IBufferWriter<byte> output)
+    {
+        Assert.Equal(CompressionType.Gzip, type);
+        using var input = new System.IO.Compression.GZipStream(new MemoryStream(compressed.ToArray()), System.IO.Compression.CompressionMode.Decompress);
+        using var buffer = new MemoryStream();
+        input.CopyTo(buffer);
+        output.Write(buffer.ToArray());
+    }
+
+    public void Compress(CompressionType type, ReadOnlySpan<byte> records, System.Buffers.IBufferWriter<byte> output)
+    {
+        Assert.Equal(CompressionType.Gzip, type);
+        using var buffer = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(records);
+        }
+
+        output.Write(buffer.ToArray());
     }
 }
