@@ -148,9 +148,8 @@ public sealed class LogManager : IDisposable
 
             string directory = Path.Combine(LogsDirectory, topicPartition.DirectoryName);
             Directory.CreateDirectory(directory);
-            log = LogLoader.Load(topicPartition, directory, config ?? _options.DefaultConfig, _services, cleanShutdown: false, null, null, null, out _);
-            FileSync.SyncDirectory(directory);
-            FileSync.SyncDirectory(LogsDirectory);
+            log = LogLoader.Load(topicPartition, directory, config ?? _options.DefaultConfig, _services, cleanShutdown: false, null, null, null, deferSync: false, out _);
+            log.MarkNewDirectory();
             _logs[topicPartition] = log;
             return log;
         }
@@ -254,17 +253,25 @@ public sealed class LogManager : IDisposable
         Cleaner.Dispose();
         _flusher.Dispose();
         bool clean = Failure is null;
-        foreach (var log in Logs)
+
+        // One syncfs makes every log durable at once; without it (not Linux) each file is fsynced as it closes.
+        bool fileSystemSync = FileSync.FileSystemSyncAvailable;
+        try
         {
-            try
+            foreach (var log in Logs)
             {
-                log.Close();
+                log.Close(sync: !fileSystemSync);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+
+            if (fileSystemSync)
             {
-                _services.ReportFailure(e);
-                clean = false;
+                FileSync.SyncFileSystem(LogsDirectory);
             }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _services.ReportFailure(e);
+            clean = false;
         }
 
         if (clean)
@@ -322,12 +329,19 @@ public sealed class LogManager : IDisposable
                 recoveryPoints.TryGetValue(entry.Tp, out long rp) ? rp : null,
                 logStarts.TryGetValue(entry.Tp, out long ls) ? ls : null,
                 highWatermarks.TryGetValue(entry.Tp, out long hw) ? hw : null,
+                deferSync: FileSync.FileSystemSyncAvailable,
                 out var outcome);
             _logs[entry.Tp] = log;
             Interlocked.Add(ref recovered, outcome.SegmentsRecovered);
             Interlocked.Add(ref truncated, outcome.BytesTruncated);
             Interlocked.Add(ref rebuilt, outcome.IndexesRebuilt);
         });
+
+        if (FileSync.FileSystemSyncAvailable && (recovered > 0 || rebuilt > 0))
+        {
+            // Recovered segments and rebuilt indexes were written without fsync: one syncfs covers them all.
+            FileSync.SyncFileSystem(LogsDirectory);
+        }
 
         if (clean)
         {

@@ -16,6 +16,7 @@ public sealed partial class PartitionLog
     private long _unflushedMessages;
     private bool _deadlineArmed;
     private int _directoryDirty;
+    private int _parentDirectoryDirty;
 
     /// <summary>
     /// Phase two of an append: completes when the record at <paramref name="offset"/> (an offset this log
@@ -97,7 +98,8 @@ public sealed partial class PartitionLog
             _flushQueued = false;
             long target = LogEndOffset;
             bool directory = Interlocked.Exchange(ref _directoryDirty, 0) != 0;
-            if (target <= _recoveryPoint && _nextFlush is null && !directory)
+            bool parent = Interlocked.Exchange(ref _parentDirectoryDirty, 0) != 0;
+            if (target <= _recoveryPoint && _nextFlush is null && !directory && !parent)
             {
                 return null;
             }
@@ -128,7 +130,14 @@ public sealed partial class PartitionLog
             _inFlightTarget = target;
             _unflushedMessages = 0;
             _deadlineArmed = false;
-            return new FlushTicket(this, target, [.. toSync], directory ? Directory : null);
+            string[] directories = (directory, parent) switch
+            {
+                (true, true) => [Directory, Path.GetDirectoryName(Directory)!],
+                (true, false) => [Directory],
+                (false, true) => [Path.GetDirectoryName(Directory)!],
+                _ => [],
+            };
+            return new FlushTicket(this, target, [.. toSync], directories);
         }
     }
 
@@ -149,6 +158,10 @@ public sealed partial class PartitionLog
             else
             {
                 Interlocked.Exchange(ref _directoryDirty, 1);
+                if (ticket.DirectoriesToSync.Count > 0 && ticket.DirectoriesToSync[^1] != Directory)
+                {
+                    Interlocked.Exchange(ref _parentDirectoryDirty, 1);
+                }
             }
 
             waiters = _inFlight;

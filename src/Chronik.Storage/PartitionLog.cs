@@ -127,6 +127,17 @@ public sealed partial class PartitionLog
     internal object SyncRoot => _lock;
 
     /// <summary>
+    /// A new log: the next flush round fsyncs its directory and the logs directory holding it (one fsync of the
+    /// logs directory serves every partition created since the previous round). Its first acknowledged append
+    /// waits for that round, so an acknowledged record is never in a directory a crash could lose.
+    /// </summary>
+    internal void MarkNewDirectory()
+    {
+        MarkDirectoryDirty();
+        Interlocked.Exchange(ref _parentDirectoryDirty, 1);
+    }
+
+    /// <summary>
     /// Sets the high watermark (the replication layer's decision), clamped to [log start, log end]. A single
     /// node should not expose data that is not yet durable: it passes min(log end, <see cref="RecoveryPoint"/>).
     /// </summary>
@@ -143,8 +154,11 @@ public sealed partial class PartitionLog
 
     public override string ToString() => $"log {TopicPartition} [{LogStartOffset}, {LogEndOffset}) hw {HighWatermark} recovery point {RecoveryPoint}";
 
-    /// <summary>Makes all data durable, writes indexes and closes the files (clean shutdown).</summary>
-    internal void Close()
+    /// <summary>
+    /// Writes indexes and closes the files (clean shutdown). With <paramref name="sync"/> each file is fsynced;
+    /// without, the caller makes the whole directory durable with one syncfs before it checkpoints.
+    /// </summary>
+    internal void Close(bool sync = true)
     {
         lock (_lock)
         {
@@ -156,8 +170,12 @@ public sealed partial class PartitionLog
             _closed = true;
             foreach (var segment in Segments)
             {
-                segment.Sync();
-                segment.Close();
+                if (sync)
+                {
+                    segment.Sync();
+                }
+
+                segment.Close(sync);
             }
 
             lock (_flushLock)

@@ -21,7 +21,7 @@ public enum FlushStrategy
 public readonly record struct FlushStatistics(long Rounds, long LogsFlushed, long FilesSynced, long FileSystemSyncs, long Failures, double AverageRoundMicroseconds);
 
 /// <summary>One partition's share of a flush round, from <see cref="PartitionLog.BeginFlush"/>.</summary>
-internal sealed record FlushTicket(PartitionLog Log, long TargetOffset, LogSegment[] Segments, string? DirectoryToSync);
+internal sealed record FlushTicket(PartitionLog Log, long TargetOffset, LogSegment[] Segments, IReadOnlyList<string> DirectoriesToSync);
 
 /// <summary>
 /// The group commit shared by every partition of a <see cref="LogManager"/>: one dedicated thread runs flush
@@ -205,19 +205,28 @@ internal sealed class LogFlusher : IDisposable
     private Exception?[] SyncEachFile(List<FlushTicket> tickets)
     {
         var work = new List<Action>();
-        var owner = new List<int>();
+        var owners = new List<List<int>>();
+        var directories = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < tickets.Count; i++)
         {
             foreach (var segment in tickets[i].Segments)
             {
                 work.Add(segment.Sync);
-                owner.Add(i);
+                owners.Add([i]);
             }
 
-            if (tickets[i].DirectoryToSync is { } directory)
+            // A directory (the logs directory after several partitions were created) is synced once per round.
+            foreach (string directory in tickets[i].DirectoriesToSync)
             {
+                if (directories.TryGetValue(directory, out int index))
+                {
+                    owners[index].Add(i);
+                    continue;
+                }
+
+                directories[directory] = work.Count;
                 work.Add(() => FileSync.SyncDirectory(directory));
-                owner.Add(i);
+                owners.Add([i]);
             }
         }
 
@@ -225,7 +234,10 @@ internal sealed class LogFlusher : IDisposable
         var errors = new Exception?[tickets.Count];
         for (int i = 0; i < results.Length; i++)
         {
-            errors[owner[i]] ??= results[i];
+            foreach (int owner in owners[i])
+            {
+                errors[owner] ??= results[i];
+            }
         }
 
         return errors;

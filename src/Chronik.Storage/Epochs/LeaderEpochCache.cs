@@ -169,7 +169,7 @@ public sealed class LeaderEpochCache
                 removed++;
             }
 
-            if (removed == 0)
+            if (removed == 0 || (removed == 1 && _entries[0].StartOffset == startOffset))
             {
                 return;
             }

@@ -6,7 +6,10 @@ namespace Chronik.Storage.Recovery;
 /// <summary>What opening one partition log did.</summary>
 internal readonly record struct LoadOutcome(int SegmentsRecovered, long BytesTruncated, int IndexesRebuilt, int FilesDeleted);
 
-/// <summary>Opens a partition directory following a <see cref="RecoveryPlan"/>: the I/O half of recovery.</summary>
+/// <summary>
+/// Opens a partition directory following a <see cref="RecoveryPlan"/>: the I/O half of recovery. With
+/// <c>deferSync</c> the recovered files are written but not fsynced; the caller syncs the file system once.
+/// </summary>
 internal static class LogLoader
 {
     public static PartitionLog Load(
@@ -18,6 +21,7 @@ internal static class LogLoader
         long? recoveryPoint,
         long? logStartOffset,
         long? highWatermark,
+        bool deferSync,
         out LoadOutcome outcome)
     {
         var files = new DirectoryInfo(directory).EnumerateFiles().Select(f => new FoundFile(f.Name, f.Length)).ToList();
@@ -46,7 +50,7 @@ internal static class LogLoader
         {
             if (plan.IndexesToRebuild.Contains(segment.BaseOffset))
             {
-                segment.RebuildIndexesDurably();
+                segment.RebuildIndexesDurably(sync: !deferSync);
                 rebuilt++;
             }
         }
@@ -63,7 +67,7 @@ internal static class LogLoader
                 {
                     epochsChanged |= epochs.AssignWithoutFlush(batch.PartitionLeaderEpoch, batch.BaseOffset);
                 }
-            });
+            }, sync: !deferSync);
             recovered++;
             truncatedBytes += result.TruncatedBytes;
             next = result.NextOffset ?? Math.Max(next, segments[i].BaseOffset);

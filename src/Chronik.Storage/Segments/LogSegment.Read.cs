@@ -228,7 +228,8 @@ internal sealed partial class LogSegment
     /// torn or corrupt, and makes the result durable. <paramref name="onBatch"/> sees every valid batch (the
     /// leader-epoch cache is rebuilt from them).
     /// </summary>
-    public SegmentRecovery Recover(long minOffset, Action<BatchInfo>? onBatch)
+    /// <param name="sync">False when the caller makes everything durable at once afterwards (one syncfs).</param>
+    public SegmentRecovery Recover(long minOffset, Action<BatchInfo>? onBatch, bool sync = true)
     {
         lock (_lock)
         {
@@ -282,11 +283,15 @@ internal sealed partial class LogSegment
                 _timeIndex.MaybeAppend(_maxTimestamp, _offsetOfMaxTimestamp);
             }
 
-            // The bytes survived in the page cache but may never have reached the disk: make them durable
-            // before the recovery point moves past them.
-            FileSync.DataSync(lease.Handle);
-            _offsetIndex.Persist(sync: true);
-            _timeIndex.Persist(sync: true);
+            // The bytes survived in the page cache but may never have reached the disk: they are made durable
+            // (here, or by the caller's syncfs) before the recovery point moves past them.
+            if (sync)
+            {
+                FileSync.DataSync(lease.Handle);
+            }
+
+            _offsetIndex.Persist(sync);
+            _timeIndex.Persist(sync);
             _indexesDurable = true;
             return new SegmentRecovery((int)position, truncated, nextOffset, status == StoredBatchStatus.Corrupt && truncated > 0);
         }

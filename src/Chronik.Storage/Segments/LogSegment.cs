@@ -311,8 +311,8 @@ internal sealed partial class LogSegment
         }
     }
 
-    /// <summary>Writes indexes durably and closes the file (clean shutdown).</summary>
-    public void Close()
+    /// <summary>Writes indexes (durably with <paramref name="sync"/>) and closes the file (clean shutdown).</summary>
+    public void Close(bool sync = true)
     {
         lock (_lock)
         {
@@ -324,8 +324,8 @@ internal sealed partial class LogSegment
                     _timeIndex.MaybeAppend(_maxTimestamp, _offsetOfMaxTimestamp);
                 }
 
-                _offsetIndex.Persist(sync: true);
-                _timeIndex.Persist(sync: true);
+                _offsetIndex.Persist(sync);
+                _timeIndex.Persist(sync);
             }
         }
 
@@ -382,14 +382,14 @@ internal sealed partial class LogSegment
         DeleteFile(_timeIndex.Path);
     }
 
-    /// <summary>Loads or rebuilds the indexes and writes them durably (after a cleaned file replaced the segment's).</summary>
-    public void RebuildIndexesDurably()
+    /// <summary>Loads or rebuilds the indexes and writes them (durably with <paramref name="sync"/>).</summary>
+    public void RebuildIndexesDurably(bool sync = true)
     {
         lock (_lock)
         {
             EnsureIndexesLoadedLocked(Size);
-            _offsetIndex.Persist(sync: true);
-            _timeIndex.Persist(sync: true);
+            _offsetIndex.Persist(sync);
+            _timeIndex.Persist(sync);
             _indexesDurable = true;
         }
     }
