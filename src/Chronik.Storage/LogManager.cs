@@ -62,6 +62,7 @@ public sealed class LogManager : IDisposable
         _flusher = new LogFlusher(logsDirectory, options.FlushStrategy, options.FlushParallelism, options.FileSystemSyncThreshold, options.Time, _services.ReportFailure);
         _services.Flusher = _flusher;
         Cleaner = new LogCleaner(options.Cleaner, _services, () => Logs, cleanerCheckpoints);
+        _services.LogTruncated = Cleaner.OnTruncated;
         Recovery = new RecoveryReport(true, 0, 0, 0, 0, TimeSpan.Zero);
     }
 

@@ -29,6 +29,9 @@ internal sealed class LogServices
     /// <summary>Called when a log start offset moved (DeleteRecords, retention) so the checkpoint is written soon.</summary>
     public Action? LogStartOffsetChanged { get; set; }
 
+    /// <summary>Called when a log was truncated to an offset (the cleaner must not treat re-appended data as clean).</summary>
+    public Action<TopicPartition, long>? LogTruncated { get; set; }
+
     public long NowMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>The first I/O failure of a write or fsync; after it the directory takes no appends (Kafka marks the log dir offline).</summary>

@@ -55,6 +55,7 @@ public sealed partial class PartitionLog
             }
 
             LeaderEpochs.TruncateFromEnd(offset);
+            _services.LogTruncated?.Invoke(TopicPartition, offset);
             MarkDirectoryDirty();
             lock (_flushLock)
             {
@@ -215,6 +216,7 @@ public sealed partial class PartitionLog
         Volatile.Write(ref _logStartOffset, offset);
         Volatile.Write(ref _highWatermark, offset);
         LeaderEpochs.Clear();
+        _services.LogTruncated?.Invoke(TopicPartition, offset);
         MarkDirectoryDirty();
         lock (_flushLock)
         {

@@ -164,6 +164,31 @@ public class CleanerTests
     }
 
     [Fact]
+    public void Truncation_pulls_the_cleaner_checkpoint_back()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(TestBatches.BaseTimestamp + 1000));
+        using var fx = new StorageFixture(time);
+        var log = fx.Manager.GetOrCreateLog(StorageFixture.Tp(), Compacted);
+        for (int i = 0; i < 30; i++)
+        {
+            log.Append(TestBatches.Build([TestRecord.Of($"k{i % 3}", new string('v', 100))]), 0);
+        }
+
+        log.UpdateHighWatermark(log.LogEndOffset);
+        long cleanedUpTo = fx.Manager.Cleaner.Clean(log).CleanedUpTo;
+        Assert.True(cleanedUpTo > 5);
+
+        log.TruncateTo(5);
+        for (int i = 0; i < 30; i++)
+        {
+            log.Append(TestBatches.Build([TestRecord.Of($"k{i % 3}", new string('w', 100))]), 0);
+        }
+
+        log.UpdateHighWatermark(log.LogEndOffset);
+        Assert.Equal(5, fx.Manager.Cleaner.Clean(log).FirstDirtyOffset);
+    }
+
+    [Fact]
     public void Planner_computes_the_cleanable_range_and_ratio()
     {
         var config = Compacted;

@@ -80,6 +80,18 @@ public sealed class LogCleaner : IDisposable
         }
     }
 
+    /// <summary>The log was truncated to <paramref name="offset"/>: nothing at or above it counts as cleaned any more.</summary>
+    internal void OnTruncated(TopicPartition topicPartition, long offset)
+    {
+        lock (_lock)
+        {
+            if (_checkpoints.TryGetValue(topicPartition, out long checkpoint) && checkpoint > offset)
+            {
+                _checkpoints[topicPartition] = offset;
+            }
+        }
+    }
+
     internal void Forget(TopicPartition topicPartition)
     {
         lock (_lock)

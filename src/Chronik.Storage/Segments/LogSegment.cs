@@ -93,11 +93,11 @@ internal sealed partial class LogSegment
         {
         }
 
+        // The index files are created by their first write (at roll, idle release, flush of a rolled segment or
+        // close); until then a crash finds them missing, and the segment holding the log end is recovered anyway.
         var segment = new LogSegment(directory, baseOffset, config, files, 0, nowMs, active: true);
         segment._offsetIndex.Reset();
         segment._timeIndex.Reset();
-        segment._offsetIndex.Persist(sync: false);
-        segment._timeIndex.Persist(sync: false);
         segment._maxTimestampKnown = true;
         segment._rollingTimestampKnown = true;
         return segment;
