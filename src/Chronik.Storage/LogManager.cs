@@ -61,6 +61,8 @@ public sealed class LogManager : IDisposable
         };
         _flusher = new LogFlusher(logsDirectory, options.FlushStrategy, options.FlushParallelism, options.FileSystemSyncThreshold, options.Time, _services.ReportFailure);
         _services.Flusher = _flusher;
+        _services.Metrics = new StorageMetrics(this);
+        _flusher.RoundCompleted = elapsed => _services.Metrics.FlushRound.Record(elapsed.TotalMilliseconds);
         Cleaner = new LogCleaner(options.Cleaner, _services, () => Logs, cleanerCheckpoints);
         _services.LogTruncated = Cleaner.OnTruncated;
         Recovery = new RecoveryReport(true, 0, 0, 0, 0, TimeSpan.Zero);
@@ -281,6 +283,7 @@ public sealed class LogManager : IDisposable
         }
 
         _services.ReleaseRetired(all: true);
+        _services.Metrics.Dispose();
         _files.Dispose();
         if (clean && Failure is null)
         {

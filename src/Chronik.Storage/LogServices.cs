@@ -26,6 +26,9 @@ internal sealed class LogServices
     /// <summary>Set once by the manager after construction (the flusher needs the failure callback below).</summary>
     public LogFlusher Flusher { get; set; } = null!;
 
+    /// <summary>Set once by the manager after construction.</summary>
+    public StorageMetrics Metrics { get; set; } = null!;
+
     /// <summary>Called when a log start offset moved (DeleteRecords, retention) so the checkpoint is written soon.</summary>
     public Action? LogStartOffsetChanged { get; set; }
 

@@ -69,6 +69,8 @@ public sealed partial class PartitionLog
 
                 Volatile.Write(ref _logEndOffset, next);
                 AfterAppendLocked(config, info.RecordCount, now);
+                _services.Metrics.AppendedBytes.Add(data.Length);
+                _services.Metrics.AppendedRecords.Add(info.RecordCount);
                 return new AppendResult(first, next - 1, logAppendTime, maxTimestamp, LogStartOffset, info.BatchCount, info.RecordCount, data.Length);
             }
         }
@@ -114,6 +116,8 @@ public sealed partial class PartitionLog
 
             Volatile.Write(ref _logEndOffset, lastOffset + 1);
             AfterAppendLocked(config, info.RecordCount, now);
+            _services.Metrics.AppendedBytes.Add(data.Length);
+            _services.Metrics.AppendedRecords.Add(info.RecordCount);
             return new AppendResult(firstOffset, lastOffset, -1, info.MaxTimestamp, LogStartOffset, info.BatchCount, info.RecordCount, data.Length);
         }
     }

@@ -77,6 +77,9 @@ internal sealed class LogFlusher : IDisposable
         }
     }
 
+    /// <summary>Told the duration of every round (for the metrics histogram).</summary>
+    public Action<TimeSpan>? RoundCompleted { get; set; }
+
     /// <summary>Queues <paramref name="log"/> for the next round.</summary>
     public void Request(PartitionLog log)
     {
@@ -178,6 +181,7 @@ internal sealed class LogFlusher : IDisposable
             (_strategy == FlushStrategy.FileSystem || (_strategy == FlushStrategy.Auto && files >= _fileSystemSyncThreshold));
         var errors = fileSystem ? SyncFileSystem(tickets) : SyncEachFile(tickets);
         long elapsed = Stopwatch.GetTimestamp() - started;
+        RoundCompleted?.Invoke(Stopwatch.GetElapsedTime(started, started + elapsed));
 
         int failures = 0;
         for (int i = 0; i < tickets.Count; i++)
