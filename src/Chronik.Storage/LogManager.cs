@@ -407,6 +407,10 @@ public sealed class LogManager : IDisposable
             {
                 _services.ReportFailure(e);
             }
+            catch (ObjectDisposedException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
         }
     }
 

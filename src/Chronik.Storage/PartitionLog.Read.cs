@@ -27,6 +27,20 @@ public sealed partial class PartitionLog
     /// </summary>
     public LogReadResult Read(long startOffset, int maxBytes, long maxOffsetExclusive = long.MaxValue, bool minOneBatch = true)
     {
+        try
+        {
+            return ReadOnce(startOffset, maxBytes, maxOffsetExclusive, minOneBatch);
+        }
+        catch (FileNotFoundException)
+        {
+            // The segment was deleted (with file.delete.delay.ms 0) between taking the snapshot and reading
+            // it; a fresh snapshot no longer holds it.
+            return ReadOnce(startOffset, maxBytes, maxOffsetExclusive, minOneBatch);
+        }
+    }
+
+    private LogReadResult ReadOnce(long startOffset, int maxBytes, long maxOffsetExclusive, bool minOneBatch)
+    {
         // Log end first, then the segment list: every offset below that end is in this snapshot.
         long end = LogEndOffset;
         long hw = HighWatermark;

@@ -40,6 +40,7 @@ public sealed class LogCleaner : IDisposable
     private readonly object _lock = new();
     private readonly Dictionary<TopicPartition, long> _checkpoints;
     private readonly Dictionary<TopicPartition, long> _deleteHorizons = [];
+    private readonly HashSet<TopicPartition> _uncleanable = [];
     private readonly IoThrottler _throttler;
     private readonly CancellationTokenSource _stop = new();
     private readonly object _passLock = new();
@@ -98,6 +99,7 @@ public sealed class LogCleaner : IDisposable
         {
             _checkpoints.Remove(topicPartition);
             _deleteHorizons.Remove(topicPartition);
+            _uncleanable.Remove(topicPartition);
         }
     }
 
@@ -121,6 +123,14 @@ public sealed class LogCleaner : IDisposable
             if (!config.Compact)
             {
                 continue;
+            }
+
+            lock (_lock)
+            {
+                if (_uncleanable.Contains(log.TopicPartition))
+                {
+                    continue;
+                }
             }
 
             var range = ComputeRange(log, config, now);
@@ -154,6 +164,17 @@ public sealed class LogCleaner : IDisposable
                 Interlocked.Increment(ref _failures);
                 throw;
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Kafka marks a log it cannot clean as uncleanable rather than stopping the cleaner.
+                lock (_lock)
+                {
+                    _uncleanable.Add(log.TopicPartition);
+                }
+
+                Interlocked.Increment(ref _failures);
+                throw;
+            }
         }
     }
 
@@ -180,9 +201,10 @@ public sealed class LogCleaner : IDisposable
             {
                 result = CleanOnce();
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException or StorageException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                // The failure is counted; the log is retried after the backoff.
+                // Counted in the statistics; an I/O failure is retried after the backoff, anything else
+                // left the log marked uncleanable.
             }
 
             if (result is null || result.SegmentsCleaned == 0)

@@ -179,7 +179,18 @@ internal sealed class LogFlusher : IDisposable
 
         bool fileSystem = FileSync.FileSystemSyncAvailable &&
             (_strategy == FlushStrategy.FileSystem || (_strategy == FlushStrategy.Auto && files >= _fileSystemSyncThreshold));
-        var errors = fileSystem ? SyncFileSystem(tickets) : SyncEachFile(tickets);
+        Exception?[] errors;
+        try
+        {
+            errors = fileSystem ? SyncFileSystem(tickets) : SyncEachFile(tickets);
+        }
+        catch (Exception e)
+        {
+            // Whatever went wrong, the waiters of this round must hear about it: the thread never dies.
+            errors = new Exception?[tickets.Count];
+            Array.Fill(errors, e);
+        }
+
         long elapsed = Stopwatch.GetTimestamp() - started;
         RoundCompleted?.Invoke(Stopwatch.GetElapsedTime(started, started + elapsed));
 

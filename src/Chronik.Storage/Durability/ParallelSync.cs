@@ -84,8 +84,9 @@ internal sealed class ParallelSync : IDisposable
             action();
             return null;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        catch (Exception e)
         {
+            // Reported to the round's waiters; a worker thread must survive anything.
             return e;
         }
     }
