@@ -41,12 +41,13 @@ public sealed partial class PartitionLog
 
     private LogReadResult ReadOnce(long startOffset, int maxBytes, long maxOffsetExclusive, bool minOneBatch)
     {
-        // Log end first, then the segment list: every offset below that end is in this snapshot.
+        // Log end, then the segment list, then the log start: every offset below that end is in the list,
+        // and retention publishes a new log start before it drops segments from the list.
         long end = LogEndOffset;
-        long hw = HighWatermark;
-        long start = LogStartOffset;
         var segments = Segments;
-        if (startOffset < start || startOffset > end)
+        long start = LogStartOffset;
+        long hw = HighWatermark;
+        if (startOffset < start || startOffset > end || startOffset < segments[0].BaseOffset)
         {
             return new LogReadResult(ErrorCode.OffsetOutOfRange, null, 0, 0, -1, start, end, hw);
         }

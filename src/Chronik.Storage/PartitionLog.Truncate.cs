@@ -184,11 +184,18 @@ public sealed partial class PartitionLog
             _services.RetireLater(segments[i].Retire(deleteFiles: true), config.FileDeleteDelayMs);
         }
 
+        // The new log start is published before the shorter segment list: a reader that sees the list also
+        // sees the start, so it never serves a later batch for an offset that was just deleted.
         var remaining = segments[decision.DeleteCount..];
-        Volatile.Write(ref _segments, remaining);
-        if (remaining[0].BaseOffset > LogStartOffset)
+        bool startMoved = remaining[0].BaseOffset > LogStartOffset;
+        if (startMoved)
         {
             Volatile.Write(ref _logStartOffset, remaining[0].BaseOffset);
+        }
+
+        Volatile.Write(ref _segments, remaining);
+        if (startMoved)
+        {
             LeaderEpochs.TruncateFromStart(LogStartOffset);
             _services.LogStartOffsetChanged?.Invoke();
         }

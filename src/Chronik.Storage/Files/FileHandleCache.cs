@@ -57,15 +57,18 @@ internal sealed class FileHandleCache : IDisposable
                 file.Handle = File.OpenHandle(file.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
                 file.Node = _open.AddLast(file);
                 _opens++;
+
+                // Leased before evicting, so a full cache of leased files never closes the one just opened.
+                file.Leases++;
                 EvictOverCapacity();
             }
             else
             {
                 _open.Remove(file.Node!);
                 _open.AddLast(file.Node!);
+                file.Leases++;
             }
 
-            file.Leases++;
             return new HandleLease(this, file, file.Handle);
         }
     }
