@@ -1,9 +1,7 @@
 namespace Chronik.Bench.Profiling;
 
-/// <summary>One method from dotnet-trace's top-N (exclusive samples).</summary>
-/// <param name="ExclusivePercent">Share of all thread samples.</param>
-/// <param name="BusyPercent">Share of the samples not parked in a wait.</param>
-public sealed record ProfileFrame(string Method, double ExclusivePercent, double BusyPercent);
+/// <summary>A method and its share of the profile's busy (non-waiting) thread time, in percent.</summary>
+public sealed record ProfileFrame(string Method, double Percent);
 
 /// <summary>One runtime counter over the profiled interval.</summary>
 public sealed record CounterLine(string Name, string Mean, string Max);
@@ -12,10 +10,9 @@ public sealed record CounterLine(string Name, string Mean, string Max);
 public sealed record ProfileReport(
     string? NotTaken,
     TimeSpan Duration,
-    IReadOnlyList<ProfileFrame> Frames,
-    double WaitingPercent,
+    ProfileSummary? Summary,
     IReadOnlyList<CounterLine> Counters,
     IReadOnlyList<string> Notes)
 {
-    public static ProfileReport Skipped(string reason) => new(reason, TimeSpan.Zero, [], 0, [], []);
+    public static ProfileReport Skipped(string reason) => new(reason, TimeSpan.Zero, null, [], []);
 }

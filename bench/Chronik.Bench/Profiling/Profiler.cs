@@ -5,9 +5,10 @@ namespace Chronik.Bench.Profiling;
 
 /// <summary>
 /// Profiles chronik-server while a scenario is repeated: dotnet-trace (sampled thread time, ~100 Hz)
-/// and dotnet-counters (System.Runtime) attach to the broker's PID for the repeat, then the trace's
-/// top methods and a counter summary go into the report. The tools are .NET global tools that
-/// bench/run.sh installs into a tool folder; without them the report says the profile was not taken.
+/// and dotnet-counters (System.Runtime) attach to the broker's PID for the repeat; the trace is
+/// converted to speedscope JSON and read by <see cref="ThreadTimeProfile"/>, and both go into the report.
+/// The tools are .NET global tools that bench/run.sh installs into a tool folder; without them the
+/// report says the profile was not taken.
 /// </summary>
 public sealed class Profiler(string? toolsDirectory, string outputDirectory)
 {
@@ -37,6 +38,8 @@ public sealed class Profiler(string? toolsDirectory, string outputDirectory)
         Directory.CreateDirectory(outputDirectory);
         string trace = Path.Combine(outputDirectory, name + ".nettrace");
         string counters = Path.Combine(outputDirectory, name + "-counters.csv");
+        string speedscopeBase = Path.Combine(outputDirectory, name);
+        string speedscope = speedscopeBase + ".speedscope.json";
         string span = ToolDuration(duration + AttachDelay + AttachDelay);
         var notes = new List<string>();
         var clock = Stopwatch.StartNew();
@@ -59,7 +62,7 @@ public sealed class Profiler(string? toolsDirectory, string outputDirectory)
             if (traceResult.ExitCode != 0 || !File.Exists(trace))
             {
                 notes.Add($"dotnet-trace exited {traceResult.ExitCode}: {Last(traceResult.Output)}");
-                return new ProfileReport(null, clock.Elapsed, [], 0, RuntimeCounters.Summarize(counters), notes);
+                return new ProfileReport(null, clock.Elapsed, null, RuntimeCounters.Summarize(counters), notes);
             }
 
             if (countersResult.ExitCode != 0)
@@ -67,14 +70,16 @@ public sealed class Profiler(string? toolsDirectory, string outputDirectory)
                 notes.Add($"dotnet-counters exited {countersResult.ExitCode}: {Last(countersResult.Output)}");
             }
 
-            var report = await ToolRun.Start(TracePath!, ["report", trace, "topN", "-n", "60"]).WaitAsync(ToolTimeout);
-            var (frames, waiting) = TopMethods.Parse(report.Output, TopFrames);
-            if (frames.Count == 0)
+            // The speedscope export adds CPU_TIME / UNMANAGED_CODE_TIME leaves that tell running from parked threads.
+            var convert = await ToolRun.Start(TracePath!, ["convert", trace, "--format", "Speedscope", "-o", speedscopeBase]).WaitAsync(ToolTimeout);
+            if (convert.ExitCode != 0 || !File.Exists(speedscope))
             {
-                notes.Add($"dotnet-trace report gave no methods: {Last(report.Output)}");
+                notes.Add($"dotnet-trace convert exited {convert.ExitCode}: {Last(convert.Output)}");
+                return new ProfileReport(null, clock.Elapsed, null, RuntimeCounters.Summarize(counters), notes);
             }
 
-            return new ProfileReport(null, clock.Elapsed, frames, waiting, RuntimeCounters.Summarize(counters), notes);
+            var summary = ThreadTimeProfile.Analyze(speedscope, TopFrames);
+            return new ProfileReport(null, clock.Elapsed, summary, RuntimeCounters.Summarize(counters), notes);
         }
         finally
         {
@@ -82,6 +87,7 @@ public sealed class Profiler(string? toolsDirectory, string outputDirectory)
             countersRun.Dispose();
             TryDelete(trace);
             TryDelete(trace + ".etlx");
+            TryDelete(speedscope);
             TryDelete(counters);
         }
     }

@@ -198,20 +198,20 @@ public static class MarkdownReport
             md.Append('\n');
         }
 
+        bool profiled = false;
         foreach (var outcome in report.Outcomes)
         {
             var d = outcome.Definition;
-            if (outcome.Subject is not { Profile: { } profile } subject)
+            foreach (var run in outcome.Runs.Where(r => r.Profile is not null))
             {
-                continue;
+                profiled = true;
+                string why = run == outcome.Subject && outcome.TargetMet == false ? $"target {d.Target!.Description} missed" : "profile requested";
+                md.Append(Invariant, $"### {d.Id} on {DisplayName(run.Target)}: {why}\n\n");
+                WriteProfile(md, run.Profile!);
             }
-
-            string why = outcome.TargetMet == false ? $"target {d.Target!.Description} missed" : "profile requested";
-            md.Append(Invariant, $"### {d.Id} on {DisplayName(subject.Target)}: {why}\n\n");
-            WriteProfile(md, profile);
         }
 
-        if (!any && !report.Outcomes.Any(o => o.Subject?.Profile is not null))
+        if (!any && !profiled)
         {
             md.Append("No target to report on in this run.\n\n");
         }
@@ -225,18 +225,17 @@ public static class MarkdownReport
             return;
         }
 
-        md.Append(Invariant, $"chronik-server profiled while the scenario was repeated ({profile.Duration.TotalSeconds:0} s): dotnet-trace, sampled thread time (~100 Hz, every managed thread). ");
-        md.Append(Invariant, $"{profile.WaitingPercent:0}% of the samples were threads parked in a wait (thread pool idling, socket polling, timers) and are left out; ");
-        md.Append("the rest, by exclusive samples (\"Missing Symbol\" is native code: runtime, GC or a system call):\n\n");
-        if (profile.Frames.Count > 0)
+        md.Append(Invariant, $"Profiled while the scenario was repeated ({profile.Duration.TotalSeconds:0} s): dotnet-trace, sampled thread time (~100 Hz on every managed thread). ");
+        if (profile.Summary is { } p)
         {
-            md.Append("| method | % of non-waiting samples | % of all samples |\n|---|---:|---:|\n");
-            foreach (var frame in profile.Frames)
-            {
-                md.Append(Invariant, $"| `{frame.Method.Replace("|", "\\|", StringComparison.Ordinal)}` | {frame.BusyPercent:0.0} | {frame.ExclusivePercent:0.00} |\n");
-            }
-
-            md.Append('\n');
+            md.Append(Invariant, $"Of {p.ThreadSeconds:0.0} thread-seconds, {p.BusySeconds:0.00} were busy: {p.ManagedCpuSeconds:0.00} running managed code and {p.NativeSeconds:0.00} in native code ");
+            md.Append("(system calls, runtime, GC) outside a wait; the rest was threads parked in waits (thread pool idling, socket polling, timers). Shares below are of the busy time.\n\n");
+            WriteFrames(md, "Self time (native time charged to the managed method that called into it)", p.SelfTop);
+            WriteFrames(md, "Chronik methods, inclusive (the method and everything it called)", p.ChronikInclusiveTop);
+        }
+        else
+        {
+            md.Append("No method breakdown (see the notes below).\n\n");
         }
 
         if (profile.Counters.Count > 0)
@@ -259,6 +258,22 @@ public static class MarkdownReport
         {
             md.Append('\n');
         }
+    }
+
+    private static void WriteFrames(StringBuilder md, string title, IReadOnlyList<ProfileFrame> frames)
+    {
+        if (frames.Count == 0)
+        {
+            return;
+        }
+
+        md.Append(Invariant, $"| {title} | % of busy |\n|---|---:|\n");
+        foreach (var frame in frames)
+        {
+            md.Append(Invariant, $"| `{frame.Method.Replace("|", "\\|", StringComparison.Ordinal)}` | {frame.Percent:0.0} |\n");
+        }
+
+        md.Append('\n');
     }
 
     private static void WriteMethod(StringBuilder md, BenchReport report, string commandLine)
