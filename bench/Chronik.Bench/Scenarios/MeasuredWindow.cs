@@ -3,8 +3,12 @@ using Chronik.Bench.Measure;
 
 namespace Chronik.Bench.Scenarios;
 
-/// <summary>The measured interval of one run: broker /proc readings and this harness's CPU time, from <see cref="Begin"/> to <see cref="EndAsync"/>.</summary>
-public sealed class MeasuredWindow(IReadOnlyList<int> brokerProcessIds)
+/// <summary>
+/// The measured interval of one run: broker /proc readings and this harness's CPU time, from
+/// <see cref="Begin"/> to <see cref="EndAsync"/>. Without <paramref name="resetPeak"/> the kernel's
+/// peak RSS is left to an enclosing monitor.
+/// </summary>
+public sealed class MeasuredWindow(IReadOnlyList<int> brokerProcessIds, bool resetPeak = true)
 {
     private ResourceMonitor? _monitor;
     private TimeSpan _clientCpuAtStart;
@@ -12,7 +16,7 @@ public sealed class MeasuredWindow(IReadOnlyList<int> brokerProcessIds)
     /// <summary>Starts the interval (called by a workload as its warm-up ends).</summary>
     public void Begin()
     {
-        _monitor = ResourceMonitor.Start(brokerProcessIds);
+        _monitor = ResourceMonitor.Start(brokerProcessIds, resetPeak);
         _clientCpuAtStart = CurrentCpu();
     }
 

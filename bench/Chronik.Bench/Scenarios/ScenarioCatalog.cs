@@ -36,8 +36,9 @@ public static class ScenarioCatalog
 
     public static ScenarioDefinition S3 { get; } = new(
         "S3", "Consume S1's topic from the start",
-        $"One consumer assigned {S1Topic} partition 0 from the beginning; at the end of the partition it rewinds to the start " +
-        "(the mock keeps only the newest 5 MiB per partition, so its topic is short). Counted from the first record.",
+        $"One consumer assigned {S1Topic} partition 0 from the beginning; on reaching the end it seeks back to the start and reads again " +
+        "(the mock keeps only the newest 5 MiB per partition, so its topic is short; fetch.wait.max.ms=10 so the fetch parked at the end costs little). " +
+        "Counted after the warm-up, from the first record to the last.",
         RecordsPerSecond, "records/s", HigherIsBetter: true,
         new ScenarioTarget("≥ 1 × mock", (chronik, mock) => AtLeast(chronik, mock, 1.0)));
 
@@ -60,8 +61,8 @@ public static class ScenarioCatalog
 
     public static ScenarioDefinition S6(RunOptions options) => new(
         "S6", "S2 against a 3-node local cluster",
-        $"As S2 (topic {S6Topic}, {S2Partitions} partitions, replication factor {options.ClusterReplicationFactor}) against the cluster given by " +
-        "--cluster-bootstrap, beside a 3-broker mock cluster.",
+        $"As S2 (topic {S6Topic}, {S2Partitions} partitions, replication factor {options.ClusterReplicationFactor}) against a local cluster, beside a 3-broker mock cluster. " +
+        "Run it with --cluster-bootstrap 127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3 (and --cluster-pids PID1,PID2,PID3 for the brokers' CPU and memory).",
         RecordsPerSecond, "records/s", HigherIsBetter: true, Target: null);
 
     /// <summary>Topic names of S5.</summary>

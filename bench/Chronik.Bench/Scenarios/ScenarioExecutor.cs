@@ -105,7 +105,8 @@ public sealed class ScenarioExecutor(RunOptions options, Profiler profiler)
                 }
             },
             ct => ManyTopicsWorkload.RunAsync(target.BootstrapServers, topics, ScenarioCatalog.S5Produce, options.ProfileDuration, "profile", ct),
-            cancellationToken);
+            cancellationToken,
+            resetPeakAtWindow: false);
     }
 
     private static string Label(ScenarioDefinition scenario, IBrokerTarget target) => $"{scenario.Id} {target.Name}";
@@ -124,10 +125,11 @@ public sealed class ScenarioExecutor(RunOptions options, Profiler profiler)
         TargetRun? reference,
         Func<TargetRun, MeasuredWindow, Task> body,
         Func<CancellationToken, Task> repeatForProfile,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool resetPeakAtWindow = true)
     {
         var run = new TargetRun(target.Name);
-        var window = new MeasuredWindow(target.ProcessIds);
+        var window = new MeasuredWindow(target.ProcessIds, resetPeakAtWindow);
         ProgressLine.Say($"{scenario.Id} on {target.Name}: {scenario.Title}");
         try
         {

@@ -32,7 +32,7 @@ public static class TopicAdmin
     /// <summary>True when CreateTopics did it; false when the broker does not serve it.</summary>
     private static async Task<bool> TryCreateTopicsAsync(IAdminClient admin, IReadOnlyList<string> topics, int partitions, int replicationFactor, Action<string> note, CancellationToken cancellationToken)
     {
-        var options = new CreateTopicsOptions { OperationTimeout = TimeSpan.FromSeconds(30), RequestTimeout = TimeSpan.FromSeconds(60) };
+        var options = new CreateTopicsOptions { OperationTimeout = TimeSpan.FromSeconds(30), RequestTimeout = TimeSpan.FromSeconds(30) };
         for (int start = 0; start < topics.Count; start += CreateBatch)
         {
             cancellationToken.ThrowIfCancellationRequested();

@@ -19,7 +19,7 @@ public static class ClientSettings
         "Confluent.Kafka producer and consumer, one of each per measurement; socket.nagle.disable=true; " +
         $"enable.idempotence=false; message.timeout.ms={MessageTimeoutMs}; consumers assign partitions (no group protocol), " +
         "enable.auto.commit=false; everything else librdkafka's defaults (batch.size 1,000,000, batch.num.messages 10,000, " +
-        "fetch.wait.max.ms 500, fetch.max.bytes 52,428,800)";
+        "fetch.wait.max.ms 500, fetch.max.bytes 52,428,800) unless a scenario says otherwise";
 
     public static AdminClientConfig Admin(string bootstrapServers) => new()
     {
