@@ -161,6 +161,7 @@ public sealed class ScenarioExecutor(RunOptions options, Profiler profiler)
             }
 
             run.Add("client_cpu_s", "client (this harness) CPU s", clientCpu, "0.0");
+            run.Add("client_cores", "client CPU, cores busy", broker.WallSeconds > 0 ? clientCpu / broker.WallSeconds : 0, "0.00");
         }
 
         if (!run.Ok && target.RecentOutput(3) is { Length: > 0 } tail)

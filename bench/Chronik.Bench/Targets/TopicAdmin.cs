@@ -6,7 +6,8 @@ using Chronik.Testing;
 namespace Chronik.Bench.Targets;
 
 /// <summary>
-/// Creates topics on a real broker with the Confluent AdminClient. Where CreateTopics is not served
+/// Creates topics on a real broker with the Confluent AdminClient (topics that already exist with the
+/// right partition count are used as they are). Where CreateTopics is not served
 /// (not advertised in ApiVersions), topics are auto-created through Metadata, which gives the
 /// broker's num.partitions; the partition count is checked either way so a scenario never runs on a
 /// differently shaped topic.
@@ -20,6 +21,11 @@ public static class TopicAdmin
     public static async Task CreateAsync(string bootstrapServers, IReadOnlyList<string> topics, int partitions, int replicationFactor, Action<string> note, CancellationToken cancellationToken)
     {
         using var admin = new AdminClientBuilder(ClientSettings.Admin(bootstrapServers)).Build();
+        if (AllExist(admin, topics, partitions))
+        {
+            return;
+        }
+
         bool created = await TryCreateTopicsAsync(admin, topics, partitions, replicationFactor, note, cancellationToken);
         if (!created)
         {
@@ -72,6 +78,22 @@ public static class TopicAdmin
         }
 
         return true;
+    }
+
+    /// <summary>True when every topic already exists with <paramref name="partitions"/> partitions (created beforehand, e.g. on a cluster).</summary>
+    private static bool AllExist(IAdminClient admin, IReadOnlyList<string> topics, int partitions)
+    {
+        try
+        {
+            var existing = admin.GetMetadata(MetadataTimeout).Topics
+                .Where(t => t.Error.Code == ErrorCode.NoError)
+                .ToDictionary(t => t.Topic, t => t.Partitions.Count, StringComparer.Ordinal);
+            return topics.All(t => existing.TryGetValue(t, out int count) && count == partitions);
+        }
+        catch (KafkaException)
+        {
+            return false;
+        }
     }
 
     private static bool IsNotServed(ErrorCode code) =>

@@ -31,6 +31,7 @@ public static class LatencyWorkload
 
     private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan WarmupGrace = TimeSpan.FromSeconds(10);
 
     public static Task<LatencyResult> RunAsync(string bootstrapServers, string topic, ProduceSettings settings, int rate, TimeSpan warmup, TimeSpan duration, string label, Action onMeasuring, CancellationToken cancellationToken) =>
         Task.Factory.StartNew(() => Run(bootstrapServers, topic, settings, rate, warmup, duration, label, onMeasuring, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -56,9 +57,19 @@ public static class LatencyWorkload
         var value = new byte[settings.RecordSize];
         new Payloads(settings.RecordSize).For(0).CopyTo(value, 0);
         var message = new Message<Null, byte[]> { Value = value };
+        long sent;
+        double seconds;
         try
         {
             Pace(producer, topic, message, rate, warmup, ack: null, cancellationToken);
+            // A loaded machine may need longer before the consumer's first fetch returns: keep the
+            // warm-up going (at the same rate) until a record has made the round trip.
+            var extra = Stopwatch.StartNew();
+            while (Volatile.Read(ref received) == 0 && extra.Elapsed < WarmupGrace && !producer.IsHopeless)
+            {
+                Pace(producer, topic, message, rate, TimeSpan.FromMilliseconds(500), ack: null, cancellationToken);
+            }
+
             if (producer.Acked == 0 || Volatile.Read(ref received) == 0)
             {
                 throw new ScenarioFailedException($"warm-up: {producer.Acked} acknowledged, {producer.Failed} failed, {Volatile.Read(ref received)} consumed; producer: {producer.Diagnostics.Summary()}; consumer: {consumerDiagnostics.Summary()}");
@@ -66,8 +77,6 @@ public static class LatencyWorkload
 
             onMeasuring();
             Volatile.Write(ref measureFrom, Stopwatch.GetTimestamp());
-            long sent;
-            double seconds;
             using (ProgressLine.Start(label, () => $"e2e samples {endToEnd.Count,9:N0}   acked {ack.Count,9:N0}"))
             {
                 var clock = Stopwatch.StartNew();
@@ -85,16 +94,16 @@ public static class LatencyWorkload
             {
                 throw new ScenarioFailedException($"no record consumed in the measured interval; producer: {producer.Diagnostics.Summary()}; consumer: {consumerDiagnostics.Summary()}");
             }
-
-            stop.Cancel();
-            consumerThread.Join();
-            return new LatencyResult(rate, sent / seconds, sent, endToEnd.Count, endToEnd.Compute(), ack.Compute());
         }
         finally
         {
+            // The recorders have one writer each; percentiles are computed once both have stopped.
             stop.Cancel();
             consumerThread.Join();
         }
+
+        producer.Flush(DrainTimeout);
+        return new LatencyResult(rate, sent / seconds, sent, endToEnd.Count, endToEnd.Compute(), ack.Compute());
     }
 
     /// <summary>Sends <paramref name="rate"/> records per second for <paramref name="duration"/>; returns how many were sent.</summary>
