@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Chronik.Bench.Native;
 using Chronik.Bench.Targets;
 using Chronik.Testing;
 
@@ -18,19 +19,15 @@ public sealed class MockBrokerTarget : IBrokerTarget
     private readonly Process _process;
     private readonly SemaphoreSlim _commandGate = new(1, 1);
 
-    private MockBrokerTarget(Process process, string version, string bootstrapServers)
+    private MockBrokerTarget(Process process, string bootstrapServers)
     {
         _process = process;
-        LibrdkafkaVersion = version;
         BootstrapServers = Loopback.Bootstrap(bootstrapServers);
     }
 
     public string Name => "mock";
 
     public string BootstrapServers { get; }
-
-    /// <summary>librdkafka version of the mock (the bundled 2.16.x).</summary>
-    public string LibrdkafkaVersion { get; }
 
     public IReadOnlyList<int> ProcessIds => [_process.Id];
 
@@ -52,7 +49,12 @@ public sealed class MockBrokerTarget : IBrokerTarget
                 throw new InvalidOperationException($"mock broker did not start: '{line}'");
             }
 
-            return new MockBrokerTarget(process, version, bootstrap);
+            if (!version.StartsWith(BundledLibrdkafka.ExpectedVersionPrefix, StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"the mock runs librdkafka {version}, expected {BundledLibrdkafka.ExpectedVersionPrefix}x");
+            }
+
+            return new MockBrokerTarget(process, bootstrap);
         }
         catch
         {

@@ -61,7 +61,7 @@ public sealed class ScenarioExecutor(RunOptions options, Profiler profiler)
                 run.Add("max_ms", "end-to-end max ms", result.EndToEnd.Max, "0.00");
                 run.Add("ack_p50_ms", "ack p50 ms", result.Ack.P50, "0.00");
                 run.Add("ack_p99_ms", "ack p99 ms", result.Ack.P99, "0.00");
-                run.Add("achieved_rate", "records/s sent", result.AchievedRate, "N0");
+                run.Add("achieved_rate", $"records/s sent (target {result.TargetRate:N0})", result.AchievedRate, "N0");
                 run.Add("lost", "sent but not consumed", result.Lost, "N0");
             },
             ct => LatencyWorkload.RunAsync(target.BootstrapServers, ScenarioCatalog.S4Topic, ScenarioCatalog.S4Produce, options.LatencyRate, ProfileWarmup, options.ProfileDuration, "profile", () => { }, ct),
@@ -158,6 +158,12 @@ public sealed class ScenarioExecutor(RunOptions options, Profiler profiler)
             if (run.Value(ScenarioCatalog.PeakRss) is null)
             {
                 run.Add(ScenarioCatalog.PeakRss, "broker peak RSS MB", broker.PeakRssBytes / 1e6, "0.0");
+            }
+
+            run.Add("rss_end_mb", "broker RSS at the end, MB", broker.Processes.Max(p => p.EndRssBytes) / 1e6, "0.0");
+            if (broker.Processes.Any(p => !p.PeakFromKernel) && resetPeakAtWindow)
+            {
+                run.Notes.Add("peak RSS from 100 ms samples only: the kernel refused to reset VmHWM (clear_refs)");
             }
 
             run.Add("client_cpu_s", "client (this harness) CPU s", clientCpu, "0.0");

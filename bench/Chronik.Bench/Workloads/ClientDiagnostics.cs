@@ -32,17 +32,6 @@ public sealed class ClientDiagnostics
     /// <summary>A delivery or consume error with the record's context.</summary>
     public void OnFailure(string text) => Remember(text, isError: true);
 
-    public string? FirstError
-    {
-        get
-        {
-            lock (_lines)
-            {
-                return _firstError;
-            }
-        }
-    }
-
     /// <summary>The first error and the latest warnings, one line, or "nothing reported".</summary>
     public string Summary()
     {
