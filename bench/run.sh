@@ -42,8 +42,8 @@ if ! has_option never "$@"; then
 fi
 
 log "building chronik-server and chronik-bench (Release)"
-dotnet build src/Chronik.Server -c Release -nologo -v quiet "-clp:ErrorsOnly;NoSummary"
-dotnet build bench/Chronik.Bench -c Release -nologo -v quiet "-clp:ErrorsOnly;NoSummary"
+dotnet build src/Chronik.Server -c Release -nologo -v quiet -clp:ErrorsOnly
+dotnet build bench/Chronik.Bench -c Release -nologo -v quiet -clp:ErrorsOnly
 
 args=()
 has_option --out "$@" || args+=(--out "bench/results/$(date -u +%Y-%m-%d).md")
