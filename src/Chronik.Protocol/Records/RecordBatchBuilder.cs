@@ -62,11 +62,7 @@ public sealed class RecordBatchBuilder : IDisposable
         get => _baseTimestamp;
         set
         {
-            if (_count > 0)
-            {
-                throw new InvalidOperationException("The base timestamp is fixed once records are appended.");
-            }
-
+            ThrowIfRecordsAppended("base timestamp");
             _baseTimestamp = value;
         }
     }
@@ -82,11 +78,7 @@ public sealed class RecordBatchBuilder : IDisposable
         get => _deleteHorizonMs;
         set
         {
-            if (_count > 0)
-            {
-                throw new InvalidOperationException("The delete horizon is fixed once records are appended.");
-            }
-
+            ThrowIfRecordsAppended("delete horizon");
             _deleteHorizonMs = value;
         }
     }
@@ -223,6 +215,14 @@ public sealed class RecordBatchBuilder : IDisposable
     }
 
     public void Dispose() => _records.Dispose();
+
+    private void ThrowIfRecordsAppended(string property)
+    {
+        if (_count > 0)
+        {
+            throw new InvalidOperationException($"The {property} is fixed once records are appended.");
+        }
+    }
 
     private RecordBatchAttributes Attributes()
     {
