@@ -101,8 +101,8 @@ public sealed class DeleteTopicsHandler : ApiHandler<DeleteTopicsRequest, Delete
                 _ => ApiError.None,
             };
 
-            TopicImage? existing = byName ? image.GetTopic(topic.Name!) : image.GetTopic(topic.TopicId);
-            if (!error.IsError && existing is not null && InternalTopics.IsInternal(existing.Name))
+            TopicImage? existing = error.IsError ? null : byName ? image.GetTopic(topic.Name!) : image.GetTopic(topic.TopicId);
+            if (existing is not null && InternalTopics.IsInternal(existing.Name))
             {
                 error = new ApiError(ErrorCode.InvalidRequest, $"Topic '{existing.Name}' is an internal topic; Chronik does not delete it.");
             }
