@@ -18,8 +18,12 @@ internal enum ConfigProblemKind
     NotAllowed,
 }
 
-/// <summary>The refusal: its kind, the bound it broke or the element that is not allowed.</summary>
-internal readonly record struct ConfigProblem(ConfigProblemKind Kind, long Bound = 0, string? Item = null);
+/// <summary>
+/// The refusal: its kind, the bound it broke or the element that is not allowed. An integer outside its
+/// type's range breaks the tighter of the config's and the type's bound, with <paramref name="OutsideType"/>
+/// set (Kafka words that "Not a number of type INT").
+/// </summary>
+internal readonly record struct ConfigProblem(ConfigProblemKind Kind, long Bound = 0, string? Item = null, bool OutsideType = false);
 
 /// <summary>
 /// Parses a config value by Kafka's ConfigDef rules: the text is trimmed, booleans are true/false in any
@@ -128,21 +132,23 @@ internal static class ConfigValueParser
         value = null;
         long typeMin = type switch { BrokerConfigType.Short => short.MinValue, BrokerConfigType.Int => int.MinValue, _ => long.MinValue };
         long typeMax = type switch { BrokerConfigType.Short => short.MaxValue, BrokerConfigType.Int => int.MaxValue, _ => long.MaxValue };
-        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n) || n < typeMin || n > typeMax)
+        long lower = Math.Max(min ?? typeMin, typeMin);
+        long upper = Math.Min(max ?? typeMax, typeMax);
+        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n))
         {
             problem = new ConfigProblem(ConfigProblemKind.NotOfType);
             return false;
         }
 
-        if (min is { } lower && n < lower)
+        if (n < lower)
         {
-            problem = new ConfigProblem(ConfigProblemKind.BelowMinimum, lower);
+            problem = new ConfigProblem(ConfigProblemKind.BelowMinimum, lower, OutsideType: n < typeMin);
             return false;
         }
 
-        if (max is { } upper && n > upper)
+        if (n > upper)
         {
-            problem = new ConfigProblem(ConfigProblemKind.AboveMaximum, upper);
+            problem = new ConfigProblem(ConfigProblemKind.AboveMaximum, upper, OutsideType: n > typeMax);
             return false;
         }
 

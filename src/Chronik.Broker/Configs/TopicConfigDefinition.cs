@@ -136,12 +136,12 @@ public sealed class TopicConfigDefinition
         if (!ConfigValueParser.TryParse(Type, Min, Max, ValidValues, text, out value, out ConfigProblem problem))
         {
             string bound = problem.Bound.ToString(CultureInfo.InvariantCulture);
-            string reason = problem.Kind switch
+            string reason = problem switch
             {
-                ConfigProblemKind.NotOfType when Type == BrokerConfigType.Boolean => "Expected value to be either true or false",
-                ConfigProblemKind.NotOfType => $"Not a number of type {Type.ToString().ToUpperInvariant()}",
-                ConfigProblemKind.BelowMinimum => $"Value must be at least {bound}",
-                ConfigProblemKind.AboveMaximum => $"Value must be no more than {bound}",
+                { Kind: ConfigProblemKind.NotOfType } when Type == BrokerConfigType.Boolean => "Expected value to be either true or false",
+                { Kind: ConfigProblemKind.NotOfType } or { OutsideType: true } => $"Not a number of type {Type.ToString().ToUpperInvariant()}",
+                { Kind: ConfigProblemKind.BelowMinimum } => $"Value must be at least {bound}",
+                { Kind: ConfigProblemKind.AboveMaximum } => $"Value must be no more than {bound}",
                 _ => $"String must be one of: {string.Join(", ", ValidValues ?? [])}",
             };
             error = InvalidValue(Name, problem.Kind == ConfigProblemKind.NotAllowed ? problem.Item ?? text : text, reason);
