@@ -77,7 +77,13 @@ public sealed class ConfigDecisions(IConfigValidator validator)
                     var operands = SplitList(change.Value);
                     if (change.Operation == ConfigOperation.Append)
                     {
-                        items.AddRange(operands.Where(o => !items.Contains(o)).Distinct());
+                        foreach (string operand in operands)
+                        {
+                            if (!items.Contains(operand))
+                            {
+                                items.Add(operand);
+                            }
+                        }
                     }
                     else
                     {
