@@ -44,6 +44,7 @@ public sealed partial class BrokerNode : IAsyncDisposable
                 DefaultNumPartitions = options.Configs.GetInt32(BrokerConfigCatalog.NumPartitions),
                 DefaultReplicationFactor = (short)options.Configs.GetInt32(BrokerConfigCatalog.DefaultReplicationFactor),
             },
+            configValidator: new ConfigValidator(options.Configs),
             timeProvider: TimeProvider,
             logger: loggerFactory.CreateLogger<ControllerService>());
         Lifecycle = new BrokerLifecycle(

@@ -20,6 +20,16 @@ public static class BrokerServiceCollectionExtensions
         services.AddSingleton<IApiHandler>(provider => new ApiVersionsHandler(provider.GetRequiredService<ApiHandlerRegistry>));
         services.AddSingleton<IApiHandler, MetadataHandler>();
 
+        // Admin: topics, configs, cluster.
+        services.AddSingleton<IApiHandler, CreateTopicsHandler>();
+        services.AddSingleton<IApiHandler, DeleteTopicsHandler>();
+        services.AddSingleton<IApiHandler, CreatePartitionsHandler>();
+        services.AddSingleton<IApiHandler, DescribeConfigsHandler>();
+        services.AddSingleton<IApiHandler, AlterConfigsHandler>();
+        services.AddSingleton<IApiHandler, IncrementalAlterConfigsHandler>();
+        services.AddSingleton<IApiHandler, DescribeClusterHandler>();
+        services.AddSingleton<IApiHandler, DescribeTopicPartitionsHandler>();
+
         services.AddSingleton<ApiHandlerRegistry>();
         services.AddSingleton<IKafkaRequestProcessor, KafkaRequestProcessor>();
         return services;
