@@ -450,37 +450,43 @@ public sealed class Partition
     /// </summary>
     private async Task WatchDurabilityAsync()
     {
-        while (true)
+        bool stoppedEarly = true;
+        try
         {
-            long target;
-            lock (_hwLock)
+            while (true)
             {
-                target = _durabilityTarget;
-            }
+                long target;
+                lock (_hwLock)
+                {
+                    target = _durabilityTarget;
+                }
 
-            try
-            {
                 await Log.WaitForFlushAsync(target).ConfigureAwait(false);
+                AdvanceLocal(Math.Min(Log.RecoveryPoint, Log.LogEndOffset));
+                lock (_hwLock)
+                {
+                    if (_durabilityTarget <= target)
+                    {
+                        _durabilityWatching = false;
+                        stoppedEarly = false;
+                        return;
+                    }
+                }
             }
-            catch (Exception e) when (e is StorageException or ObjectDisposedException)
+        }
+        catch (Exception e) when (e is StorageException or ObjectDisposedException)
+        {
+            // Truncated, deleted, closed, or the directory failed: nothing more becomes durable here.
+        }
+        finally
+        {
+            if (stoppedEarly)
             {
-                // Truncated, deleted, closed or the directory failed: nothing to report; the next append restarts.
+                // The next append starts a new watcher.
                 lock (_hwLock)
                 {
                     _durabilityWatching = false;
                     _durabilityTarget = -1;
-                }
-
-                return;
-            }
-
-            AdvanceLocal(Math.Min(Log.RecoveryPoint, Log.LogEndOffset));
-            lock (_hwLock)
-            {
-                if (_durabilityTarget <= target)
-                {
-                    _durabilityWatching = false;
-                    return;
                 }
             }
         }
