@@ -291,8 +291,9 @@ public sealed partial class ReplicaManager : IDisposable
             {
                 EnsurePartition(topic, registration, settings);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or StorageException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or StorageException or ArgumentException)
             {
+                // One partition that cannot be opened must not keep the rest of the image from being applied.
                 LogPartitionFailed(_logger, e, topic.Name, registration.Partition);
             }
         }

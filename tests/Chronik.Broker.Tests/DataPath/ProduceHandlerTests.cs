@@ -269,4 +269,50 @@ public class ProduceHandlerTests
             Assert.Equal(i, Single(responses[i]).BaseOffset);
         }
     }
+    [Fact]
+    public async Task Garbage_records_get_an_error_never_an_exception()
+    {
+        await using var broker = new HandlerHarness();
+        broker.CreateTopic("t");
+        var random = new Random(5);
+        byte[] valid = Batch(CompressionType.Gzip, "a", "b", "c");
+        using var legacyBuilder = new LegacyMessageSetBuilder(1, CompressionType.Snappy);
+        legacyBuilder.Append(0, Now, null, "legacy"u8.ToArray());
+        byte[] legacy = legacyBuilder.Build();
+        for (int i = 0; i < 300; i++)
+        {
+            byte[] records = (i % 3) switch
+            {
+                0 => RandomBytes(random, random.Next(0, 200)),
+                1 => Damage(random, valid),
+                _ => Damage(random, legacy),
+            };
+            short version = (short)(i % 2 == 0 ? 2 : 9);
+            var response = Single(await broker.CallAsync<ProduceResponse>(broker.Produce, Produce("t", records), version));
+            if (response.ErrorCode == (short)ErrorCode.None)
+            {
+                // A flip in a field the checksums do not cover (base offset, leader epoch) leaves a valid batch.
+                Assert.True(response.BaseOffset >= 0);
+            }
+        }
+    }
+
+    private static byte[] RandomBytes(Random random, int length)
+    {
+        byte[] bytes = new byte[length];
+        random.NextBytes(bytes);
+        return bytes;
+    }
+
+    private static byte[] Damage(Random random, byte[] original)
+    {
+        byte[] copy = (byte[])original.Clone();
+        int flips = 1 + random.Next(3);
+        for (int f = 0; f < flips; f++)
+        {
+            copy[random.Next(copy.Length)] ^= (byte)(1 + random.Next(255));
+        }
+
+        return random.Next(4) == 0 ? copy[..random.Next(copy.Length)] : copy;
+    }
 }

@@ -177,6 +177,60 @@ public class FetchSessionCacheTests
     }
 
     [Fact]
+    public void Random_schedules_keep_the_cache_bounded_and_its_bookkeeping_consistent()
+    {
+        for (int seed = 0; seed < 100; seed++)
+        {
+            var random = new Random(seed);
+            var cache = new FetchSessionCache(maxEntries: 5, evictionMs: 1000, random: new Random(seed));
+            var epochs = new Dictionary<int, int>();
+            long now = 0;
+            for (int step = 0; step < 300; step++)
+            {
+                now += random.Next(300);
+                int op = random.Next(4);
+                if (op == 0 || epochs.Count == 0)
+                {
+                    int size = 1 + random.Next(6);
+                    var request = Request([.. Enumerable.Range(0, size).Select(p => ("t", p, 0L))]);
+                    var context = cache.NewContext(Version, 0, 0, random.Next(4) == 0, request, [], now);
+                    int id = cache.Complete(context, Outcomes(size), new bool[size], now).SessionId;
+                    if (id != 0)
+                    {
+                        epochs[id] = 1;
+                    }
+                }
+                else
+                {
+                    int id = epochs.Keys.ElementAt(random.Next(epochs.Count));
+                    var added = Request([.. Enumerable.Range(0, random.Next(3)).Select(_ => ("t", random.Next(8), 5L))]);
+                    var forgotten = Enumerable.Range(0, random.Next(3)).Select(_ => FetchPartitionKey.ByName("t", random.Next(8))).ToList();
+                    var context = op == 3
+                        ? cache.NewContext(Version, id, FetchSessionCache.FinalEpoch, false, added, [], now)
+                        : cache.NewContext(Version, id, epochs[id], false, added, forgotten, now);
+                    if (context.Kind == FetchContextKind.Incremental)
+                    {
+                        epochs[id] = FetchSessionCache.NextEpoch(epochs[id]);
+                    }
+                }
+
+                foreach (int id in epochs.Keys.ToList())
+                {
+                    if (cache.Get(id) is null)
+                    {
+                        epochs.Remove(id);
+                    }
+                }
+
+                Assert.True(cache.Count <= 5, $"seed {seed} step {step}: {cache.Count} sessions");
+                Assert.Equal(epochs.Count, cache.Count);
+                Assert.Equal(epochs.Keys.Sum(id => (long)cache.Get(id)!.Count), cache.PartitionCount);
+                Assert.All(epochs, e => Assert.Equal(e.Value, cache.Get(e.Key)!.Epoch));
+            }
+        }
+    }
+
+    [Fact]
     public void Next_epoch_wraps_and_final_stays_final()
     {
         Assert.Equal(1, FetchSessionCache.NextEpoch(0));

@@ -233,4 +233,73 @@ public class ReplicaManagerTests
             Assert.Null(replicas.Logs.GetLog(new TopicPartition("gone", 0)));
         }
     }
+    [Fact]
+    public void Random_image_sequences_keep_hosted_partitions_and_logs_in_line_with_the_image()
+    {
+        for (int seed = 0; seed < 8; seed++)
+        {
+            using var directory = new TempDirectory("replicas");
+            var random = new Random(seed);
+            var images = new ImageBuilder().Broker(1).Broker(2);
+            using var replicas = Open(directory.Path, images);
+            replicas.Start();
+            replicas.MarkMetadataCaughtUp();
+            var topics = new List<(string Name, Guid Id)>();
+            for (int step = 0; step < 40; step++)
+            {
+                switch (random.Next(5))
+                {
+                    case 0 or 1:
+                        string name = $"t{random.Next(6)}";
+                        if (images.Image.GetTopic(name) is null)
+                        {
+                            int[] assigned = random.Next(3) switch { 0 => [1], 1 => [2], _ => [2, 1] };
+                            topics.Add((name, images.Topic(name, partitions: 1 + random.Next(3), replicas: assigned)));
+                        }
+
+                        break;
+                    case 2 when topics.Count > 0:
+                        var gone = topics[random.Next(topics.Count)];
+                        topics.Remove(gone);
+                        images.Remove(gone.Id);
+                        break;
+                    case 3 when topics.Count > 0:
+                        var moved = topics[random.Next(topics.Count)];
+                        images.Leader(moved.Id, 0, random.Next(1, 3));
+                        break;
+                    case 4 when topics.Count > 0:
+                        images.TopicConfig(topics[random.Next(topics.Count)].Name, "retention.ms", random.Next(1000, 100_000).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                        break;
+                }
+
+                replicas.ApplyImage(images.Image);
+                var expected = new HashSet<TopicPartition>();
+                foreach (var topic in images.Image.Topics.Values)
+                {
+                    foreach (var registration in topic.Partitions.Values)
+                    {
+                        var tp = new TopicPartition(topic.Name, registration.Partition);
+                        var hosted = replicas.GetPartition(tp);
+                        if (!registration.Replicas.Contains(1))
+                        {
+                            Assert.Null(hosted);
+                            continue;
+                        }
+
+                        expected.Add(tp);
+                        Assert.NotNull(hosted);
+                        Assert.Equal(topic.TopicId, hosted!.TopicId);
+                        Assert.Equal(registration.Leader == 1, hosted.IsLeader);
+                        Assert.Equal(registration.LeaderEpoch, hosted.LeaderEpoch);
+                        var retention = images.Image.GetConfig(Cluster.Metadata.ConfigResource.ForTopic(topic.Name), "retention.ms");
+                        Assert.Equal(retention is null ? LogConfig.Default.RetentionMs : long.Parse(retention, System.Globalization.CultureInfo.InvariantCulture), hosted.Log.Config.RetentionMs);
+                    }
+                }
+
+                var names = expected.Select(tp => tp.ToString()).Order(StringComparer.Ordinal).ToList();
+                Assert.Equal(names, replicas.Partitions.Select(p => p.TopicPartition.ToString()).Order(StringComparer.Ordinal));
+                Assert.Equal(names, replicas.Logs.Logs.Select(l => l.TopicPartition.ToString()).Order(StringComparer.Ordinal));
+            }
+        }
+    }
 }
