@@ -1,5 +1,9 @@
+using System.Diagnostics.Metrics;
+using Chronik.Broker.Configs;
 using Chronik.Broker.Handlers;
 using Chronik.Broker.Network;
+using Chronik.Broker.Partitions;
+using Chronik.Broker.Partitions.FetchSessions;
 using Chronik.Broker.Requests;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -29,6 +33,24 @@ public static class BrokerServiceCollectionExtensions
         services.AddSingleton<IApiHandler, IncrementalAlterConfigsHandler>();
         services.AddSingleton<IApiHandler, DescribeClusterHandler>();
         services.AddSingleton<IApiHandler, DescribeTopicPartitionsHandler>();
+
+        // Data path: the hosted partitions and the log-facing APIs.
+        services.AddMetrics();
+        services.AddSingleton(provider => provider.GetRequiredService<BrokerNode>().Replicas);
+        services.AddSingleton(provider => new BrokerTopicMetrics(provider.GetRequiredService<IMeterFactory>(), provider.GetRequiredService<ReplicaManager>()));
+        services.AddSingleton(_ => new FetchSessionCache());
+        services.AddSingleton<IApiHandler>(provider => new ProduceHandler(
+            provider.GetRequiredService<ReplicaManager>(), provider.GetRequiredService<BrokerTopicMetrics>(), provider.GetRequiredService<BrokerNode>().TimeProvider));
+        services.AddSingleton<IApiHandler>(provider => new FetchHandler(
+            provider.GetRequiredService<ReplicaManager>(),
+            provider.GetRequiredService<FetchSessionCache>(),
+            provider.GetRequiredService<BrokerTopicMetrics>(),
+            provider.GetRequiredService<BrokerNode>().Options.Configs.GetInt32(BrokerConfigCatalog.FetchMaxBytes),
+            provider.GetRequiredService<BrokerNode>().TimeProvider));
+        services.AddSingleton<IApiHandler, ListOffsetsHandler>();
+        services.AddSingleton<IApiHandler, DeleteRecordsHandler>();
+        services.AddSingleton<IApiHandler, OffsetForLeaderEpochHandler>();
+        services.AddSingleton<IApiHandler, DescribeLogDirsHandler>();
 
         services.AddSingleton<ApiHandlerRegistry>();
         services.AddSingleton<IKafkaRequestProcessor, KafkaRequestProcessor>();
