@@ -69,7 +69,8 @@ public sealed partial class GroupCoordinatorShard
         return response;
     }
 
-    private static JoinGroupResponse JoinError(short version, ErrorCode error, string memberId) => new()
+    /// <summary>A JoinGroup answer carrying only an error (no generation, no protocol).</summary>
+    public static JoinGroupResponse JoinError(short version, ErrorCode error, string memberId) => new()
     {
         ErrorCode = (short)error,
         GenerationId = -1,
@@ -79,7 +80,7 @@ public sealed partial class GroupCoordinatorShard
         Leader = "",
     };
 
-    private static SyncGroupResponse SyncError(ErrorCode error) => new() { ErrorCode = (short)error, Assignment = [] };
+    public static SyncGroupResponse SyncError(ErrorCode error) => new() { ErrorCode = (short)error, Assignment = [] };
 
     private static string JoinKey(string groupId) => $"join/{groupId}";
 
