@@ -36,6 +36,10 @@ public static class CoordinatorRecordCodec
         _ => throw new ArgumentException($"no encoding for {record.GetType().Name}", nameof(record)),
     };
 
+    /// <summary>Decodes one record from arrays (a null value is a tombstone).</summary>
+    public static CoordinatorRecord? Decode(byte[] key, byte[]? value) =>
+        Decode(key.AsMemory(), value is null ? null : (ReadOnlyMemory<byte>?)value.AsMemory());
+
     /// <summary>
     /// Decodes one record; null for record types Chronik does not use. Throws
     /// <see cref="MalformedMessageException"/> on bytes that do not follow the schema.
