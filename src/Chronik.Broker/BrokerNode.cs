@@ -35,7 +35,8 @@ public sealed partial class BrokerNode : IAsyncDisposable
                 MetadataDirectory = options.MetadataDirectory,
                 BindAddress = options.RaftBindAddress,
             },
-            loggerFactory);
+            loggerFactory,
+            TimeProvider);
         Controller = new ControllerService(
             Quorum,
             new ControllerOptions

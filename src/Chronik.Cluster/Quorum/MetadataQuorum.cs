@@ -26,6 +26,7 @@ public sealed class MetadataQuorum : IAsyncDisposable
 {
     private readonly MetadataQuorumOptions _options;
     private readonly ILoggerFactory _loggerFactory;
+    private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly Dictionary<string, int> _nodeIdsByEndPoint;
     private readonly ConcurrentDictionary<Guid, TaskCompletionSource<long>> _pendingProposals = new();
@@ -37,15 +38,18 @@ public sealed class MetadataQuorum : IAsyncDisposable
     private int _leaderNodeId = -1;
     private MetadataStateMachine? _stateMachine;
     private WriteAheadLog? _wal;
+    private WalCompactor? _compactor;
     private RaftCluster? _raft;
     private int _state; // 0 new, 1 starting/running, 2 stopped
 
-    public MetadataQuorum(MetadataQuorumOptions options, ILoggerFactory? loggerFactory = null)
+    /// <param name="timeProvider">Clock of the periodic WAL compaction (Raft's own timers use real time).</param>
+    public MetadataQuorum(MetadataQuorumOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = _loggerFactory.CreateLogger<MetadataQuorum>();
         _nodeIdsByEndPoint = options.Voters.ToDictionary(v => QuorumPeer.Key(v.EndPoint), v => v.NodeId, StringComparer.Ordinal);
     }
@@ -106,7 +110,9 @@ public sealed class MetadataQuorum : IAsyncDisposable
         Directory.CreateDirectory(snapshotDir);
         Directory.CreateDirectory(walDir);
 
-        _stateMachine = new MetadataStateMachine(new DirectoryInfo(snapshotDir), _options.SnapshotInterval, OnApplied);
+        var snapshotLocation = new DirectoryInfo(snapshotDir);
+        MetadataStateMachine.DeleteUnfinishedSnapshots(snapshotLocation);
+        _stateMachine = new MetadataStateMachine(snapshotLocation, _options.SnapshotInterval, OnApplied);
 
         // DotNext: restore the state machine before the WAL is built, or the whole log is replayed over it.
         await _stateMachine.RestoreAsync(cancellationToken).ConfigureAwait(false);
@@ -142,6 +148,7 @@ public sealed class MetadataQuorum : IAsyncDisposable
 
         members.Build();
 
+        _compactor = new WalCompactor(_wal, _stateMachine, _options.WalCompactionInterval, _timeProvider, _logger);
         _raft = new RaftCluster(config) { AuditTrail = _wal };
         _raft.LeaderChanged += OnLeaderChanged;
         try
@@ -311,6 +318,9 @@ public sealed class MetadataQuorum : IAsyncDisposable
         }
     }
 
+    /// <summary>Index of the newest snapshot the log may be compacted up to (0: none yet).</summary>
+    internal long SnapshotIndex => _stateMachine?.SnapshotIndex ?? 0;
+
     private NotControllerException NotController()
     {
         int? leader = LeaderNodeId;
@@ -408,6 +418,11 @@ public sealed class MetadataQuorum : IAsyncDisposable
         {
             raft.LeaderChanged -= OnLeaderChanged;
             raft.Dispose();
+        }
+
+        if (Interlocked.Exchange(ref _compactor, null) is { } compactor)
+        {
+            await compactor.DisposeAsync().ConfigureAwait(false);
         }
 
         if (Interlocked.Exchange(ref _wal, null) is { } wal)

@@ -28,6 +28,12 @@ public sealed class MetadataQuorumOptions
     /// <summary>Size of one WAL chunk file; DotNext's 4 KiB default caps throughput, so 1 MiB.</summary>
     public int WalChunkSize { get; init; } = 1 << 20;
 
+    /// <summary>
+    /// How often the quorum asks the WAL to drop the chunks the newest snapshot covers. DotNext only
+    /// compacts when its flusher wakes up (see <see cref="MetadataQuorum"/>), which a quiet node never does.
+    /// </summary>
+    public TimeSpan WalCompactionInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Key/value pairs DotNext exchanges between members (e.g. advertised Kafka and HTTP endpoints); informational only.</summary>
     public IReadOnlyDictionary<string, string>? MemberMetadata { get; init; }
 
@@ -74,6 +80,11 @@ public sealed class MetadataQuorumOptions
         if (SnapshotInterval < 1)
         {
             throw new ArgumentException($"snapshot interval must be at least 1 entry, not {SnapshotInterval}");
+        }
+
+        if (WalCompactionInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"WAL compaction interval must be positive, not {WalCompactionInterval}");
         }
 
         if (WalChunkSize < 4096)

@@ -9,6 +9,13 @@ namespace Chronik.Cluster.Quorum;
 /// Folds committed metadata log entries into the image and snapshots the whole image every
 /// <c>snapshotInterval</c> entries (DotNext then compacts the WAL up to the snapshot and ships the
 /// snapshot to followers that are too far behind). Entries are applied one at a time by the WAL.
+///
+/// DotNext 6.12's <see cref="SimpleStateMachine"/> writes a snapshot on a thread-pool thread
+/// (<see cref="PersistAsync"/>) after <see cref="ApplyAsync"/> asked for it, and publishes it as
+/// <see cref="ISnapshotManager.Snapshot"/> only when the next entry is applied (it awaits the writer
+/// before applying that entry). So the newest snapshot lags one entry, and a snapshot being written
+/// when the node stops is left behind as an unfinished <c>*.tmp</c> file (see
+/// <see cref="DeleteUnfinishedSnapshots"/>).
 /// </summary>
 internal sealed class MetadataStateMachine(DirectoryInfo location, int snapshotInterval, Action<MetadataImage, Guid?> applied)
     : SimpleStateMachine(location)
@@ -18,6 +25,23 @@ internal sealed class MetadataStateMachine(DirectoryInfo location, int snapshotI
     private long _lastSnapshotIndex;
 
     public MetadataImage Image => _image;
+
+    /// <summary>Index of the newest published snapshot (0 if none): the WAL may drop every entry up to it.</summary>
+    public long SnapshotIndex => ((ISnapshotManager)this).Snapshot?.Index ?? 0;
+
+    /// <summary>
+    /// Deletes the temporary files of snapshots that were still being written when the node stopped:
+    /// SimpleStateMachine names them <c>random.tmp</c> and neither finishes nor deletes them on dispose,
+    /// and nothing else ever would, so each restart could leave one image-sized file behind.
+    /// Call before the state machine is created (no writer can be active then).
+    /// </summary>
+    public static void DeleteUnfinishedSnapshots(DirectoryInfo location)
+    {
+        foreach (FileInfo file in location.EnumerateFiles("*.tmp"))
+        {
+            file.Delete();
+        }
+    }
 
     protected override ValueTask<bool> ApplyAsync(LogEntry entry, CancellationToken token)
     {
@@ -46,14 +70,22 @@ internal sealed class MetadataStateMachine(DirectoryInfo location, int snapshotI
             return ValueTask.FromResult(false);
         }
 
-        // PersistAsync runs after this returns, possibly on another thread: hand it this exact image.
-        _snapshotImage = next;
+        // PersistAsync runs after this returns, on a thread-pool thread: hand it this exact image. The
+        // snapshot file is named after entry.Index, so it must hold the image at that index and never a
+        // later one (restoring would apply the entries in between twice). SimpleStateMachine awaits the
+        // writer before it applies the next entry, so the slot is never overwritten while being read.
+        Volatile.Write(ref _snapshotImage, next);
         _lastSnapshotIndex = entry.Index;
         return ValueTask.FromResult(true);
     }
 
-    protected override ValueTask PersistAsync(IAsyncBinaryWriter writer, CancellationToken token) =>
-        writer.WriteAsync(MetadataSnapshotCodec.Encode(_snapshotImage ?? _image), null, token);
+    protected override ValueTask PersistAsync(IAsyncBinaryWriter writer, CancellationToken token)
+    {
+        // Taking the image also releases it: it is no longer kept alive until the next snapshot.
+        MetadataImage image = Interlocked.Exchange(ref _snapshotImage, null)
+            ?? throw new InvalidOperationException("a metadata snapshot was requested without an image handed over by ApplyAsync");
+        return writer.WriteAsync(MetadataSnapshotCodec.Encode(image), null, token);
+    }
 
     protected override async ValueTask RestoreAsync(FileInfo snapshotFile, CancellationToken token)
     {

@@ -11,15 +11,20 @@ internal static class QuorumTestNode
     public static IReadOnlyList<QuorumPeer> Voters(params int[] ports) =>
         ports.Select((port, i) => new QuorumPeer(i + 1, "127.0.0.1", port)).ToArray();
 
-    public static MetadataQuorum Create(int nodeId, IReadOnlyList<QuorumPeer> voters, string dataDir, int snapshotInterval = 1000, int walChunkSize = 1 << 20) =>
+    /// <summary>Period of the WAL compaction the quorums made here run (on the given TimeProvider).</summary>
+    public static readonly TimeSpan CompactionInterval = TimeSpan.FromSeconds(5);
+
+    public static MetadataQuorum Create(int nodeId, IReadOnlyList<QuorumPeer> voters, string dataDir, int snapshotInterval = 1000, int walChunkSize = 1 << 20, TimeProvider? time = null) =>
         new(new MetadataQuorumOptions
-        {
-            NodeId = nodeId,
-            Voters = voters,
-            MetadataDirectory = Path.Combine(dataDir, "meta"),
-            SnapshotInterval = snapshotInterval,
-            WalChunkSize = walChunkSize,
-        });
+            {
+                NodeId = nodeId,
+                Voters = voters,
+                MetadataDirectory = Path.Combine(dataDir, "meta"),
+                SnapshotInterval = snapshotInterval,
+                WalChunkSize = walChunkSize,
+                WalCompactionInterval = CompactionInterval,
+            },
+            timeProvider: time);
 
     /// <summary>Polls <paramref name="condition"/> until it holds; fails with <paramref name="what"/> after <see cref="Patience"/>.</summary>
     public static async Task Eventually(Func<bool> condition, string what)

@@ -83,10 +83,15 @@ public class SingleVoterQuorumTests
     {
         using var dir = new TempDirectory("quorum-snap");
         var voters = Voters(FreePort.Next());
+        var time = new FakeTimeProvider();
+        string meta = Path.Combine(dir.Path, "meta");
+        string chunks = Path.Combine(meta, "wal", "data");
+        string snapshots = Path.Combine(meta, "snapshots");
+        string padding = new('x', 400); // ~0.5 KiB entries in 4 KiB chunks: the burst spans several chunks
         MetadataImage beforeStop;
-        string padding = new('x', 400);
+        long snapshotIndex;
 
-        await using (MetadataQuorum quorum = Create(1, voters, dir.Path, snapshotInterval: 5, walChunkSize: 4096))
+        await using (MetadataQuorum quorum = Create(1, voters, dir.Path, snapshotInterval: 5, walChunkSize: 4096, time))
         {
             await quorum.StartAsync(CancellationToken.None);
             await quorum.WaitForLeaderAsync(new CancellationTokenSource(Patience).Token);
@@ -95,23 +100,49 @@ public class SingleVoterQuorumTests
                 await quorum.ProposeAsync(TopicWithConfig($"topic-{i}", Guid.NewGuid(), $"{i}{padding}"), CancellationToken.None);
             }
 
-            // DotNext removes WAL chunks covered by a snapshot in the background.
-            string meta = Path.Combine(dir.Path, "meta");
-            await Eventually(() => !File.Exists(Path.Combine(meta, "wal", "data", "0")), "the first WAL chunk is compacted away");
-            Assert.NotEmpty(Directory.GetFiles(Path.Combine(meta, "snapshots")));
+            // A snapshot is published once the entry after it is applied, so the newest one is at most
+            // one interval (5 entries) behind the last applied entry, and never the last entry itself.
             beforeStop = quorum.Current;
+            snapshotIndex = quorum.SnapshotIndex;
+            Assert.InRange(snapshotIndex, beforeStop.Version - 5, beforeStop.Version - 1);
+
+            // No more writes: only the periodic compaction wakes the WAL now. Each poll is one tick.
+            await Eventually(
+                () =>
+                {
+                    time.Advance(CompactionInterval);
+                    return !File.Exists(Path.Combine(chunks, "0")) && SnapshotFiles(snapshots).Length == 1;
+                },
+                "the WAL drops the chunks and the older snapshots the newest snapshot covers");
+
+            // What is left is the tail after the snapshot (5 entries at most, in at most 2 chunks) and that snapshot.
+            string[] remaining = Directory.GetFiles(chunks);
+            Assert.InRange(remaining.Length, 1, 2);
+            Assert.All(remaining, chunk => Assert.True(uint.Parse(Path.GetFileName(chunk)) > 0, $"chunk {chunk} is covered by the snapshot"));
+            Assert.StartsWith($"{snapshotIndex}-", Path.GetFileName(SnapshotFiles(snapshots)[0]));
             await quorum.StopAsync(CancellationToken.None);
         }
 
-        await using (MetadataQuorum restarted = Create(1, voters, dir.Path, snapshotInterval: 5, walChunkSize: 4096))
+        // A snapshot still being written when a node stops stays behind as a temp file; a restart removes it.
+        string unfinished = Path.Combine(snapshots, "unfinished.tmp");
+        await File.WriteAllTextAsync(unfinished, "partial snapshot");
+
+        await using (MetadataQuorum restarted = Create(1, voters, dir.Path, snapshotInterval: 5, walChunkSize: 4096, time))
         {
             await restarted.StartAsync(CancellationToken.None);
+            Assert.False(File.Exists(unfinished), "the unfinished snapshot was not deleted");
+
+            // The entries before the snapshot are gone from the WAL: the image can only come from snapshot + tail.
+            Assert.True(restarted.SnapshotIndex >= snapshotIndex, $"restored from snapshot {restarted.SnapshotIndex}, expected {snapshotIndex}");
             MetadataImage image = await restarted.WaitForVersionAsync(beforeStop.Version, new CancellationTokenSource(Patience).Token);
             Assert.True(beforeStop.ContentEquals(image.WithVersion(beforeStop.Version)), "the image restored from snapshot + log differs");
             Assert.Equal(60, image.Topics.Count);
             Assert.Equal($"59{padding}", image.GetConfig(ConfigResource.ForTopic("topic-59"), "retention.ms"));
         }
     }
+
+    /// <summary>Completed snapshots (SimpleStateMachine names them index-term; unfinished ones are *.tmp).</summary>
+    private static string[] SnapshotFiles(string snapshots) => Directory.GetFiles(snapshots, "*-*");
 
     [Fact]
     public async Task Waiters_and_watchers_see_each_new_version()
@@ -197,5 +228,7 @@ public class SingleVoterQuorumTests
         Assert.Contains("not among the voters", Assert.Throws<ArgumentException>(() => Create(4, voters, "d")).Message);
         Assert.Contains("appears twice", Assert.Throws<ArgumentException>(() => Create(1, QuorumPeer.ParseList("1@a:1,1@b:2"), "d")).Message);
         Assert.Contains("appears twice", Assert.Throws<ArgumentException>(() => Create(1, QuorumPeer.ParseList("1@a:1,2@a:1"), "d")).Message);
+        Assert.Contains("compaction interval", Assert.Throws<ArgumentException>(() =>
+            new MetadataQuorumOptions { NodeId = 1, Voters = voters, MetadataDirectory = "d", WalCompactionInterval = TimeSpan.Zero }.Validate()).Message);
     }
 }

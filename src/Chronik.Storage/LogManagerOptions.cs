@@ -1,0 +1,50 @@
+using Chronik.Storage.Cleaner;
+using Chronik.Storage.Durability;
+
+namespace Chronik.Storage;
+
+/// <summary>Settings of a <see cref="LogManager"/> (broker-level, unlike the per-topic <see cref="LogConfig"/>).</summary>
+public sealed record LogManagerOptions
+{
+    /// <summary>The node's data directory; partition logs live in its logs/ subdirectory.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>Config for logs found on disk at start-up until the broker sets theirs (<see cref="ConfigFor"/> wins).</summary>
+    public LogConfig DefaultConfig { get; init; } = LogConfig.Default;
+
+    /// <summary>Optional: the config of a log found on disk at start-up.</summary>
+    public Func<TopicPartition, LogConfig>? ConfigFor { get; init; }
+
+    /// <summary>Most segment files kept open at once; idle ones are closed first (LRU).</summary>
+    public int MaxOpenFiles { get; init; } = 1024;
+
+    public FlushStrategy FlushStrategy { get; init; } = FlushStrategy.Auto;
+
+    /// <summary>Threads issuing the fsyncs of one round in parallel.</summary>
+    public int FlushParallelism { get; init; } = 8;
+
+    /// <summary>With <see cref="FlushStrategy.Auto"/>: a round over at least this many files uses one syncfs(2).</summary>
+    public int FileSystemSyncThreshold { get; init; } = 16;
+
+    /// <summary>How often recovery points, high watermarks, log start and cleaner offsets are checkpointed (log.flush.offset.checkpoint.interval.ms).</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often retention runs (log.retention.check.interval.ms).</summary>
+    public TimeSpan RetentionCheckInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Segments unused this long drop their in-memory indexes.</summary>
+    public TimeSpan IdleIndexTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Period of the background housekeeping loop.</summary>
+    public TimeSpan HousekeepingInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Threads opening partition logs at start-up (num.recovery.threads.per.data.dir, 2 in Kafka 4).</summary>
+    public int RecoveryThreads { get; init; } = 2;
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Codecs for looking inside compressed batches (compaction, timestamp lookup); see <see cref="IRecordsCodec"/>.</summary>
+    public IRecordsCodec? RecordsCodec { get; init; }
+
+    public LogCleanerOptions Cleaner { get; init; } = new();
+}
