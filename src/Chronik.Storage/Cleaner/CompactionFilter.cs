@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using Chronik.Protocol.Records;
+using ControlRecordType = Chronik.Storage.Records.ControlRecordType;
 using Chronik.Storage.Records;
 using Chronik.Storage.Segments;
 
