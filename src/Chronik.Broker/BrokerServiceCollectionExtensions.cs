@@ -1,3 +1,4 @@
+using Chronik.Broker.Groups;
 using Chronik.Broker.Handlers;
 using Chronik.Broker.Network;
 using Chronik.Broker.Requests;
@@ -19,6 +20,22 @@ public static class BrokerServiceCollectionExtensions
         // One line per API; ApiVersions advertises exactly this list.
         services.AddSingleton<IApiHandler>(provider => new ApiVersionsHandler(provider.GetRequiredService<ApiHandlerRegistry>));
         services.AddSingleton<IApiHandler, MetadataHandler>();
+
+        // Groups (issue 6): the group coordinator and its APIs.
+        services.AddChronikGroupCoordinator();
+        services.AddSingleton<IApiHandler, FindCoordinatorHandler>();
+        services.AddSingleton<IApiHandler, JoinGroupHandler>();
+        services.AddSingleton<IApiHandler, SyncGroupHandler>();
+        services.AddSingleton<IApiHandler, HeartbeatHandler>();
+        services.AddSingleton<IApiHandler, LeaveGroupHandler>();
+        services.AddSingleton<IApiHandler, OffsetCommitHandler>();
+        services.AddSingleton<IApiHandler, OffsetFetchHandler>();
+        services.AddSingleton<IApiHandler, ListGroupsHandler>();
+        services.AddSingleton<IApiHandler, DescribeGroupsHandler>();
+        services.AddSingleton<IApiHandler, DeleteGroupsHandler>();
+        services.AddSingleton<IApiHandler, OffsetDeleteHandler>();
+        services.AddSingleton<IApiHandler, ConsumerGroupHeartbeatHandler>();
+        services.AddSingleton<IApiHandler, ConsumerGroupDescribeHandler>();
 
         services.AddSingleton<ApiHandlerRegistry>();
         services.AddSingleton<IKafkaRequestProcessor, KafkaRequestProcessor>();
