@@ -82,16 +82,16 @@ public sealed partial class PartitionLog
         switch (timestamp)
         {
             case EarliestTimestamp or EarliestLocalTimestamp:
-            {
-                long start = LogStartOffset;
-                return new TimestampAndOffset(-1, start, EpochOf(start));
-            }
+                {
+                    long start = LogStartOffset;
+                    return new TimestampAndOffset(-1, start, EpochOf(start));
+                }
 
             case LatestTimestamp:
-            {
-                long end = LogEndOffset;
-                return new TimestampAndOffset(-1, end, LeaderEpochs.LatestEpoch ?? -1);
-            }
+                {
+                    long end = LogEndOffset;
+                    return new TimestampAndOffset(-1, end, LeaderEpochs.LatestEpoch ?? -1);
+                }
 
             case MaxTimestamp:
                 return FindMaxTimestamp();

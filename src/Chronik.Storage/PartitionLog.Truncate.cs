@@ -1,5 +1,4 @@
 using Chronik.Protocol.Wire;
-using Chronik.Storage.Files;
 using Chronik.Storage.Retention;
 using Chronik.Storage.Segments;
 
@@ -124,8 +123,10 @@ public sealed partial class PartitionLog
     /// <summary>
     /// Swaps a compacted copy in for <paramref name="old"/>: the cleaned file (fsynced by the cleaner) is renamed
     /// over the segment's .log after its index files are deleted, so a crash at any step leaves either segment
-    /// with its indexes missing (rebuilt at start-up), never an index pointing into the wrong file. False when
-    /// the segment left the log meanwhile (truncation, retention); the cleaned file is then discarded.
+    /// with its indexes missing (rebuilt at start-up), never an index pointing into the wrong file. Neither the
+    /// directory nor the new indexes are fsynced: if a power loss undoes the rename the old, uncompacted segment
+    /// is just as valid, and indexes are rebuilt when missing or insane. Null when the segment left the log
+    /// meanwhile (truncation, retention); the cleaned file is then discarded.
     /// </summary>
     internal LogSegment? ReplaceSegment(LogSegment old, string cleanedPath, int cleanedSize)
     {
@@ -143,7 +144,6 @@ public sealed partial class PartitionLog
             var lease = old.Retire(deleteFiles: false);
             old.DeleteIndexFiles();
             File.Move(cleanedPath, old.File.Path, overwrite: true);
-            FileSync.SyncDirectory(Directory);
             replacement = LogSegment.Open(Directory, old.BaseOffset, Config, _services.Files, cleanedSize, _services.NowMs, active: false);
             var updated = (LogSegment[])segments.Clone();
             updated[index] = replacement;
@@ -151,7 +151,7 @@ public sealed partial class PartitionLog
             _services.RetireLater(lease, Config.FileDeleteDelayMs);
         }
 
-        replacement.RebuildIndexesDurably();
+        replacement.RebuildIndexesDurably(sync: false);
         return replacement;
     }
 

@@ -226,16 +226,16 @@ public class RecoveryTests
                         File.WriteAllBytes(file, bytes[..(int)damageAt]);
                         break;
                     case 1:
-                    {
-                        // Bytes the CRC covers, or the magic byte.
-                        int batch = random.Next(batches.Count);
-                        long start = batch == 0 ? 0 : ends[batch - 1];
-                        long at = start + RecordBatchHeader.MagicOffset + random.NextInt64(0, ends[batch] - start - RecordBatchHeader.MagicOffset);
-                        bytes[at] ^= (byte)(1 << random.Next(8));
-                        File.WriteAllBytes(file, bytes);
-                        damageAt = start;
-                        break;
-                    }
+                        {
+                            // Bytes the CRC covers, or the magic byte.
+                            int batch = random.Next(batches.Count);
+                            long start = batch == 0 ? 0 : ends[batch - 1];
+                            long at = start + RecordBatchHeader.MagicOffset + random.NextInt64(0, ends[batch] - start - RecordBatchHeader.MagicOffset);
+                            bytes[at] ^= (byte)(1 << random.Next(8));
+                            File.WriteAllBytes(file, bytes);
+                            damageAt = start;
+                            break;
+                        }
 
                     default:
                         damageAt = length;
