@@ -20,6 +20,8 @@ public sealed partial class GroupCoordinator : IAsyncDisposable
     /// <summary>Bytes read per step while loading a partition.</summary>
     private const int LoadReadBytes = 1024 * 1024;
 
+    private static readonly TimeSpan ElectionRetryDelay = TimeSpan.FromMilliseconds(100);
+
     private readonly ConcurrentDictionary<int, CoordinatorPartition> _partitions = new();
     private readonly GroupCoordinatorOptions _options;
     private readonly int _nodeId;
@@ -177,7 +179,9 @@ public sealed partial class GroupCoordinator : IAsyncDisposable
         ICoordinatorLog? log = _logs.GetLog(partition);
         if (log is null)
         {
+            // The local replica may not be set up yet (the data path follows the same metadata): look again shortly.
             LogNoLog(_logger, partition);
+            _ = RetryElectionAsync();
             return;
         }
 
@@ -187,6 +191,12 @@ public sealed partial class GroupCoordinator : IAsyncDisposable
         _partitions[partition] = p;
         p.Timer = _time.CreateTimer(_ => OnTimer(p), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _ = Task.Run(() => Load(p));
+    }
+
+    private async Task RetryElectionAsync()
+    {
+        await Task.Delay(ElectionRetryDelay, _time).ConfigureAwait(false);
+        OnMetadataUpdate(_image());
     }
 
     private void Resign(int partition)
@@ -389,6 +399,6 @@ public sealed partial class GroupCoordinator : IAsyncDisposable
     [LoggerMessage(4, LogLevel.Error, "Writing to __consumer_offsets-{Partition} failed; reloading the partition from its log")]
     private static partial void LogAppendFailed(ILogger logger, Exception exception, int partition);
 
-    [LoggerMessage(5, LogLevel.Warning, "This node leads __consumer_offsets-{Partition} but has no log for it")]
+    [LoggerMessage(5, LogLevel.Debug, "This node leads __consumer_offsets-{Partition} but has no local replica of it yet; retrying")]
     private static partial void LogNoLog(ILogger logger, int partition);
 }
