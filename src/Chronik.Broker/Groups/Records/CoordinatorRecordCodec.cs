@@ -51,54 +51,54 @@ public static class CoordinatorRecordCodec
         switch (type)
         {
             case LegacyOffsetCommitKeyType or OffsetCommitKeyType:
-            {
-                string group = reader.ReadString(compact: false);
-                string topic = reader.ReadString(compact: false);
-                int partition = reader.ReadInt32();
-                return new OffsetCommitRecord(group, topic, partition, value is { } v ? DecodeOffsetValue(v) : null);
-            }
-
-            case GroupMetadataKeyType:
-            {
-                string group = reader.ReadString(compact: false);
-                return new GroupMetadataRecord(group, value is { } v ? DecodeGroupMetadata(v) : null);
-            }
-
-            case ConsumerGroupMetadataKeyType:
-            {
-                string group = reader.ReadString(compact: false);
-                if (value is not { } v)
                 {
-                    return new ConsumerGroupMetadataRecord(group, null);
+                    string group = reader.ReadString(compact: false);
+                    string topic = reader.ReadString(compact: false);
+                    int partition = reader.ReadInt32();
+                    return new OffsetCommitRecord(group, topic, partition, value is { } v ? DecodeOffsetValue(v) : null);
                 }
 
-                var (epoch, hash) = DecodeConsumerGroupMetadata(v);
-                return new ConsumerGroupMetadataRecord(group, epoch, hash);
-            }
+            case GroupMetadataKeyType:
+                {
+                    string group = reader.ReadString(compact: false);
+                    return new GroupMetadataRecord(group, value is { } v ? DecodeGroupMetadata(v) : null);
+                }
+
+            case ConsumerGroupMetadataKeyType:
+                {
+                    string group = reader.ReadString(compact: false);
+                    if (value is not { } v)
+                    {
+                        return new ConsumerGroupMetadataRecord(group, null);
+                    }
+
+                    var (epoch, hash) = DecodeConsumerGroupMetadata(v);
+                    return new ConsumerGroupMetadataRecord(group, epoch, hash);
+                }
 
             case ConsumerGroupMemberMetadataKeyType:
-            {
-                var (group, member) = (reader.ReadString(compact: false), reader.ReadString(compact: false));
-                return new ConsumerGroupMemberMetadataRecord(group, member, value is { } v ? DecodeMemberMetadata(v) : null);
-            }
+                {
+                    var (group, member) = (reader.ReadString(compact: false), reader.ReadString(compact: false));
+                    return new ConsumerGroupMemberMetadataRecord(group, member, value is { } v ? DecodeMemberMetadata(v) : null);
+                }
 
             case ConsumerGroupTargetAssignmentMetadataKeyType:
-            {
-                string group = reader.ReadString(compact: false);
-                return new ConsumerGroupTargetAssignmentMetadataRecord(group, value is { } v ? DecodeTargetAssignmentMetadata(v) : null);
-            }
+                {
+                    string group = reader.ReadString(compact: false);
+                    return new ConsumerGroupTargetAssignmentMetadataRecord(group, value is { } v ? DecodeTargetAssignmentMetadata(v) : null);
+                }
 
             case ConsumerGroupTargetAssignmentMemberKeyType:
-            {
-                var (group, member) = (reader.ReadString(compact: false), reader.ReadString(compact: false));
-                return new ConsumerGroupTargetAssignmentMemberRecord(group, member, value is { } v ? DecodeTargetAssignmentMember(v) : null);
-            }
+                {
+                    var (group, member) = (reader.ReadString(compact: false), reader.ReadString(compact: false));
+                    return new ConsumerGroupTargetAssignmentMemberRecord(group, member, value is { } v ? DecodeTargetAssignmentMember(v) : null);
+                }
 
             case ConsumerGroupCurrentMemberAssignmentKeyType:
-            {
-                var (group, member) = (reader.ReadString(compact: false), reader.ReadString(compact: false));
-                return new ConsumerGroupCurrentMemberAssignmentRecord(group, member, value is { } v ? DecodeCurrentAssignment(v) : null);
-            }
+                {
+                    var (group, member) = (reader.ReadString(compact: false), reader.ReadString(compact: false));
+                    return new ConsumerGroupCurrentMemberAssignmentRecord(group, member, value is { } v ? DecodeCurrentAssignment(v) : null);
+                }
 
             default:
                 return null;
