@@ -12,7 +12,7 @@ public class ThreeClientGroupTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
-    [Fact]
+    [RequiresDataPathFact]
     public async Task Three_clients_share_a_topic_consume_every_record_once_and_survive_a_killed_member()
     {
         const string topic = "shared";
