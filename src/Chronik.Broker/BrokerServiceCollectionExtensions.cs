@@ -1,5 +1,7 @@
 using System.Diagnostics.Metrics;
 using Chronik.Broker.Configs;
+
+using Chronik.Broker.Groups;
 using Chronik.Broker.Handlers;
 using Chronik.Broker.Network;
 using Chronik.Broker.Partitions;
@@ -51,6 +53,22 @@ public static class BrokerServiceCollectionExtensions
         services.AddSingleton<IApiHandler, DeleteRecordsHandler>();
         services.AddSingleton<IApiHandler, OffsetForLeaderEpochHandler>();
         services.AddSingleton<IApiHandler, DescribeLogDirsHandler>();
+
+        // Groups (issue 6): the group coordinator and its APIs.
+        services.AddChronikGroupCoordinator();
+        services.AddSingleton<IApiHandler, FindCoordinatorHandler>();
+        services.AddSingleton<IApiHandler, JoinGroupHandler>();
+        services.AddSingleton<IApiHandler, SyncGroupHandler>();
+        services.AddSingleton<IApiHandler, HeartbeatHandler>();
+        services.AddSingleton<IApiHandler, LeaveGroupHandler>();
+        services.AddSingleton<IApiHandler, OffsetCommitHandler>();
+        services.AddSingleton<IApiHandler, OffsetFetchHandler>();
+        services.AddSingleton<IApiHandler, ListGroupsHandler>();
+        services.AddSingleton<IApiHandler, DescribeGroupsHandler>();
+        services.AddSingleton<IApiHandler, DeleteGroupsHandler>();
+        services.AddSingleton<IApiHandler, OffsetDeleteHandler>();
+        services.AddSingleton<IApiHandler, ConsumerGroupHeartbeatHandler>();
+        services.AddSingleton<IApiHandler, ConsumerGroupDescribeHandler>();
 
         services.AddSingleton<ApiHandlerRegistry>();
         services.AddSingleton<IKafkaRequestProcessor, KafkaRequestProcessor>();
