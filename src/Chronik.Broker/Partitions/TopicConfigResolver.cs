@@ -27,39 +27,11 @@ public sealed class TopicConfigResolver
 {
     public const string MinInsyncReplicasConfig = "min.insync.replicas";
 
-    /// <summary>Topic config → broker configs that set its default, in precedence order, with their unit in ms (1 = as is).</summary>
-    public static IReadOnlyDictionary<string, IReadOnlyList<(string Name, long Scale)>> Synonyms { get; } =
-        new Dictionary<string, IReadOnlyList<(string Name, long Scale)>>(StringComparer.Ordinal)
-        {
-            [LogConfig.SegmentBytesConfig] = [("log.segment.bytes", 1)],
-            [LogConfig.SegmentMsConfig] = [("log.roll.ms", 1), ("log.roll.hours", 3_600_000)],
-            [LogConfig.SegmentJitterMsConfig] = [("log.roll.jitter.ms", 1), ("log.roll.jitter.hours", 3_600_000)],
-            [LogConfig.SegmentIndexBytesConfig] = [("log.index.size.max.bytes", 1)],
-            [LogConfig.FlushMessagesConfig] = [("log.flush.interval.messages", 1)],
-            [LogConfig.FlushMsConfig] = [("log.flush.interval.ms", 1), ("log.flush.scheduler.interval.ms", 1)],
-            [LogConfig.RetentionBytesConfig] = [("log.retention.bytes", 1)],
-            [LogConfig.RetentionMsConfig] = [("log.retention.ms", 1), ("log.retention.minutes", 60_000), ("log.retention.hours", 3_600_000)],
-            [LogConfig.MaxMessageBytesConfig] = [("message.max.bytes", 1)],
-            [LogConfig.IndexIntervalBytesConfig] = [("log.index.interval.bytes", 1)],
-            [LogConfig.DeleteRetentionMsConfig] = [("log.cleaner.delete.retention.ms", 1)],
-            [LogConfig.MinCompactionLagMsConfig] = [("log.cleaner.min.compaction.lag.ms", 1)],
-            [LogConfig.MaxCompactionLagMsConfig] = [("log.cleaner.max.compaction.lag.ms", 1)],
-            [LogConfig.FileDeleteDelayMsConfig] = [("log.segment.delete.delay.ms", 1)],
-            [LogConfig.MinCleanableDirtyRatioConfig] = [("log.cleaner.min.cleanable.ratio", 1)],
-            [LogConfig.CleanupPolicyConfig] = [("log.cleanup.policy", 1)],
-            [LogConfig.MessageTimestampTypeConfig] = [("log.message.timestamp.type", 1)],
-            [LogConfig.MessageTimestampBeforeMaxMsConfig] = [("log.message.timestamp.before.max.ms", 1)],
-            [LogConfig.MessageTimestampAfterMaxMsConfig] = [("log.message.timestamp.after.max.ms", 1)],
-            [MinInsyncReplicasConfig] = [("min.insync.replicas", 1)],
-        };
-
-    private readonly BrokerConfigs _static;
-    private readonly ConfigResource _thisBroker;
+    private readonly ConfigResolver _configs;
 
     public TopicConfigResolver(BrokerConfigs staticConfigs, int nodeId)
     {
-        _static = staticConfigs;
-        _thisBroker = ConfigResource.ForBroker(nodeId);
+        _configs = new ConfigResolver(staticConfigs, nodeId);
     }
 
     /// <summary>The effective settings of <paramref name="topic"/> in <paramref name="image"/>.</summary>
@@ -88,79 +60,20 @@ public sealed class TopicConfigResolver
 
     /// <summary>
     /// The explicitly set configs that apply to <paramref name="topic"/>, by topic config name: overrides, then
-    /// broker synonyms. Keys absent here take Kafka's defaults.
+    /// broker synonyms (resolved by the same <see cref="ConfigResolver"/> DescribeConfigs uses). Keys absent here
+    /// take Kafka's defaults.
     /// </summary>
     public List<KeyValuePair<string, string?>> EffectiveConfigs(MetadataImage image, string topic)
     {
-        var overrides = topic.Length == 0 ? ImmutableSortedDictionary<string, string>.Empty : image.GetConfigs(ConfigResource.ForTopic(topic));
-        var perBroker = image.GetConfigs(_thisBroker);
-        var clusterWide = image.GetConfigs(ConfigResource.ClusterDefault);
-        var result = new List<KeyValuePair<string, string?>>(Synonyms.Count + overrides.Count);
-        foreach (var (topicName, brokerNames) in Synonyms)
+        IReadOnlyDictionary<string, string> overrides = topic.Length == 0
+            ? ImmutableSortedDictionary<string, string>.Empty
+            : image.GetConfigs(ConfigResource.ForTopic(topic));
+        var result = new List<KeyValuePair<string, string?>>();
+        foreach (var (name, value) in _configs.ExplicitTopicConfigs(image, overrides))
         {
-            if (overrides.TryGetValue(topicName, out string? value))
-            {
-                result.Add(new(topicName, value));
-                continue;
-            }
-
-            if (FromBroker(brokerNames, perBroker, clusterWide) is { } brokerValue)
-            {
-                result.Add(new(topicName, brokerValue));
-            }
-        }
-
-        // Topic configs without a broker synonym (none of them feeds LogConfig today) are passed through as set.
-        foreach (var (name, value) in overrides)
-        {
-            if (!Synonyms.ContainsKey(name))
-            {
-                result.Add(new(name, value));
-            }
+            result.Add(new(name, value));
         }
 
         return result;
-    }
-
-    private string? FromBroker(IReadOnlyList<(string Name, long Scale)> names, ImmutableSortedDictionary<string, string> perBroker, ImmutableSortedDictionary<string, string> clusterWide)
-    {
-        // Kafka's precedence: every dynamic per-broker synonym, then every dynamic cluster default, then static.
-        foreach (var source in (ReadOnlySpan<ImmutableSortedDictionary<string, string>>)[perBroker, clusterWide])
-        {
-            foreach (var (name, scale) in names)
-            {
-                if (source.TryGetValue(name, out string? value))
-                {
-                    return Scale(name, value, scale);
-                }
-            }
-        }
-
-        foreach (var (name, scale) in names)
-        {
-            if (BrokerConfigCatalog.TryGet(name, out _) && _static[name] is { Source: BrokerConfigSource.StaticBrokerConfig, Value: { } value })
-            {
-                return Scale(name, value, scale);
-            }
-        }
-
-        return null;
-    }
-
-    private static string Scale(string name, string value, long scale)
-    {
-        if (scale == 1)
-        {
-            return value;
-        }
-
-        if (!long.TryParse(value.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long units))
-        {
-            throw new LogConfigException(name, $"'{value}' is not an integer");
-        }
-
-        // -1 means "unlimited" in every unit (log.retention.hours=-1).
-        long ms = units < 0 ? units : units > long.MaxValue / scale ? long.MaxValue : units * scale;
-        return ms.ToString(CultureInfo.InvariantCulture);
     }
 }
