@@ -16,7 +16,7 @@ public static class RecordFiles
     public static void WriteToProduce(string path, RecordSet records)
     {
         using var stream = File.Create(path);
-        using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { SkipValidation = true });
+        using var writer = new Utf8JsonWriter(stream);
         foreach (var record in records.Records)
         {
             writer.WriteStartObject();
@@ -52,6 +52,8 @@ public static class RecordFiles
             writer.WriteEndObject();
             writer.Flush();
             stream.WriteByte((byte)'\n');
+            // A fresh state per line: otherwise the writer separates top-level values with commas.
+            writer.Reset();
         }
     }
 

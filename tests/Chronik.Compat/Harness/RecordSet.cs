@@ -15,6 +15,8 @@ public sealed class RecordSet
     private const int TextIndexDigits = 8;
     private const string Printable = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:;,!?@#$%&*()[]{}<>=+/ ";
 
+    private static readonly byte[] Vocabulary = [0x00, 0x01, 0x0A, 0x0D, 0x09, 0x22, 0x5C, 0x7F, 0x80, 0xC3, 0xFF, (byte)'a', (byte)'e', (byte)'{', (byte)':', (byte)' '];
+
     private RecordSet(RecordShape shape, int seed, long baseTimestamp, IReadOnlyList<TestRecord> records, IReadOnlyList<TestHeader> commonHeaders)
     {
         Shape = shape;
@@ -92,7 +94,7 @@ public sealed class RecordSet
         int length = random.Next(40, 161);
         if (binary)
         {
-            byte[] value = Bytes(random, length);
+            byte[] value = CompressibleBytes(random, length);
             BinaryPrimitives.WriteInt32BigEndian(value, index);
             return value;
         }
@@ -112,6 +114,21 @@ public sealed class RecordSet
         }
 
         return headers;
+    }
+
+    /// <summary>
+    /// Any byte value can occur, but most come from a small vocabulary: the data compresses, so clients
+    /// really compress their batches (librdkafka sends a batch uncompressed when compression would grow it).
+    /// </summary>
+    private static byte[] CompressibleBytes(Random random, int length)
+    {
+        var bytes = new byte[length];
+        for (int i = 0; i < length; i++)
+        {
+            bytes[i] = random.Next(4) == 0 ? (byte)random.Next(256) : Vocabulary[random.Next(Vocabulary.Length)];
+        }
+
+        return bytes;
     }
 
     private static byte[] Bytes(Random random, int length)
