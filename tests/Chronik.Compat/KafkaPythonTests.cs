@@ -18,6 +18,18 @@ public sealed class KafkaPythonTests : IClassFixture<BrokerFixture>, IDisposable
     }
 
     [Fact]
+    public async Task Runs_kafka_python_2_0_2_with_its_snappy_lz4_and_zstd_modules()
+    {
+        var version = await _client.VersionAsync();
+        Assert.Equal("2.0.2", version.GetProperty("version").GetString());
+        foreach (string codec in new[] { "gzip", "snappy", "lz4", "zstd" })
+        {
+            // Missing modules: scripts/test.sh installs python3-snappy, python3-lz4 and python3-zstandard.
+            Assert.True(version.GetProperty("codecs").GetProperty(codec).GetBoolean(), $"kafka-python cannot use {codec}: {version}");
+        }
+    }
+
+    [Fact]
     public Task Creates_a_topic_with_three_partitions() => _scenarios.CreateTopicAsync();
 
     [Theory]

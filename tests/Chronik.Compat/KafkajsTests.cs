@@ -19,6 +19,13 @@ public sealed class KafkajsTests : IClassFixture<BrokerFixture>, IDisposable
     }
 
     [Fact]
+    public async Task Runs_kafkajs_2_2_4()
+    {
+        var version = await _client.VersionAsync();
+        Assert.Equal("2.2.4", version.GetProperty("version").GetString());
+    }
+
+    [Fact]
     public Task Creates_a_topic_with_three_partitions() => _scenarios.CreateTopicAsync();
 
     [Theory]

@@ -1,4 +1,6 @@
+using System.Text.RegularExpressions;
 using Chronik.Compat.Harness;
+using Chronik.Testing;
 using Xunit.Abstractions;
 
 namespace Chronik.Compat;
@@ -19,6 +21,19 @@ public sealed class KcatTests : IClassFixture<BrokerFixture>, IDisposable
     {
         _kcat = new KcatClient(broker.BootstrapServers);
         _scenarios = new CompatScenarios(_kcat, broker, output);
+    }
+
+    [Fact]
+    public async Task Runs_kcat_1_7_with_every_codec_built_in()
+    {
+        var version = await ClientProcess.RunAsync("kcat", ["-V"]);
+        Assert.Equal(0, version.ExitCode);
+        Assert.Contains("kcat - Apache Kafka producer and consumer tool", version.StandardOutput + version.StandardError, StringComparison.Ordinal);
+        string features = Regex.Match(version.StandardOutput, @"builtin\.features=(\S+)").Groups[1].Value;
+        foreach (string codec in new[] { "gzip", "snappy", "lz4", "zstd" })
+        {
+            Assert.Contains(codec, features.Split(',', StringSplitOptions.TrimEntries));
+        }
     }
 
     [Fact(Skip = NoAdmin)]

@@ -26,6 +26,7 @@ import time
 import kafka
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+from kafka.codec import has_gzip, has_lz4, has_snappy, has_zstd
 
 CLIENT_ID = "chronik-compat-kafka-python"
 TIMEOUT_MS = 60000
@@ -55,7 +56,8 @@ def admin(bootstrap):
 
 
 def cmd_version():
-    emit({"client": "kafka-python", "version": kafka.__version__})
+    codecs = {"gzip": has_gzip(), "snappy": has_snappy(), "lz4": has_lz4(), "zstd": has_zstd()}
+    emit({"client": "kafka-python", "version": kafka.__version__, "codecs": codecs})
 
 
 def cmd_create_topic(bootstrap, topic, partitions):
