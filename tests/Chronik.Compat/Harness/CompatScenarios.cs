@@ -55,12 +55,16 @@ public sealed class CompatScenarios(ICompatClient client, BrokerFixture broker, 
         Assert.True(problems.Count == 0, $"{_client.Name} {codec.KafkaName()} (seed {records.Seed}): {RoundTripVerifier.Describe(problems)}");
 
         var formats = SegmentScan.BatchFormats(broker.Broker.DataDirectory, topic);
-        string formatList = string.Join(", ", formats.Select(f => $"magic {f.Key.Magic} {f.Key.Compression}: {f.Value}"));
+        string formatList = string.Join(", ", formats.Select(f => $"magic {f.Key.Magic} {f.Key.Compression}: {f.Value.Batches} batches, {f.Value.Records} records"));
         output.WriteLine($"batches on disk: {formatList}");
-        var expected = (Magic: (byte)2, Compression: (CompressionType)(int)codec);
+        // Only v2 batches with this codec, except that librdkafka sends a (small) batch uncompressed when
+        // compressing would grow it: those may be uncompressed, but must stay a small share of the records.
+        var compression = (CompressionType)(int)codec;
+        long withCodec = formats.GetValueOrDefault(((byte)2, compression)).Records;
+        long uncompressed = codec == Codec.None ? 0 : formats.GetValueOrDefault(((byte)2, CompressionType.None)).Records;
         Assert.True(
-            formats.Count == 1 && formats.ContainsKey(expected),
-            $"{_client.Name} {codec.KafkaName()}: expected only magic-2 {expected.Compression} batches on disk, found {formatList}");
+            withCodec + uncompressed == records.Count && withCodec >= records.Count * 9 / 10,
+            $"{_client.Name} {codec.KafkaName()}: expected magic-2 {compression} batches on disk (at most 10% of the records in uncompressed ones), found {formatList}");
     }
 
     /// <summary>(d) Earliest, latest and by-timestamp offsets per partition match what was produced.</summary>
@@ -156,7 +160,7 @@ public sealed class CompatScenarios(ICompatClient client, BrokerFixture broker, 
         $"compat-{new string(_client.Name.ToLowerInvariant().Where(char.IsAsciiLetterOrDigit).ToArray())}-{scenario}";
 
     /// <summary>A fixed seed per client and codec: a failure reproduces with the same records.</summary>
-    private int Seed(Codec codec) => (StableHash(_client.Name) * 31) + (int)codec;
+    private int Seed(Codec codec) => ((StableHash(_client.Name) * 31) + (int)codec) & int.MaxValue;
 
     private static int StableHash(string text)
     {

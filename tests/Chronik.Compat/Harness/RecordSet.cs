@@ -15,7 +15,7 @@ public sealed class RecordSet
     private const int TextIndexDigits = 8;
     private const string Printable = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:;,!?@#$%&*()[]{}<>=+/ ";
 
-    private static readonly byte[] Vocabulary = [0x00, 0x01, 0x0A, 0x0D, 0x09, 0x22, 0x5C, 0x7F, 0x80, 0xC3, 0xFF, (byte)'a', (byte)'e', (byte)'{', (byte)':', (byte)' '];
+    private const int DictionaryBytes = 2048;
 
     private RecordSet(RecordShape shape, int seed, long baseTimestamp, IReadOnlyList<TestRecord> records, IReadOnlyList<TestHeader> commonHeaders)
     {
@@ -46,6 +46,7 @@ public sealed class RecordSet
     public static RecordSet Generate(int count, int seed, RecordShape shape, long baseTimestamp, int distinctKeys = 2000)
     {
         var random = new Random(seed);
+        byte[] dictionary = Bytes(random, DictionaryBytes);
         var keys = new byte[distinctKeys][];
         for (int i = 0; i < keys.Length; i++)
         {
@@ -61,7 +62,7 @@ public sealed class RecordSet
         for (int i = 0; i < count; i++)
         {
             byte[] key = keys[random.Next(keys.Length)];
-            byte[] value = Value(random, i, shape.Binary);
+            byte[] value = Value(random, i, shape.Binary, dictionary);
             IReadOnlyList<TestHeader> headers = shape.PerRecordHeaders ? Headers(random, shape.Binary) : common;
             long? timestamp = shape.ExplicitTimestamps ? baseTimestamp + i : null;
             records[i] = new TestRecord(i, key, value, headers, timestamp);
@@ -89,12 +90,12 @@ public sealed class RecordSet
         return index >= 0 && index < Records.Count ? index : -1;
     }
 
-    private static byte[] Value(Random random, int index, bool binary)
+    private static byte[] Value(Random random, int index, bool binary, byte[] dictionary)
     {
         int length = random.Next(40, 161);
         if (binary)
         {
-            byte[] value = CompressibleBytes(random, length);
+            byte[] value = CompressibleBytes(random, length, dictionary);
             BinaryPrimitives.WriteInt32BigEndian(value, index);
             return value;
         }
@@ -117,15 +118,25 @@ public sealed class RecordSet
     }
 
     /// <summary>
-    /// Any byte value can occur, but most come from a small vocabulary: the data compresses, so clients
-    /// really compress their batches (librdkafka sends a batch uncompressed when compression would grow it).
+    /// Any byte value can occur, but values are mostly 4–32 byte pieces of a shared random dictionary: the
+    /// data compresses even for LZ-only codecs (snappy, lz4), so clients really compress their batches
+    /// (librdkafka and kafka-python send a batch uncompressed when compression would not shrink it).
     /// </summary>
-    private static byte[] CompressibleBytes(Random random, int length)
+    private static byte[] CompressibleBytes(Random random, int length, byte[] dictionary)
     {
         var bytes = new byte[length];
-        for (int i = 0; i < length; i++)
+        int position = 0;
+        while (position < length)
         {
-            bytes[i] = random.Next(4) == 0 ? (byte)random.Next(256) : Vocabulary[random.Next(Vocabulary.Length)];
+            if (random.Next(8) == 0)
+            {
+                bytes[position++] = (byte)random.Next(256);
+                continue;
+            }
+
+            int piece = Math.Min(random.Next(4, 33), length - position);
+            dictionary.AsSpan(random.Next(dictionary.Length - piece + 1), piece).CopyTo(bytes.AsSpan(position));
+            position += piece;
         }
 
         return bytes;

@@ -10,10 +10,10 @@ namespace Chronik.Compat.Harness;
 /// </summary>
 public static class SegmentScan
 {
-    /// <summary>Batch count per (magic, compression) over every partition of <paramref name="topic"/>.</summary>
-    public static Dictionary<(byte Magic, CompressionType Compression), int> BatchFormats(string dataDirectory, string topic)
+    /// <summary>Batches and records per (magic, compression) over every partition of <paramref name="topic"/>.</summary>
+    public static Dictionary<(byte Magic, CompressionType Compression), (int Batches, long Records)> BatchFormats(string dataDirectory, string topic)
     {
-        var counts = new Dictionary<(byte, CompressionType), int>();
+        var counts = new Dictionary<(byte, CompressionType), (int, long)>();
         string logs = Path.Combine(dataDirectory, "logs");
         foreach (string partitionDirectory in Directory.EnumerateDirectories(logs, topic + "-*"))
         {
@@ -32,7 +32,7 @@ public static class SegmentScan
         return counts;
     }
 
-    private static void ScanSegment(string path, Dictionary<(byte, CompressionType), int> counts)
+    private static void ScanSegment(string path, Dictionary<(byte, CompressionType), (int Batches, long Records)> counts)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         var header = new byte[RecordBatchHeader.Size];
@@ -50,8 +50,11 @@ public static class SegmentScan
 
             byte magic = RecordBatchHeader.Magic(header);
             var compression = magic >= 2 ? RecordBatchHeader.Compression(header) : (CompressionType)(header[RecordBatchHeader.MagicOffset + 1] & 0x07);
+            // A legacy (v0/v1) entry's record count is not in its header; count it as one.
+            int records = magic >= 2 ? BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(RecordBatchHeader.RecordCountOffset)) : 1;
             var key = (magic, compression);
-            counts[key] = counts.GetValueOrDefault(key) + 1;
+            var (batches, total) = counts.GetValueOrDefault(key);
+            counts[key] = (batches + 1, total + records);
             position += RecordBatchHeader.LogOverhead + batchLength;
         }
     }
