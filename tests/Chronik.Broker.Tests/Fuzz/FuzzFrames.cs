@@ -63,10 +63,14 @@ public static class FuzzFrames
         _ => int.MaxValue,
     };
 
-    /// <summary>A size prefix from <see cref="AbsurdSize"/> followed by a few random bytes.</summary>
+    /// <summary>
+    /// A size prefix from <see cref="AbsurdSize"/> followed by a few random bytes; a positive size below a
+    /// header's gets at least that many, so the frame is complete (waiting for the rest would be right).
+    /// </summary>
     public static byte[] AbsurdSizeFrame(Random random, int size)
     {
-        var frame = new byte[4 + random.Next(0, 64)];
+        int minimumTail = size is > 0 and < 8 ? size : 0;
+        var frame = new byte[4 + random.Next(minimumTail, 64)];
         BinaryPrimitives.WriteInt32BigEndian(frame, size);
         random.NextBytes(frame.AsSpan(4));
         return frame;
