@@ -1,4 +1,5 @@
 using Chronik.Broker.Configs;
+using Chronik.Broker.Partitions;
 using Chronik.Cluster.Controller;
 using Chronik.Cluster.Metadata;
 using Chronik.Cluster.Quorum;
@@ -8,14 +9,16 @@ namespace Chronik.Broker;
 
 /// <summary>
 /// One broker node: the metadata quorum (a cluster of one in standalone mode — the same code path as a
-/// cluster), the controller that runs while this node leads the quorum, and the lifecycle that
-/// registers this broker through the quorum and keeps it unfenced with heartbeats.
+/// cluster), the controller that runs while this node leads the quorum, the lifecycle that
+/// registers this broker through the quorum and keeps it unfenced with heartbeats, and the replica
+/// manager that hosts this broker's partitions as the metadata image assigns them.
 /// </summary>
 public sealed partial class BrokerNode : IAsyncDisposable
 {
     private readonly ILogger<BrokerNode> _logger;
     private readonly CancellationTokenSource _stopping = new();
     private Task? _readinessWatch;
+    private Task? _imageWatch;
 
     public BrokerNode(BrokerOptions options, ILoggerFactory loggerFactory, TimeProvider? timeProvider = null)
     {
@@ -44,6 +47,7 @@ public sealed partial class BrokerNode : IAsyncDisposable
                 DefaultNumPartitions = options.Configs.GetInt32(BrokerConfigCatalog.NumPartitions),
                 DefaultReplicationFactor = (short)options.Configs.GetInt32(BrokerConfigCatalog.DefaultReplicationFactor),
             },
+            configValidator: new ConfigValidator(options.Configs),
             timeProvider: TimeProvider,
             logger: loggerFactory.CreateLogger<ControllerService>());
         Lifecycle = new BrokerLifecycle(
@@ -56,6 +60,11 @@ public sealed partial class BrokerNode : IAsyncDisposable
                 options.HttpEndpoint),
             timeProvider: TimeProvider,
             logger: loggerFactory.CreateLogger<BrokerLifecycle>());
+        Replicas = new ReplicaManager(
+            new ReplicaManagerOptions { NodeId = options.NodeId, DataDirectory = options.DataDirectory, Configs = options.Configs },
+            () => Quorum.Current,
+            loggerFactory,
+            TimeProvider);
     }
 
     /// <summary>Kafka's SecurityProtocol id of PLAINTEXT.</summary>
@@ -76,6 +85,9 @@ public sealed partial class BrokerNode : IAsyncDisposable
 
     public ReadinessGate Gate { get; } = new();
 
+    /// <summary>The partitions hosted here and their logs (data-dir/logs).</summary>
+    public ReplicaManager Replicas { get; }
+
     public int NodeId => Options.NodeId;
 
     /// <summary>The current metadata image.</summary>
@@ -84,6 +96,12 @@ public sealed partial class BrokerNode : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await Quorum.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        // The quorum replayed its log, so topic configs are known for the logs recovery opens; recovery ends before
+        // this broker registers, so nothing is served from an unrecovered log.
+        Replicas.Start();
+        Replicas.ApplyImage(Quorum.Current);
+        _imageWatch = FollowImagesAsync(_stopping.Token);
         Controller.Start();
         Lifecycle.Start();
         _readinessWatch = WatchReadinessAsync(_stopping.Token);
@@ -100,6 +118,11 @@ public sealed partial class BrokerNode : IAsyncDisposable
         {
             await _readinessWatch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
+
+        if (_imageWatch is not null)
+        {
+            await _imageWatch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -108,7 +131,30 @@ public sealed partial class BrokerNode : IAsyncDisposable
         await Lifecycle.DisposeAsync().ConfigureAwait(false);
         await Controller.DisposeAsync().ConfigureAwait(false);
         await Quorum.DisposeAsync().ConfigureAwait(false);
+        if (_imageWatch is not null)
+        {
+            await _imageWatch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        // Normally the server's shutdown flush hook closed the logs already (after the listener drained).
+        Replicas.Dispose();
         _stopping.Dispose();
+    }
+
+    /// <summary>Applies every new metadata image to the hosted partitions, in order.</summary>
+    private async Task FollowImagesAsync(CancellationToken cancellationToken)
+    {
+        await foreach (MetadataImage image in Quorum.WatchAsync(cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                Replicas.ApplyImage(image);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogApplyFailed(_logger, e, image.Version);
+            }
+        }
     }
 
     private async Task WatchReadinessAsync(CancellationToken cancellationToken)
@@ -117,6 +163,9 @@ public sealed partial class BrokerNode : IAsyncDisposable
         {
             if (Lifecycle.Readiness.IsReady)
             {
+                // Registered: the image is current, so logs it does not assign here are strays.
+                Replicas.ApplyImage(Quorum.Current);
+                Replicas.MarkMetadataCaughtUp();
                 Gate.Open();
                 LogReady(_logger, NodeId);
                 return;
@@ -129,4 +178,7 @@ public sealed partial class BrokerNode : IAsyncDisposable
 
     [LoggerMessage(2, LogLevel.Information, "Broker {NodeId} is registered and unfenced: serving Kafka requests")]
     private static partial void LogReady(ILogger logger, int nodeId);
+
+    [LoggerMessage(3, LogLevel.Error, "Applying metadata image {Version} to the hosted partitions failed")]
+    private static partial void LogApplyFailed(ILogger logger, Exception exception, long version);
 }

@@ -1,5 +1,11 @@
+using System.Diagnostics.Metrics;
+using Chronik.Broker.Configs;
+
+using Chronik.Broker.Groups;
 using Chronik.Broker.Handlers;
 using Chronik.Broker.Network;
+using Chronik.Broker.Partitions;
+using Chronik.Broker.Partitions.FetchSessions;
 using Chronik.Broker.Requests;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -19,6 +25,50 @@ public static class BrokerServiceCollectionExtensions
         // One line per API; ApiVersions advertises exactly this list.
         services.AddSingleton<IApiHandler>(provider => new ApiVersionsHandler(provider.GetRequiredService<ApiHandlerRegistry>));
         services.AddSingleton<IApiHandler, MetadataHandler>();
+
+        // Admin: topics, configs, cluster.
+        services.AddSingleton<IApiHandler, CreateTopicsHandler>();
+        services.AddSingleton<IApiHandler, DeleteTopicsHandler>();
+        services.AddSingleton<IApiHandler, CreatePartitionsHandler>();
+        services.AddSingleton<IApiHandler, DescribeConfigsHandler>();
+        services.AddSingleton<IApiHandler, AlterConfigsHandler>();
+        services.AddSingleton<IApiHandler, IncrementalAlterConfigsHandler>();
+        services.AddSingleton<IApiHandler, DescribeClusterHandler>();
+        services.AddSingleton<IApiHandler, DescribeTopicPartitionsHandler>();
+
+        // Data path: the hosted partitions and the log-facing APIs.
+        services.AddMetrics();
+        services.AddSingleton(provider => provider.GetRequiredService<BrokerNode>().Replicas);
+        services.AddSingleton(provider => new BrokerTopicMetrics(provider.GetRequiredService<IMeterFactory>(), provider.GetRequiredService<ReplicaManager>()));
+        services.AddSingleton(_ => new FetchSessionCache());
+        services.AddSingleton<IApiHandler>(provider => new ProduceHandler(
+            provider.GetRequiredService<ReplicaManager>(), provider.GetRequiredService<BrokerTopicMetrics>(), provider.GetRequiredService<BrokerNode>().TimeProvider));
+        services.AddSingleton<IApiHandler>(provider => new FetchHandler(
+            provider.GetRequiredService<ReplicaManager>(),
+            provider.GetRequiredService<FetchSessionCache>(),
+            provider.GetRequiredService<BrokerTopicMetrics>(),
+            provider.GetRequiredService<BrokerNode>().Options.Configs.GetInt32(BrokerConfigCatalog.FetchMaxBytes),
+            provider.GetRequiredService<BrokerNode>().TimeProvider));
+        services.AddSingleton<IApiHandler, ListOffsetsHandler>();
+        services.AddSingleton<IApiHandler, DeleteRecordsHandler>();
+        services.AddSingleton<IApiHandler, OffsetForLeaderEpochHandler>();
+        services.AddSingleton<IApiHandler, DescribeLogDirsHandler>();
+
+        // Groups (issue 6): the group coordinator and its APIs.
+        services.AddChronikGroupCoordinator();
+        services.AddSingleton<IApiHandler, FindCoordinatorHandler>();
+        services.AddSingleton<IApiHandler, JoinGroupHandler>();
+        services.AddSingleton<IApiHandler, SyncGroupHandler>();
+        services.AddSingleton<IApiHandler, HeartbeatHandler>();
+        services.AddSingleton<IApiHandler, LeaveGroupHandler>();
+        services.AddSingleton<IApiHandler, OffsetCommitHandler>();
+        services.AddSingleton<IApiHandler, OffsetFetchHandler>();
+        services.AddSingleton<IApiHandler, ListGroupsHandler>();
+        services.AddSingleton<IApiHandler, DescribeGroupsHandler>();
+        services.AddSingleton<IApiHandler, DeleteGroupsHandler>();
+        services.AddSingleton<IApiHandler, OffsetDeleteHandler>();
+        services.AddSingleton<IApiHandler, ConsumerGroupHeartbeatHandler>();
+        services.AddSingleton<IApiHandler, ConsumerGroupDescribeHandler>();
 
         services.AddSingleton<ApiHandlerRegistry>();
         services.AddSingleton<IKafkaRequestProcessor, KafkaRequestProcessor>();

@@ -55,7 +55,7 @@ public sealed class LogManager : IDisposable
         _options = options;
         LogsDirectory = logsDirectory;
         _files = new FileHandleCache(options.MaxOpenFiles);
-        _services = new LogServices(_files, options.Time, options.RecordsCodec)
+        _services = new LogServices(_files, options.Time)
         {
             LogStartOffsetChanged = () => Interlocked.Exchange(ref _logStartDirty, 1),
         };

@@ -43,8 +43,5 @@ public sealed record LogManagerOptions
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
-    /// <summary>Codecs for looking inside compressed batches (compaction, timestamp lookup); see <see cref="IRecordsCodec"/>.</summary>
-    public IRecordsCodec? RecordsCodec { get; init; }
-
     public LogCleanerOptions Cleaner { get; init; } = new();
 }

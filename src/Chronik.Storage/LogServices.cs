@@ -10,18 +10,15 @@ internal sealed class LogServices
     private readonly List<(long DueMs, HandleLease Lease)> _retired = [];
     private Exception? _failure;
 
-    public LogServices(FileHandleCache files, TimeProvider time, IRecordsCodec? codec)
+    public LogServices(FileHandleCache files, TimeProvider time)
     {
         Files = files;
         Time = time;
-        Codec = codec;
     }
 
     public FileHandleCache Files { get; }
 
     public TimeProvider Time { get; }
-
-    public IRecordsCodec? Codec { get; }
 
     /// <summary>Set once by the manager after construction (the flusher needs the failure callback below).</summary>
     public LogFlusher Flusher { get; set; } = null!;

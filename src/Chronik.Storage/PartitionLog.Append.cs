@@ -31,7 +31,7 @@ public sealed partial class PartitionLog
         var config = Config;
         long now = _services.NowMs;
         var input = batches.Span;
-        var info = BatchValidator.ValidateIncoming(input, config, origin, now);
+        var info = BatchValidator.ValidateIncoming(batches, config, origin, now);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(input.Length);
         try
         {
@@ -91,7 +91,7 @@ public sealed partial class PartitionLog
         var config = Config;
         long now = _services.NowMs;
         var data = batches.Span;
-        var info = ValidateReplicated(data, out long firstOffset, out long lastOffset);
+        var info = BatchValidator.ValidateReplicated(batches, out long firstOffset, out long lastOffset);
         lock (_lock)
         {
             ThrowIfClosedLocked();
@@ -132,49 +132,6 @@ public sealed partial class PartitionLog
         {
             LeaderEpochs.Assign(epoch, LogEndOffset);
         }
-    }
-
-    private static IncomingBatches ValidateReplicated(ReadOnlySpan<byte> data, out long firstOffset, out long lastOffset)
-    {
-        firstOffset = -1;
-        lastOffset = -1;
-        if (data.Length == 0)
-        {
-            throw new StorageException(ErrorCode.InvalidRecord, "the append holds no record batch");
-        }
-
-        int batches = 0;
-        int records = 0;
-        long maxTimestamp = BatchValidator.NoTimestamp;
-        int largest = 0;
-        int position = 0;
-        long minOffset = 0;
-        while (position < data.Length)
-        {
-            var rest = data[position..];
-            int headerBytes = Math.Min(rest.Length, RecordBatchHeader.Size);
-            var status = BatchValidator.CheckStoredHeader(rest[..headerBytes], rest.Length, minOffset, 0, out int size);
-            if (status != StoredBatchStatus.Valid || !RecordBatchHeader.IsCrcValid(rest[..size]))
-            {
-                throw new StorageException(ErrorCode.CorruptMessage, $"replicated batch at byte {position} is {(status == StoredBatchStatus.Valid ? "corrupt (CRC)" : status.ToString().ToLowerInvariant())}");
-            }
-
-            var batch = rest[..size];
-            if (batches == 0)
-            {
-                firstOffset = RecordBatchHeader.BaseOffset(batch);
-            }
-
-            lastOffset = RecordBatchHeader.LastOffset(batch);
-            minOffset = lastOffset + 1;
-            maxTimestamp = Math.Max(maxTimestamp, RecordBatchHeader.MaxTimestamp(batch));
-            records += Math.Max(0, RecordBatchHeader.RecordCount(batch));
-            largest = Math.Max(largest, size);
-            batches++;
-            position += size;
-        }
-
-        return new IncomingBatches(batches, records, lastOffset - firstOffset + 1, maxTimestamp, largest);
     }
 
     private static void StampLogAppendTime(Span<byte> data, long now)

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Chronik.Protocol.Records;
 using Chronik.Protocol.Wire;
 using Chronik.Storage.Records;
@@ -107,7 +106,7 @@ public sealed partial class PartitionLog
                 continue;
             }
 
-            if (segment.FindOffsetByTimestamp(timestamp, logStart, _services.Codec) is { } found)
+            if (segment.FindOffsetByTimestamp(timestamp, logStart) is { } found)
             {
                 return new TimestampAndOffset(found.Timestamp, found.Offset, EpochOf(found.Offset));
             }
@@ -147,7 +146,7 @@ public sealed partial class PartitionLog
 
     // The record carrying the batch's max timestamp when the records can be read; the batch's base offset
     // otherwise (which is also the answer for LogAppendTime, where every record carries the max).
-    private long OffsetOfMaxTimestamp(LogSegment segment, in BatchInfo batch)
+    private static long OffsetOfMaxTimestamp(LogSegment segment, in BatchInfo batch)
     {
         if ((batch.Attributes & RecordBatchAttributes.LogAppendTime) != 0)
         {
@@ -156,19 +155,20 @@ public sealed partial class PartitionLog
 
         byte[] bytes = new byte[batch.Size];
         segment.CopyTo(batch.Position, bytes);
-        var scratch = new ArrayBufferWriter<byte>();
-        if (!BatchRecords.TryGetRecords(bytes, _services.Codec, scratch, out var records))
+        if (!RecordBatchRecords.TryOpen(bytes, BatchValidator.MaxUncompressedBytes, out var records))
         {
             return batch.BaseOffset;
         }
 
-        long baseTimestamp = RecordBatchHeader.BaseTimestamp(bytes);
-        var cursor = new RecordCursor(records, batch.RecordCount);
-        while (cursor.TryNext(out var record))
+        using (records)
         {
-            if (baseTimestamp + record.TimestampDelta == batch.MaxTimestamp)
+            var reader = records.GetEnumerator();
+            while (reader.TryReadNext(out var record) == RecordReadStatus.Record)
             {
-                return batch.BaseOffset + record.OffsetDelta;
+                if (record.Timestamp == batch.MaxTimestamp)
+                {
+                    return record.Offset;
+                }
             }
         }
 

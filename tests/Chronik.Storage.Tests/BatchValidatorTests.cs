@@ -34,6 +34,11 @@ public class BatchValidatorTests
         { "log append time from client", ErrorCode.InvalidTimestamp },
         { "timestamp too far ahead", ErrorCode.InvalidTimestamp },
         { "keyless in compacted topic", ErrorCode.InvalidRecord },
+        { "keyless in compressed batch of compacted topic", ErrorCode.InvalidRecord },
+        { "corrupt compressed records in compacted topic", ErrorCode.CorruptMessage },
+        { "malformed record in compacted topic", ErrorCode.InvalidRecord },
+        { "unknown compression type", ErrorCode.UnsupportedCompressionType },
+        { "transactional without producer id", ErrorCode.InvalidRecord },
     };
 
     [Theory]
@@ -60,15 +65,48 @@ public class BatchValidatorTests
             "log append time from client" => TestBatches.Build([TestRecord.Of("k", "v")], attributes: RecordBatchAttributes.LogAppendTime),
             "timestamp too far ahead" => TestBatches.Build([TestRecord.Of("k", "v")], baseTimestamp: Now + 3_600_001),
             "keyless in compacted topic" => TestBatches.Build([TestRecord.Of("k", "v"), TestRecord.Of(null, "v")]),
+            "keyless in compressed batch of compacted topic" => TestBatches.Build([TestRecord.Of("k", "v"), TestRecord.Of(null, "v")], compression: CompressionType.Snappy),
+            "corrupt compressed records in compacted topic" => CorruptCompressedRecords(),
+            "malformed record in compacted topic" => NegativeHeaderCount(TestBatches.Build([TestRecord.Of("k", "v")])),
+            "unknown compression type" => Recrc(WithByte(good, RecordBatchHeader.AttributesOffset + 1, 6)),
+            "transactional without producer id" => TestBatches.Build([TestRecord.Of("k", "v")], attributes: RecordBatchAttributes.Transactional),
             _ => throw new ArgumentException(@case),
         };
-        if (@case == "keyless in compacted topic")
+        if (@case.EndsWith("compacted topic", StringComparison.Ordinal))
         {
             config = config with { CleanupPolicy = CleanupPolicy.Compact };
         }
 
         var e = Assert.Throws<StorageException>(() => BatchValidator.ValidateIncoming(data, config, AppendOrigin.Client, Now));
         Assert.Equal(expected, e.ErrorCode);
+    }
+
+    [Fact]
+    public void Compressed_records_are_decoded_only_for_compacted_topics()
+    {
+        byte[] keyless = TestBatches.Build([TestRecord.Of(null, "v")], compression: CompressionType.Gzip);
+
+        Assert.Equal(1, BatchValidator.ValidateIncoming(keyless, LogConfig.Default, AppendOrigin.Client, Now).RecordCount);
+        Assert.Equal(1, BatchValidator.ValidateIncoming(CorruptCompressedRecords(), LogConfig.Default, AppendOrigin.Client, Now).RecordCount);
+        var e = Assert.Throws<StorageException>(() => BatchValidator.ValidateIncoming(keyless, LogConfig.Default with { CleanupPolicy = CleanupPolicy.Compact }, AppendOrigin.Client, Now));
+        Assert.Equal(ErrorCode.InvalidRecord, e.ErrorCode);
+    }
+
+    [Fact]
+    public void Replicated_batches_keep_offsets_beyond_int32_and_must_increase()
+    {
+        long high = (long)int.MaxValue * 3;
+        byte[] first = TestBatches.Build([TestRecord.Of("k", "v"), TestRecord.Of("k", "v")], baseOffset: high);
+        byte[] second = TestBatches.Build([TestRecord.Of("k", "v")], baseOffset: high + 5);
+
+        var info = BatchValidator.ValidateReplicated(TestBatches.Concat(first, second), out long firstOffset, out long lastOffset);
+
+        Assert.Equal((high, high + 5), (firstOffset, lastOffset));
+        Assert.Equal(new IncomingBatches(2, 3, 6, Now, first.Length), info);
+        foreach (byte[] bad in new[] { TestBatches.Concat(second, first), Flip(first, first.Length - 1), first[..(first.Length - 1)], [] })
+        {
+            Assert.ThrowsAny<StorageException>(() => BatchValidator.ValidateReplicated(bad, out _, out _));
+        }
     }
 
     [Fact]
@@ -104,7 +142,7 @@ public class BatchValidatorTests
             int length = random.Next(2) == 0 ? data.Length : random.Next(data.Length);
             try
             {
-                BatchValidator.ValidateIncoming(data.AsSpan(0, length), LogConfig.Default with { CleanupPolicy = CleanupPolicy.Compact }, AppendOrigin.Client, Now);
+                BatchValidator.ValidateIncoming(data.AsMemory(0, length), LogConfig.Default with { CleanupPolicy = CleanupPolicy.Compact }, AppendOrigin.Client, Now);
             }
             catch (StorageException)
             {
@@ -127,6 +165,17 @@ public class BatchValidatorTests
     }
 
     private static byte[] Flip(byte[] batch, int offset) => WithByte(batch, offset, (byte)(batch[offset] ^ 0x01));
+
+    // The last byte of a one-record batch is the record's header count.
+    private static byte[] NegativeHeaderCount(byte[] batch) => Recrc(WithByte(batch, batch.Length - 1, 0x7F));
+
+    // Gzip whose deflate stream is cut short, under a CRC that matches.
+    private static byte[] CorruptCompressedRecords()
+    {
+        byte[] batch = TestBatches.Build([TestRecord.Of("k", new string('v', 200))], compression: CompressionType.Gzip);
+        batch[RecordBatchHeader.Size + 12] ^= 0xFF;
+        return Recrc(batch);
+    }
 
     private static byte[] Recrc(byte[] batch)
     {

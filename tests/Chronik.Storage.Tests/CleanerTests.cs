@@ -113,31 +113,48 @@ public class CleanerTests
         Assert.Equal([8L], markers.Select(m => m.ProducerId));
     }
 
-    [Fact]
-    public void Compressed_batches_are_compacted_with_a_codec_and_left_whole_without_one()
+    [Theory]
+    [InlineData(CompressionType.Gzip)]
+    [InlineData(CompressionType.Snappy)]
+    [InlineData(CompressionType.Lz4)]
+    [InlineData(CompressionType.Zstd)]
+    public void Compressed_batches_are_compacted_and_keep_their_codec(CompressionType compression)
     {
-        foreach (bool withCodec in new[] { true, false })
-        {
-            var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(TestBatches.BaseTimestamp + 1000));
-            using var fx = new StorageFixture(time);
-            if (withCodec)
-            {
-                fx.Options = fx.Options with { RecordsCodec = GzipCodec.Instance };
-                fx.Reopen();
-            }
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(TestBatches.BaseTimestamp + 1000));
+        using var fx = new StorageFixture(time);
+        var log = fx.Manager.GetOrCreateLog(StorageFixture.Tp(), Compacted);
+        log.Append(TestBatches.Build([TestRecord.Of("a", "1"), TestRecord.Of("b", "1"), TestRecord.Of("c", null)], compression: compression), 0);
+        log.Append(TestBatches.Build([TestRecord.Of("a", "2")], compression: compression), 0);
+        RollPastCleanable(log);
 
-            var log = fx.Manager.GetOrCreateLog(StorageFixture.Tp(), Compacted);
-            log.Append(TestBatches.Build([TestRecord.Of("a", "1"), TestRecord.Of("b", "1"), TestRecord.Of("c", "1")], gzip: true), 0);
-            log.Append(TestBatches.Build([TestRecord.Of("a", "2")], gzip: true), 0);
-            RollPastCleanable(log);
+        fx.Manager.Cleaner.Clean(log);
+        var first = PartitionLogTests.ReadAll(log)[0];
+        Assert.True(first.CrcValid);
+        Assert.Equal(compression, (CompressionType)((int)first.Attributes & 7));
+        Assert.True((first.Attributes & RecordBatchAttributes.DeleteHorizon) != 0, "the kept tombstone starts its horizon");
+        Assert.Equal(["b", "c"], first.Records.Select(r => r.KeyString));
+        Assert.Equal([1L, 2L], first.Records.Select(r => r.Offset));
+        Assert.Equal([TestBatches.BaseTimestamp, TestBatches.BaseTimestamp], first.Records.Select(r => r.Timestamp));
+        Assert.Equal(2, first.LastOffset);
+    }
 
-            fx.Manager.Cleaner.Clean(log);
-            var first = PartitionLogTests.ReadAll(log)[0];
-            Assert.True(first.CrcValid);
-            Assert.Equal(CompressionType.Gzip, (CompressionType)((int)first.Attributes & 7));
-            Assert.Equal(withCodec ? ["b", "c"] : ["a", "b", "c"], first.Records.Select(r => r.KeyString));
-            Assert.Equal(withCodec ? [1L, 2L] : [0L, 1L, 2L], first.Records.Select(r => r.Offset));
-        }
+    [Fact]
+    public void A_transaction_marker_of_a_compressed_transaction_is_kept_while_its_records_are()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(TestBatches.BaseTimestamp + 1000));
+        using var fx = new StorageFixture(time);
+        var log = fx.Manager.GetOrCreateLog(StorageFixture.Tp(), Compacted);
+        var txn = RecordBatchAttributes.Transactional;
+        log.Append(TestBatches.Build([TestRecord.Of("a", "committed")], attributes: txn, producerId: 7, producerEpoch: 0, baseSequence: 0, compression: CompressionType.Zstd), 0);
+        log.Append(TestBatches.Marker(7, 0, commit: true), 0, AppendOrigin.Coordinator);
+        log.Append(TestBatches.Build([TestRecord.Of("b", "x")]), 0);
+        RollPastCleanable(log);
+
+        fx.Manager.Cleaner.Clean(log);
+        var batches = PartitionLogTests.ReadAll(log).Where(b => b.BaseOffset < 3).ToList();
+        Assert.Equal(["committed"], batches.SelectMany(b => b.Records).Where(r => r.KeyString == "a").Select(r => r.ValueString));
+        var marker = batches.Single(b => (b.Attributes & RecordBatchAttributes.Control) != 0);
+        Assert.True((marker.Attributes & RecordBatchAttributes.DeleteHorizon) == 0, "the transaction still has records");
     }
 
     [Fact]

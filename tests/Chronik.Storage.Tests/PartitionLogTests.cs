@@ -193,6 +193,20 @@ public class PartitionLogTests
     }
 
     [Fact]
+    public void Timestamp_lookups_are_record_exact_in_compressed_batches()
+    {
+        using var fx = new StorageFixture();
+        var log = fx.Manager.GetOrCreateLog(StorageFixture.Tp());
+        long t0 = TestBatches.BaseTimestamp;
+        log.Append(TestBatches.Build([TestRecord.Of("a", "1", 0), TestRecord.Of("b", "2", 500), TestRecord.Of("c", "3", 100)], compression: CompressionType.Lz4), 0);
+        log.Append(TestBatches.Build([TestRecord.Of("d", "4", 0), TestRecord.Of("e", "5", 30)], baseTimestamp: t0 + 1000, compression: CompressionType.Gzip), 0);
+
+        Assert.Equal(new TimestampAndOffset(t0 + 500, 1, 0), log.FetchOffsetByTimestamp(t0 + 50));
+        Assert.Equal(new TimestampAndOffset(t0 + 1030, 4, 0), log.FetchOffsetByTimestamp(t0 + 1010));
+        Assert.Equal(new TimestampAndOffset(t0 + 1030, 4, 0), log.FetchOffsetByTimestamp(PartitionLog.MaxTimestamp));
+    }
+
+    [Fact]
     public void Max_timestamp_lookup_finds_the_record_not_only_the_batch()
     {
         using var fx = new StorageFixture();

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using Chronik.Protocol.Records;
 
 namespace Chronik.Storage.Tests;
@@ -11,14 +10,12 @@ public sealed record TestRecord(byte[]? Key, byte[]? Value, long TimestampDelta 
         new(key is null ? null : System.Text.Encoding.UTF8.GetBytes(key), value is null ? null : System.Text.Encoding.UTF8.GetBytes(value), timestampDelta);
 }
 
-/// <summary>
-/// Lays out uncompressed v2 record batches per RecordBatchHeader, as a producer or coordinator would send them.
-/// Local to the storage tests on purpose (Chronik.Protocol's full builder is written separately).
-/// </summary>
+/// <summary>Record batches as a producer or coordinator would send them, built with Chronik.Protocol's <see cref="RecordBatchBuilder"/>.</summary>
 public static class TestBatches
 {
     public const long BaseTimestamp = 1_700_000_000_000;
 
+    /// <param name="attributes">Only the flags a producer or coordinator sets: LogAppendTime, Transactional, Control.</param>
     public static byte[] Build(
         IReadOnlyList<TestRecord> records,
         long baseOffset = 0,
@@ -28,51 +25,32 @@ public static class TestBatches
         short producerEpoch = -1,
         int baseSequence = -1,
         int partitionLeaderEpoch = -1,
-        int? lastOffsetDelta = null,
-        long? maxTimestamp = null,
-        bool gzip = false)
+        CompressionType compression = CompressionType.None)
     {
-        var body = new List<byte>();
-        long max = -1;
+        Assert.Equal(RecordBatchAttributes.None, attributes & ~(RecordBatchAttributes.LogAppendTime | RecordBatchAttributes.Transactional | RecordBatchAttributes.Control));
+        using var builder = new RecordBatchBuilder(compression)
+        {
+            BaseOffset = baseOffset,
+            BaseTimestamp = baseTimestamp,
+            IsTransactional = (attributes & RecordBatchAttributes.Transactional) != 0,
+            IsControl = (attributes & RecordBatchAttributes.Control) != 0,
+            ProducerId = producerId,
+            ProducerEpoch = producerEpoch,
+            BaseSequence = baseSequence,
+            PartitionLeaderEpoch = partitionLeaderEpoch,
+        };
+        if ((attributes & RecordBatchAttributes.LogAppendTime) != 0)
+        {
+            builder.LogAppendTime = records.Count == 0 ? baseTimestamp : baseTimestamp + records.Max(r => r.TimestampDelta);
+        }
+
         for (int i = 0; i < records.Count; i++)
         {
             var r = records[i];
-            var rec = new List<byte> { 0 };
-            WriteVarLong(rec, r.TimestampDelta);
-            WriteVarLong(rec, r.OffsetDelta ?? i);
-            WriteBytes(rec, r.Key);
-            WriteBytes(rec, r.Value);
-            WriteVarLong(rec, 0);
-            WriteVarLong(body, rec.Count);
-            body.AddRange(rec);
-            max = Math.Max(max, baseTimestamp + r.TimestampDelta);
+            builder.Append(r.OffsetDelta ?? i, baseTimestamp + r.TimestampDelta, r.Key, r.Value);
         }
 
-        if (gzip)
-        {
-            var compressed = new System.Buffers.ArrayBufferWriter<byte>();
-            GzipCodec.Instance.Compress(CompressionType.Gzip, body.ToArray(), compressed);
-            body = [.. compressed.WrittenSpan];
-            attributes |= (RecordBatchAttributes)(short)CompressionType.Gzip;
-        }
-
-        byte[] batch = new byte[RecordBatchHeader.Size + body.Count];
-        var span = batch.AsSpan();
-        RecordBatchHeader.SetBaseOffset(span, baseOffset);
-        BinaryPrimitives.WriteInt32BigEndian(span[RecordBatchHeader.BatchLengthOffset..], batch.Length - RecordBatchHeader.LogOverhead);
-        RecordBatchHeader.SetPartitionLeaderEpoch(span, partitionLeaderEpoch);
-        span[RecordBatchHeader.MagicOffset] = RecordBatchHeader.CurrentMagic;
-        RecordBatchHeader.SetAttributes(span, attributes);
-        BinaryPrimitives.WriteInt32BigEndian(span[RecordBatchHeader.LastOffsetDeltaOffset..], lastOffsetDelta ?? Math.Max(records.Count - 1, 0));
-        RecordBatchHeader.SetBaseTimestamp(span, baseTimestamp);
-        RecordBatchHeader.SetMaxTimestamp(span, maxTimestamp ?? (records.Count == 0 ? baseTimestamp : max));
-        BinaryPrimitives.WriteInt64BigEndian(span[RecordBatchHeader.ProducerIdOffset..], producerId);
-        BinaryPrimitives.WriteInt16BigEndian(span[RecordBatchHeader.ProducerEpochOffset..], producerEpoch);
-        BinaryPrimitives.WriteInt32BigEndian(span[RecordBatchHeader.BaseSequenceOffset..], baseSequence);
-        BinaryPrimitives.WriteInt32BigEndian(span[RecordBatchHeader.RecordCountOffset..], records.Count);
-        body.CopyTo(batch, RecordBatchHeader.Size);
-        RecordBatchHeader.UpdateCrc(span);
-        return batch;
+        return builder.Build();
     }
 
     /// <summary>A batch of <paramref name="count"/> records with <paramref name="valueBytes"/>-byte values filled from <paramref name="seed"/>.</summary>
@@ -90,40 +68,15 @@ public static class TestBatches
         return Build(records, baseTimestamp: baseTimestamp);
     }
 
-    /// <summary>A transaction marker (control batch with one COMMIT or ABORT record).</summary>
+    /// <summary>A transaction marker (control batch with one COMMIT or ABORT record) as a coordinator writes it.</summary>
     public static byte[] Marker(long producerId, short producerEpoch, bool commit, long timestamp = BaseTimestamp)
     {
-        byte[] key = new byte[4];
-        BinaryPrimitives.WriteInt16BigEndian(key.AsSpan(2), (short)(commit ? 1 : 0));
-        byte[] value = new byte[6];
-        return Build([new TestRecord(key, value)], baseTimestamp: timestamp, attributes: RecordBatchAttributes.Control | RecordBatchAttributes.Transactional, producerId: producerId, producerEpoch: producerEpoch);
+        var output = new ArrayBufferWriter<byte>();
+        ControlRecords.WriteEndTransactionMarkerBatch(output, producerId, producerEpoch, new EndTransactionMarker(commit ? ControlRecordType.Commit : ControlRecordType.Abort, 0), timestamp);
+        return output.WrittenSpan.ToArray();
     }
 
     public static byte[] Concat(params byte[][] batches) => batches.SelectMany(b => b).ToArray();
-
-    private static void WriteBytes(List<byte> output, byte[]? bytes)
-    {
-        if (bytes is null)
-        {
-            WriteVarLong(output, -1);
-            return;
-        }
-
-        WriteVarLong(output, bytes.Length);
-        output.AddRange(bytes);
-    }
-
-    private static void WriteVarLong(List<byte> output, long value)
-    {
-        ulong raw = (ulong)((value << 1) ^ (value >> 63));
-        while (raw >= 0x80)
-        {
-            output.Add((byte)(raw | 0x80));
-            raw >>= 7;
-        }
-
-        output.Add((byte)raw);
-    }
 }
 
 /// <summary>A decoded record of a stored batch (tests only).</summary>
@@ -139,47 +92,28 @@ public sealed record ParsedBatch(long BaseOffset, long LastOffset, int LeaderEpo
 
 public static class BatchParser
 {
-    /// <summary>Splits <paramref name="data"/> into batches and decodes their (uncompressed) records; fails on anything malformed.</summary>
-    public static List<ParsedBatch> Parse(ReadOnlySpan<byte> data)
+    /// <summary>Splits <paramref name="data"/> into batches and decodes their records; fails on anything malformed except a CRC mismatch, which <see cref="ParsedBatch.CrcValid"/> reports.</summary>
+    public static List<ParsedBatch> Parse(byte[] data)
     {
         var result = new List<ParsedBatch>();
-        int position = 0;
-        while (position < data.Length)
+        var entries = new RecordBatchEnumerator(data);
+        while (entries.MoveNext())
         {
-            var rest = data[position..];
-            Assert.True(rest.Length >= RecordBatchHeader.Size, $"partial batch header at {position}");
-            int size = RecordBatchHeader.TotalSize(rest);
-            Assert.True(size <= rest.Length, $"partial batch at {position}");
-            var batch = rest[..size];
-            long baseOffset = RecordBatchHeader.BaseOffset(batch);
+            var batch = entries.Current.Span;
+            Assert.Equal(RecordBatchHeader.CurrentMagic, entries.CurrentMagic);
             long baseTimestamp = RecordBatchHeader.BaseTimestamp(batch);
             var records = new List<ParsedRecord>();
-            int count = RecordBatchHeader.RecordCount(batch);
-            ReadOnlySpan<byte> recordBytes = batch[RecordBatchHeader.Size..];
-            if (((int)RecordBatchHeader.Attributes(batch) & 7) == (int)CompressionType.Gzip)
+            using (var section = RecordBatchRecords.Open(batch))
             {
-                var plain = new System.Buffers.ArrayBufferWriter<byte>();
-                GzipCodec.Instance.Decompress(CompressionType.Gzip, recordBytes, plain);
-                recordBytes = plain.WrittenSpan;
+                foreach (var record in section)
+                {
+                    // The stored timestamp (base + delta) even under LogAppendTime, where readers see the max timestamp.
+                    records.Add(new ParsedRecord(record.Offset, baseTimestamp + record.TimestampDelta, record.IsKeyNull ? null : record.Key.ToArray(), record.IsValueNull ? null : record.Value.ToArray()));
+                }
             }
 
-            int p = 0;
-            for (int i = 0; i < count; i++)
-            {
-                long length = ReadVarLong(recordBytes, ref p);
-                int end = p + (int)length;
-                p++; // attributes
-                long tsDelta = ReadVarLong(recordBytes, ref p);
-                long offsetDelta = ReadVarLong(recordBytes, ref p);
-                byte[]? key = ReadBytes(recordBytes, ref p);
-                byte[]? value = ReadBytes(recordBytes, ref p);
-                p = end;
-                records.Add(new ParsedRecord(baseOffset + offsetDelta, baseTimestamp + tsDelta, key, value));
-            }
-
-            Assert.Equal(recordBytes.Length, p);
             result.Add(new ParsedBatch(
-                baseOffset,
+                RecordBatchHeader.BaseOffset(batch),
                 RecordBatchHeader.LastOffset(batch),
                 RecordBatchHeader.PartitionLeaderEpoch(batch),
                 RecordBatchHeader.Attributes(batch),
@@ -189,68 +123,9 @@ public static class BatchParser
                 RecordBatchHeader.IsCrcValid(batch),
                 records,
                 batch.ToArray()));
-            position += size;
         }
 
+        Assert.True(entries.Status == RecordBatchEnumerationStatus.Completed, $"partial or corrupt batch at {entries.BytesConsumed}: {entries.Status}");
         return result;
-    }
-
-    private static byte[]? ReadBytes(ReadOnlySpan<byte> data, ref int position)
-    {
-        long length = ReadVarLong(data, ref position);
-        if (length < 0)
-        {
-            return null;
-        }
-
-        byte[] bytes = data.Slice(position, (int)length).ToArray();
-        position += (int)length;
-        return bytes;
-    }
-
-    private static long ReadVarLong(ReadOnlySpan<byte> data, ref int position)
-    {
-        ulong raw = 0;
-        int shift = 0;
-        while (true)
-        {
-            byte b = data[position++];
-            raw |= (ulong)(b & 0x7F) << shift;
-            if ((b & 0x80) == 0)
-            {
-                break;
-            }
-
-            shift += 7;
-        }
-
-        return (long)(raw >> 1) ^ -(long)(raw & 1);
-    }
-}
-
-/// <summary>Gzip through System.IO.Compression: enough of an <see cref="IRecordsCodec"/> to test compressed compaction.</summary>
-public sealed class GzipCodec : IRecordsCodec
-{
-    public static readonly GzipCodec Instance = new();
-
-    public void Decompress(CompressionType type, ReadOnlySpan<byte> compressed, System.Buffers.IBufferWriter<byte> output)
-    {
-        Assert.Equal(CompressionType.Gzip, type);
-        using var input = new System.IO.Compression.GZipStream(new MemoryStream(compressed.ToArray()), System.IO.Compression.CompressionMode.Decompress);
-        using var buffer = new MemoryStream();
-        input.CopyTo(buffer);
-        output.Write(buffer.ToArray());
-    }
-
-    public void Compress(CompressionType type, ReadOnlySpan<byte> records, System.Buffers.IBufferWriter<byte> output)
-    {
-        Assert.Equal(CompressionType.Gzip, type);
-        using var buffer = new MemoryStream();
-        using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
-        {
-            gzip.Write(records);
-        }
-
-        output.Write(buffer.ToArray());
     }
 }

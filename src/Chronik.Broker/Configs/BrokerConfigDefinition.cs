@@ -56,91 +56,27 @@ public sealed class BrokerConfigDefinition
     /// </summary>
     public bool TryParse(string text, out object? value, out string problem)
     {
-        value = null;
-        problem = "";
-        string trimmed = text.Trim();
-        switch (Type)
+        if (ConfigValueParser.TryParse(Type, Min, Max, ValidValues, text, out value, out ConfigProblem refused))
         {
-            case BrokerConfigType.Boolean:
-                if (bool.TryParse(trimmed, out bool b))
-                {
-                    value = b;
-                    return true;
-                }
-
-                problem = "is not a boolean (true or false)";
-                return false;
-
-            case BrokerConfigType.Short:
-            case BrokerConfigType.Int:
-            case BrokerConfigType.Long:
-                return TryParseInteger(trimmed, out value, out problem);
-
-            case BrokerConfigType.Double:
-                if (double.TryParse(trimmed, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d))
-                {
-                    value = d;
-                    return true;
-                }
-
-                problem = "is not a number";
-                return false;
-
-            case BrokerConfigType.List:
-                var items = trimmed.Length == 0
-                    ? []
-                    : trimmed.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-                foreach (string item in items)
-                {
-                    if (ValidValues is not null && !ValidValues.Contains(item))
-                    {
-                        problem = $"contains '{item}', expected a list of {string.Join(", ", ValidValues)}";
-                        return false;
-                    }
-                }
-
-                value = items;
-                return true;
-
-            default:
-                if (ValidValues is not null && !ValidValues.Contains(trimmed))
-                {
-                    problem = $"is not one of {string.Join(", ", ValidValues)}";
-                    return false;
-                }
-
-                value = trimmed;
-                return true;
-        }
-    }
-
-    private bool TryParseInteger(string text, out object? value, out string problem)
-    {
-        value = null;
-        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n))
-        {
-            problem = $"is not {(Type == BrokerConfigType.Long ? "a long" : Type == BrokerConfigType.Int ? "an int" : "a short")}";
-            return false;
+            problem = "";
+            return true;
         }
 
-        long typeMin = Type switch { BrokerConfigType.Short => short.MinValue, BrokerConfigType.Int => int.MinValue, _ => long.MinValue };
-        long typeMax = Type switch { BrokerConfigType.Short => short.MaxValue, BrokerConfigType.Int => int.MaxValue, _ => long.MaxValue };
-        long min = Math.Max(Min ?? typeMin, typeMin);
-        long max = Math.Min(Max ?? typeMax, typeMax);
-        if (n < min)
+        problem = refused.Kind switch
         {
-            problem = $"is below the minimum {min.ToString(CultureInfo.InvariantCulture)}";
-            return false;
-        }
-
-        if (n > max)
-        {
-            problem = $"is above the maximum {max.ToString(CultureInfo.InvariantCulture)}";
-            return false;
-        }
-
-        problem = "";
-        value = Type switch { BrokerConfigType.Short => (short)n, BrokerConfigType.Int => (int)n, _ => (object)n };
-        return true;
+            ConfigProblemKind.NotOfType => Type switch
+            {
+                BrokerConfigType.Boolean => "is not a boolean (true or false)",
+                BrokerConfigType.Long => "is not a long",
+                BrokerConfigType.Int => "is not an int",
+                BrokerConfigType.Short => "is not a short",
+                _ => "is not a number",
+            },
+            ConfigProblemKind.BelowMinimum => $"is below the minimum {refused.Bound.ToString(CultureInfo.InvariantCulture)}",
+            ConfigProblemKind.AboveMaximum => $"is above the maximum {refused.Bound.ToString(CultureInfo.InvariantCulture)}",
+            _ when Type == BrokerConfigType.List => $"contains '{refused.Item}', expected a list of {string.Join(", ", ValidValues ?? [])}",
+            _ => $"is not one of {string.Join(", ", ValidValues ?? [])}",
+        };
+        return false;
     }
 }

@@ -32,6 +32,8 @@ public sealed class BrokerConfigs
     /// <summary>All configs, sorted by name.</summary>
     public IReadOnlyList<BrokerConfigEntry> Entries { get; }
 
+    public bool TryGet(string name, out BrokerConfigEntry entry) => _byName.TryGetValue(name, out entry!);
+
     public BrokerConfigEntry this[string name] =>
         _byName.TryGetValue(name, out var entry) ? entry : throw new KeyNotFoundException($"'{name}' is not a broker config Chronik knows");
 

@@ -22,10 +22,6 @@ namespace Chronik.Broker.Handlers;
 /// </summary>
 public sealed class MetadataHandler : ApiHandler<MetadataRequest, MetadataResponse>
 {
-    // AclOperation codes (READ 3 .. ALTER_CONFIGS 11) allowed on topics and the cluster (KIP-430 bit sets).
-    private const int TopicOperations = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
-    private const int ClusterOperations = (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12);
-
     private readonly BrokerNode _broker;
 
     public MetadataHandler(BrokerNode broker)
@@ -79,7 +75,8 @@ public sealed class MetadataHandler : ApiHandler<MetadataRequest, MetadataRespon
         var missing = new List<string>();
         foreach (MetadataRequest.MetadataRequestTopic topic in request.Topics!)
         {
-            if (topic.Name is { } name && image.GetTopic(name) is null && !missing.Contains(name))
+            // Internal topics are created by their coordinators with their own settings, never by a Metadata request.
+            if (topic.Name is { } name && image.GetTopic(name) is null && !InternalTopics.IsInternal(name) && !missing.Contains(name))
             {
                 missing.Add(name);
             }
@@ -95,7 +92,7 @@ public sealed class MetadataHandler : ApiHandler<MetadataRequest, MetadataRespon
         {
             ClusterId = image.ClusterId,
             ControllerId = image.ControllerId,
-            ClusterAuthorizedOperations = request.IncludeClusterAuthorizedOperations && context.ApiVersion is >= 8 and <= 10 ? ClusterOperations : int.MinValue,
+            ClusterAuthorizedOperations = request.IncludeClusterAuthorizedOperations && context.ApiVersion is >= 8 and <= 10 ? AdminSupport.ClusterOperations : int.MinValue,
         };
 
         foreach (BrokerRegistration broker in image.Brokers.Values)
@@ -154,7 +151,7 @@ public sealed class MetadataHandler : ApiHandler<MetadataRequest, MetadataRespon
             Name = topic.Name,
             TopicId = topic.TopicId,
             IsInternal = InternalTopics.IsInternal(topic.Name),
-            TopicAuthorizedOperations = includeOperations ? TopicOperations : int.MinValue,
+            TopicAuthorizedOperations = includeOperations ? AdminSupport.TopicOperations : int.MinValue,
             Partitions = new List<MetadataResponse.MetadataResponsePartition>(topic.Partitions.Count),
         };
 

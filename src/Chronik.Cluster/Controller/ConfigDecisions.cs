@@ -7,8 +7,10 @@ namespace Chronik.Cluster.Controller;
 /// <summary>
 /// IncrementalAlterConfigs for topic and broker resources. A topic must exist; a broker resource is
 /// named by a broker id or "" (cluster default). Every resulting override goes through the
-/// <see cref="IConfigValidator"/>; a resource either applies all its changes or none.
-/// APPEND/SUBTRACT treat the value as a comma-separated list, as Kafka does for list configs.
+/// <see cref="IConfigValidator"/>, and so does the resulting set as a whole; a resource either applies
+/// all its changes or none. APPEND/SUBTRACT work on LIST configs only and treat the value as a
+/// comma-separated list that starts from the config's default when the resource does not set it; a
+/// list emptied by SUBTRACT stays set to "" (Kafka's ConfigurationControlManager).
 /// </summary>
 public sealed class ConfigDecisions(IConfigValidator validator)
 {
@@ -63,25 +65,32 @@ public sealed class ConfigDecisions(IConfigValidator validator)
                     value = null;
                     break;
                 case ConfigOperation.Append:
+                case ConfigOperation.Subtract:
                 {
-                    var items = SplitList(existing);
-                    foreach (string item in SplitList(change.Value))
+                    if (!validator.IsListConfig(resource, change.Name, out string? defaultValue))
                     {
-                        if (!items.Contains(item))
+                        return (new ApiError(ErrorCode.InvalidConfig,
+                            $"Can't {change.Operation.ToString().ToUpperInvariant()} to key {change.Name} because its type is not LIST."), none);
+                    }
+
+                    var items = SplitList(existing ?? defaultValue);
+                    var operands = SplitList(change.Value);
+                    if (change.Operation == ConfigOperation.Append)
+                    {
+                        foreach (string operand in operands)
                         {
-                            items.Add(item);
+                            if (!items.Contains(operand))
+                            {
+                                items.Add(operand);
+                            }
                         }
+                    }
+                    else
+                    {
+                        items.RemoveAll(operands.Contains);
                     }
 
                     value = string.Join(",", items);
-                    break;
-                }
-
-                case ConfigOperation.Subtract:
-                {
-                    var removed = SplitList(change.Value);
-                    var items = SplitList(existing).Where(i => !removed.Contains(i)).ToList();
-                    value = items.Count == 0 ? null : string.Join(",", items);
                     break;
                 }
 
@@ -96,6 +105,25 @@ public sealed class ConfigDecisions(IConfigValidator validator)
             }
 
             pending[change.Name] = value;
+        }
+
+        var resulting = new Dictionary<string, string>(current, StringComparer.Ordinal);
+        foreach (var (name, value) in pending)
+        {
+            if (value is null)
+            {
+                resulting.Remove(name);
+            }
+            else
+            {
+                resulting[name] = value;
+            }
+        }
+
+        ApiError setError = validator.ValidateResulting(resource, resulting);
+        if (setError.IsError)
+        {
+            return (setError, none);
         }
 
         var records = new List<MetadataRecord>();

@@ -177,6 +177,15 @@ public sealed class TopicDecisions(ControllerOptions options, ReplicaPlacer plac
             configRecords.Add(new ConfigRecord(ConfigResourceType.Topic, topic.Name, name, value));
         }
 
+        if (topic.Configs is { Count: > 0 } configs)
+        {
+            ApiError setError = configValidator.ValidateResulting(resource, configs.ToDictionary(c => c.Key, c => c.Value!, StringComparer.Ordinal));
+            if (setError.IsError)
+            {
+                return (new CreateTopicResult(topic.Name, setError), none);
+            }
+        }
+
         Guid topicId = NewTopicId();
         var records = new List<MetadataRecord> { new TopicRecord(topic.Name, topicId) };
         records.AddRange(configRecords);

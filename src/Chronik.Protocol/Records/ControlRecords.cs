@@ -65,6 +65,27 @@ public static class ControlRecords
     }
 
     /// <summary>
+    /// The type of a control batch, from the key of its first record (a control batch holds one control
+    /// record, as Kafka's log cleaner and producer state assume). False when <paramref name="batch"/> is not a
+    /// control batch or its first record or key cannot be read. The type may be one this build does not name.
+    /// </summary>
+    public static bool TryReadBatchType(ReadOnlySpan<byte> batch, out ControlRecordType type)
+    {
+        type = default;
+        if (batch.Length < RecordBatchHeader.Size || (RecordBatchHeader.Attributes(batch) & RecordBatchAttributes.Control) == 0
+            || !RecordBatchRecords.TryOpen(batch, RecordBatchRecords.DefaultMaxUncompressedBytes, out RecordBatchRecords records))
+        {
+            return false;
+        }
+
+        using (records)
+        {
+            RecordReader reader = records.GetEnumerator();
+            return reader.TryReadNext(out RecordView record) == RecordReadStatus.Record && !record.IsKeyNull && TryParseKey(record.Key, out type);
+        }
+    }
+
+    /// <summary>
     /// Reads a transaction marker from a control record; false when the record is not an ABORT/COMMIT
     /// marker or its key or value is malformed (Kafka's EndTransactionMarker.deserialize).
     /// </summary>

@@ -15,6 +15,7 @@ public sealed class RecordBatchBuilder : IDisposable
 {
     private readonly PooledBufferWriter _records = new(1024);
     private long? _baseTimestamp;
+    private long? _deleteHorizonMs;
     private long _maxTimestamp = RecordBatchHeader.NoTimestamp;
     private int _lastOffsetDelta = -1;
     private int _count;
@@ -61,12 +62,24 @@ public sealed class RecordBatchBuilder : IDisposable
         get => _baseTimestamp;
         set
         {
-            if (_count > 0)
-            {
-                throw new InvalidOperationException("The base timestamp is fixed once records are appended.");
-            }
-
+            ThrowIfRecordsAppended("base timestamp");
             _baseTimestamp = value;
+        }
+    }
+
+    /// <summary>
+    /// KIP-534: the time after which a log cleaner may remove this batch's tombstones and transaction markers.
+    /// When set, the batch carries the DeleteHorizon attribute and its base timestamp is the horizon, which
+    /// record timestamps are then relative to (Kafka's MemoryRecordsBuilder deleteHorizonMs); it overrides
+    /// <see cref="BaseTimestamp"/>. Set it before the first append.
+    /// </summary>
+    public long? DeleteHorizonMs
+    {
+        get => _deleteHorizonMs;
+        set
+        {
+            ThrowIfRecordsAppended("delete horizon");
+            _deleteHorizonMs = value;
         }
     }
 
@@ -157,7 +170,7 @@ public sealed class RecordBatchBuilder : IDisposable
 
             int total = checked(RecordBatchHeader.Size + records.Length);
             Span<byte> batch = output.GetSpan(total)[..total];
-            long baseTimestamp = _baseTimestamp ?? RecordBatchHeader.NoTimestamp;
+            long baseTimestamp = _deleteHorizonMs ?? _baseTimestamp ?? RecordBatchHeader.NoTimestamp;
             long maxTimestamp = LogAppendTime ?? (_count == 0 ? baseTimestamp : _maxTimestamp);
 
             BinaryPrimitives.WriteInt64BigEndian(batch[RecordBatchHeader.BaseOffsetOffset..], BaseOffset);
@@ -203,6 +216,14 @@ public sealed class RecordBatchBuilder : IDisposable
 
     public void Dispose() => _records.Dispose();
 
+    private void ThrowIfRecordsAppended(string property)
+    {
+        if (_count > 0)
+        {
+            throw new InvalidOperationException($"The {property} is fixed once records are appended.");
+        }
+    }
+
     private RecordBatchAttributes Attributes()
     {
         var attributes = (RecordBatchAttributes)(short)Compression;
@@ -221,6 +242,11 @@ public sealed class RecordBatchBuilder : IDisposable
             attributes |= RecordBatchAttributes.Control;
         }
 
+        if (_deleteHorizonMs.HasValue)
+        {
+            attributes |= RecordBatchAttributes.DeleteHorizon;
+        }
+
         return attributes;
     }
 
@@ -235,7 +261,7 @@ public sealed class RecordBatchBuilder : IDisposable
             throw new ArgumentOutOfRangeException(nameof(offsetDelta), offsetDelta, $"Offset deltas must increase; the last was {_lastOffsetDelta}.");
         }
 
-        long baseTimestamp = _baseTimestamp ??= timestamp;
+        long baseTimestamp = _deleteHorizonMs ?? (_baseTimestamp ??= timestamp);
         long timestampDelta = timestamp - baseTimestamp;
         int keyLength = keyIsNull ? -1 : key.Length;
         int valueLength = valueIsNull ? -1 : value.Length;

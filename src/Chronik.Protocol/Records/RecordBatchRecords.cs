@@ -38,36 +38,55 @@ public ref struct RecordBatchRecords
     /// (all <see cref="ErrorCode.CorruptMessage"/>).</exception>
     public static RecordBatchRecords Open(ReadOnlySpan<byte> batch, int maxUncompressedBytes = DefaultMaxUncompressedBytes)
     {
+        string? error = TryOpenCore(batch, maxUncompressedBytes, out RecordBatchRecords records, out CompressionException? cause);
+        return error is null ? records : throw new RecordDecodeException(ErrorCode.CorruptMessage, error, cause);
+    }
+
+    /// <summary>
+    /// <see cref="Open"/> for callers that fall back to the batch header when the records cannot be read
+    /// (a log cleaner keeps such a batch whole): false where <see cref="Open"/> throws.
+    /// </summary>
+    public static bool TryOpen(ReadOnlySpan<byte> batch, int maxUncompressedBytes, out RecordBatchRecords records) =>
+        TryOpenCore(batch, maxUncompressedBytes, out records, out _) is null;
+
+    /// <summary>Null on success, else why the records cannot be read.</summary>
+    private static string? TryOpenCore(ReadOnlySpan<byte> batch, int maxUncompressedBytes, out RecordBatchRecords records, out CompressionException? cause)
+    {
+        records = default;
+        cause = null;
         if (batch.Length < RecordBatchHeader.Size || RecordBatchHeader.Magic(batch) != RecordBatchHeader.CurrentMagic)
         {
-            throw new RecordDecodeException(ErrorCode.CorruptMessage, "Not a complete magic 2 record batch.");
+            return "Not a complete magic 2 record batch.";
         }
 
         long declared = (long)RecordBatchHeader.BatchLength(batch) + RecordBatchHeader.LogOverhead;
         if (declared > batch.Length || declared < RecordBatchHeader.Size)
         {
-            throw new RecordDecodeException(ErrorCode.CorruptMessage, $"Batch length field says {declared} bytes, the buffer has {batch.Length}.");
+            return $"Batch length field says {declared} bytes, the buffer has {batch.Length}.";
         }
 
         batch = batch[..(int)declared];
         CompressionType compression = RecordBatchHeader.Compression(batch);
         if (compression == CompressionType.None)
         {
-            return new RecordBatchRecords(batch, null);
+            records = new RecordBatchRecords(batch, null);
+            return null;
         }
 
         if (!CompressionCodecs.IsKnown(compression))
         {
-            throw new RecordDecodeException(ErrorCode.CorruptMessage, $"Unknown compression type id {(int)compression}.");
+            return $"Unknown compression type id {(int)compression}.";
         }
 
         try
         {
-            return new RecordBatchRecords(batch, CompressionCodecs.Decompress(compression, batch[RecordBatchHeader.Size..], maxUncompressedBytes));
+            records = new RecordBatchRecords(batch, CompressionCodecs.Decompress(compression, batch[RecordBatchHeader.Size..], maxUncompressedBytes));
+            return null;
         }
         catch (CompressionException exception)
         {
-            throw new RecordDecodeException(ErrorCode.CorruptMessage, $"Failed to decompress record stream: {exception.Message}", exception);
+            cause = exception;
+            return $"Failed to decompress record stream: {exception.Message}";
         }
     }
 

@@ -15,6 +15,14 @@ public static class BrokerComposition
     {
         services.AddChronikBroker(provider => ToBrokerOptions(provider.GetRequiredService<ServerSettings>()));
         services.AddSingleton<IReadinessProbe, BrokerReadinessProbe>();
+
+        // After the Kafka listener drained: fsync and close every partition log, write the checkpoints and the
+        // clean-shutdown marker, so the next start recovers nothing.
+        services.AddShutdownFlushHook("storage", (provider, _) =>
+        {
+            provider.GetRequiredService<BrokerNode>().Replicas.Shutdown();
+            return ValueTask.CompletedTask;
+        });
     }
 
     internal static BrokerOptions ToBrokerOptions(ServerSettings settings)

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using Chronik.Protocol.Records;
-using ControlRecordType = Chronik.Storage.Records.ControlRecordType;
 using Chronik.Storage.Records;
 using Chronik.Storage.Segments;
 
@@ -32,10 +31,11 @@ internal enum BatchFate
 /// untouched;</item>
 /// <item>a transaction marker is kept while its transaction still has records, and afterwards until its own
 /// delete horizon passed ("kept until safe");</item>
-/// <item>offsets never change: a rewritten batch keeps its base offset and last offset delta; an emptied batch
-/// that is its producer's last is kept as an empty header so producer state survives, as in Kafka.</item>
+/// <item>offsets never change: a rewritten batch keeps its base offset, last offset delta, codec and producer
+/// fields; an emptied batch that is its producer's last is kept as an empty header so producer state survives,
+/// as in Kafka.</item>
 /// </list>
-/// Batches whose records cannot be read (compressed without a codec, malformed) are kept whole.
+/// Batches whose records cannot be read (malformed, or compressed beyond the decompression bound) are kept whole.
 /// </summary>
 internal sealed class CompactionFilter
 {
@@ -44,20 +44,18 @@ internal sealed class CompactionFilter
     private readonly IReadOnlyDictionary<long, long> _lastOffsetOfProducer;
     private readonly long _nowMs;
     private readonly long _deleteRetentionMs;
-    private readonly IRecordsCodec? _codec;
     private readonly HashSet<long> _transactionsWithRecords = [];
-    private readonly ArrayBufferWriter<byte> _decompressed = new();
-    private readonly ArrayBufferWriter<byte> _records = new();
-    private readonly List<RecordSlot> _retained = [];
 
-    public CompactionFilter(OffsetMap map, TransactionOutcomes transactions, IReadOnlyDictionary<long, long> lastOffsetOfProducer, long nowMs, long deleteRetentionMs, IRecordsCodec? codec)
+    /// <summary>Whether each record of the current batch is kept, by its position in the batch.</summary>
+    private readonly List<bool> _retained = [];
+
+    public CompactionFilter(OffsetMap map, TransactionOutcomes transactions, IReadOnlyDictionary<long, long> lastOffsetOfProducer, long nowMs, long deleteRetentionMs)
     {
         _map = map;
         _transactions = transactions;
         _lastOffsetOfProducer = lastOffsetOfProducer;
         _nowMs = nowMs;
         _deleteRetentionMs = deleteRetentionMs;
-        _codec = codec;
     }
 
     /// <summary>The earliest delete horizon of a batch kept with tombstones or a marker (when the next pass can drop them).</summary>
@@ -91,38 +89,40 @@ internal sealed class CompactionFilter
             }
         }
 
-        if (!BatchRecords.TryGetRecords(batch, _codec, _decompressed, out var records))
+        if (!RecordBatchRecords.TryOpen(batch, BatchValidator.MaxUncompressedBytes, out var records))
         {
             return KeepWhole(info);
         }
 
+        using (records)
+        {
+            return FilterRecords(batch, info, records.Bytes, hasHorizon, horizon, output);
+        }
+    }
+
+    private BatchFate FilterRecords(ReadOnlySpan<byte> batch, in BatchInfo info, ReadOnlySpan<byte> records, bool hasHorizon, long horizon, IBufferWriter<byte> output)
+    {
         _retained.Clear();
-        long baseTimestamp = RecordBatchHeader.BaseTimestamp(batch);
-        long maxTimestamp = -1;
+        int kept = 0;
         bool tombstoneKept = false;
-        int total = 0;
-        var cursor = new RecordCursor(records, info.RecordCount);
-        while (cursor.TryNext(out var record))
+        var reader = new OrderedRecords(batch, records);
+        while (reader.TryReadNext(out var record))
         {
-            total++;
-            long offset = info.BaseOffset + record.OffsetDelta;
-            bool latest = record.HasKey && (!_map.TryGet(record.Key, out long found) || offset >= found);
-            bool expired = record.IsTombstone && hasHorizon && _nowMs >= horizon;
-            if (latest && !expired)
-            {
-                _retained.Add(new RecordSlot(record.Start, record.Size, record.BodyStart, record.KeyLengthStart, record.TimestampDelta, record.OffsetDelta));
-                tombstoneKept |= record.IsTombstone;
-                maxTimestamp = Math.Max(maxTimestamp, baseTimestamp + record.TimestampDelta);
-            }
+            bool latest = !record.IsKeyNull && (!_map.TryGet(record.Key, out long found) || record.Offset >= found);
+            bool expired = record.IsValueNull && hasHorizon && _nowMs >= horizon;
+            bool keep = latest && !expired;
+            _retained.Add(keep);
+            kept += keep ? 1 : 0;
+            tombstoneKept |= keep && record.IsValueNull;
         }
 
-        if (!cursor.Complete)
+        if (reader.Malformed)
         {
             return KeepWhole(info);
         }
 
-        RecordsDropped += total - _retained.Count;
-        if (_retained.Count == 0)
+        RecordsDropped += _retained.Count - kept;
+        if (kept == 0)
         {
             return KeepEmptyIfLastOfProducer(batch, info, output);
         }
@@ -138,25 +138,19 @@ internal sealed class CompactionFilter
             NoteHorizon(needHorizon ? _nowMs + _deleteRetentionMs : horizon);
         }
 
-        if (_retained.Count == total && !needHorizon)
+        if (kept == _retained.Count && !needHorizon)
         {
             return BatchFate.Keep;
         }
 
-        long newBase = needHorizon ? _nowMs + _deleteRetentionMs : baseTimestamp;
-        var newAttributes = needHorizon ? attributes | RecordBatchAttributes.DeleteHorizon : attributes;
-        if ((attributes & RecordBatchAttributes.LogAppendTime) != 0 || maxTimestamp < 0)
-        {
-            maxTimestamp = info.MaxTimestamp;
-        }
-
-        WriteBatch(batch, records, baseTimestamp, newBase, newAttributes, maxTimestamp, output);
+        long? deleteHorizon = needHorizon ? _nowMs + _deleteRetentionMs : hasHorizon ? horizon : null;
+        WriteBatch(batch, records, deleteHorizon, output);
         return BatchFate.Rewrite;
     }
 
     private BatchFate FilterMarker(ReadOnlySpan<byte> batch, in BatchInfo info, bool hasHorizon, long horizon, IBufferWriter<byte> output)
     {
-        if (ControlRecord.TypeOf(batch) == ControlRecordType.Unknown)
+        if (!ControlRecords.TryReadBatchType(batch, out var type) || type is not (ControlRecordType.Abort or ControlRecordType.Commit))
         {
             return BatchFate.Keep;
         }
@@ -182,21 +176,28 @@ internal sealed class CompactionFilter
         // The transaction has no records left: start the marker's delete horizon.
         long newHorizon = _nowMs + _deleteRetentionMs;
         NoteHorizon(newHorizon);
-        var records = batch[RecordBatchHeader.Size..];
-        _retained.Clear();
-        var cursor = new RecordCursor(records, info.RecordCount);
-        while (cursor.TryNext(out var record))
-        {
-            _retained.Add(new RecordSlot(record.Start, record.Size, record.BodyStart, record.KeyLengthStart, record.TimestampDelta, record.OffsetDelta));
-        }
-
-        if (!cursor.Complete)
+        if (!RecordBatchRecords.TryOpen(batch, BatchValidator.MaxUncompressedBytes, out var records))
         {
             return BatchFate.Keep;
         }
 
-        WriteBatch(batch, records, RecordBatchHeader.BaseTimestamp(batch), newHorizon, info.Attributes | RecordBatchAttributes.DeleteHorizon, info.MaxTimestamp, output);
-        return BatchFate.Rewrite;
+        using (records)
+        {
+            _retained.Clear();
+            var reader = new OrderedRecords(batch, records.Bytes);
+            while (reader.TryReadNext(out _))
+            {
+                _retained.Add(true);
+            }
+
+            if (reader.Malformed)
+            {
+                return BatchFate.Keep;
+            }
+
+            WriteBatch(batch, records.Bytes, newHorizon, output);
+            return BatchFate.Rewrite;
+        }
     }
 
     // A batch kept without looking inside still holds its transaction's records (the marker must stay).
@@ -222,7 +223,7 @@ internal sealed class CompactionFilter
             return BatchFate.Keep;
         }
 
-        // Kafka's writeEmptyHeader: no records, no compression, same offsets and producer fields.
+        // Kafka's writeEmptyHeader: no records, no compression, same offsets, timestamps and producer fields.
         var header = output.GetSpan(RecordBatchHeader.Size)[..RecordBatchHeader.Size];
         batch[..RecordBatchHeader.Size].CopyTo(header);
         BinaryPrimitives.WriteInt32BigEndian(header[RecordBatchHeader.BatchLengthOffset..], RecordBatchHeader.Size - RecordBatchHeader.LogOverhead);
@@ -233,58 +234,77 @@ internal sealed class CompactionFilter
         return BatchFate.Rewrite;
     }
 
-    private void WriteBatch(ReadOnlySpan<byte> original, ReadOnlySpan<byte> records, long oldBase, long newBase, RecordBatchAttributes attributes, long maxTimestamp, IBufferWriter<byte> output)
+    /// <summary>
+    /// Writes the records of <paramref name="original"/> marked in <see cref="_retained"/> as a new batch with the
+    /// original's codec, offsets (base offset and last offset delta), producer fields and timestamp type (Kafka's
+    /// MemoryRecords.filterTo). Record timestamps keep their values; with a <paramref name="deleteHorizon"/> the
+    /// base timestamp becomes the horizon (KIP-534) and the deltas are rebased on it.
+    /// </summary>
+    private void WriteBatch(ReadOnlySpan<byte> original, ReadOnlySpan<byte> records, long? deleteHorizon, IBufferWriter<byte> output)
     {
-        _records.ResetWrittenCount();
-        Span<byte> prefix = stackalloc byte[1 + 10 + 5];
-        foreach (var slot in _retained)
+        var attributes = RecordBatchHeader.Attributes(original);
+        long baseTimestamp = RecordBatchHeader.BaseTimestamp(original);
+        using var builder = new RecordBatchBuilder(RecordBatchHeader.Compression(original))
         {
-            var record = records.Slice(slot.Start, slot.Size);
-            if (newBase == oldBase)
+            BaseOffset = RecordBatchHeader.BaseOffset(original),
+            LastOffsetDelta = RecordBatchHeader.LastOffsetDelta(original),
+            PartitionLeaderEpoch = RecordBatchHeader.PartitionLeaderEpoch(original),
+            IsTransactional = (attributes & RecordBatchAttributes.Transactional) != 0,
+            IsControl = (attributes & RecordBatchAttributes.Control) != 0,
+            ProducerId = RecordBatchHeader.ProducerId(original),
+            ProducerEpoch = RecordBatchHeader.ProducerEpoch(original),
+            BaseSequence = RecordBatchHeader.BaseSequence(original),
+            LogAppendTime = (attributes & RecordBatchAttributes.LogAppendTime) != 0 ? RecordBatchHeader.MaxTimestamp(original) : null,
+            BaseTimestamp = baseTimestamp,
+            DeleteHorizonMs = deleteHorizon,
+        };
+        var reader = RecordReader.ForRecords(original, records);
+        for (int i = 0; reader.TryReadNext(out var record) == RecordReadStatus.Record; i++)
+        {
+            if (_retained[i])
             {
-                _records.Write(record);
-                continue;
+                // The stored delta, not record.Timestamp, which under LogAppendTime reads as the batch's max timestamp.
+                builder.Append(record.OffsetDelta, baseTimestamp + record.TimestampDelta, record);
             }
-
-            // The timestamp delta is relative to the batch's base timestamp, which now holds the horizon.
-            long delta = oldBase + slot.TimestampDelta - newBase;
-            var rest = records[slot.KeyLengthStart..(slot.Start + slot.Size)];
-            prefix[0] = records[slot.BodyStart];
-            int prefixLength = 1 + Varint.WriteLong(prefix[1..], delta);
-            prefixLength += Varint.WriteLong(prefix[prefixLength..], slot.OffsetDelta);
-            int bodyLength = prefixLength + rest.Length;
-            var destination = _records.GetSpan(10 + bodyLength);
-            int written = Varint.WriteLong(destination, bodyLength);
-            prefix[..prefixLength].CopyTo(destination[written..]);
-            written += prefixLength;
-            rest.CopyTo(destination[written..]);
-            _records.Advance(written + rest.Length);
         }
 
-        var compression = BatchRecords.Compression(original);
-        ReadOnlySpan<byte> body = _records.WrittenSpan;
-        ArrayBufferWriter<byte>? compressed = null;
-        if (compression != CompressionType.None)
-        {
-            compressed = new ArrayBufferWriter<byte>(body.Length / 2 + 64);
-            _codec!.Compress(compression, body, compressed);
-            body = compressed.WrittenSpan;
-        }
-
-        int size = RecordBatchHeader.Size + body.Length;
-        var batch = output.GetSpan(size)[..size];
-        original[..RecordBatchHeader.Size].CopyTo(batch);
-        body.CopyTo(batch[RecordBatchHeader.Size..]);
-        BinaryPrimitives.WriteInt32BigEndian(batch[RecordBatchHeader.BatchLengthOffset..], size - RecordBatchHeader.LogOverhead);
-        RecordBatchHeader.SetAttributes(batch, attributes);
-        RecordBatchHeader.SetBaseTimestamp(batch, newBase);
-        RecordBatchHeader.SetMaxTimestamp(batch, maxTimestamp);
-        BinaryPrimitives.WriteInt32BigEndian(batch[RecordBatchHeader.RecordCountOffset..], _retained.Count);
-        RecordBatchHeader.UpdateCrc(batch);
-        output.Advance(size);
+        builder.WriteTo(output);
     }
 
     private void NoteHorizon(long horizon) => EarliestDeleteHorizon = EarliestDeleteHorizon is { } h ? Math.Min(h, horizon) : horizon;
 
-    private readonly record struct RecordSlot(int Start, int Size, int BodyStart, int KeyLengthStart, long TimestampDelta, int OffsetDelta);
+    /// <summary>
+    /// Protocol's <see cref="RecordReader"/> plus the one check a rewrite needs that reading does not: offset deltas
+    /// increase and stay within the batch's last offset delta. Storage does not decode records on append, so a
+    /// batch with a valid CRC may still break this; such a batch is kept whole rather than rewritten.
+    /// </summary>
+    private ref struct OrderedRecords
+    {
+        private readonly int _lastOffsetDelta;
+        private RecordReader _reader;
+        private int _previousOffsetDelta;
+
+        public OrderedRecords(ReadOnlySpan<byte> batch, ReadOnlySpan<byte> records)
+        {
+            _reader = RecordReader.ForRecords(batch, records);
+            _lastOffsetDelta = RecordBatchHeader.LastOffsetDelta(batch);
+            _previousOffsetDelta = -1;
+        }
+
+        /// <summary>True when a record did not parse or was out of order; false after a clean end.</summary>
+        public bool Malformed { get; private set; }
+
+        public bool TryReadNext(out RecordView record)
+        {
+            var status = _reader.TryReadNext(out record);
+            if (status == RecordReadStatus.Record && record.OffsetDelta > _previousOffsetDelta && record.OffsetDelta <= _lastOffsetDelta)
+            {
+                _previousOffsetDelta = record.OffsetDelta;
+                return true;
+            }
+
+            Malformed = status != RecordReadStatus.End;
+            return false;
+        }
+    }
 }

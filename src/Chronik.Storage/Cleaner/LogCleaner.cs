@@ -1,4 +1,5 @@
 using System.Buffers;
+using Chronik.Protocol.Records;
 using Chronik.Storage.Files;
 using Chronik.Storage.Records;
 using Chronik.Storage.Segments;
@@ -266,7 +267,7 @@ public sealed class LogCleaner : IDisposable
         ScanHeaders(cleanable, range.FirstUncleanableOffset, transactions, lastOfProducer);
         var map = new OffsetMap(_options.MaxKeysPerPass);
         long end = BuildOffsetMap(cleanable, range, transactions, map);
-        var filter = new CompactionFilter(map, transactions, lastOfProducer, now, config.DeleteRetentionMs, _services.Codec);
+        var filter = new CompactionFilter(map, transactions, lastOfProducer, now, config.DeleteRetentionMs);
 
         int cleaned = 0;
         int rewritten = 0;
@@ -315,7 +316,7 @@ public sealed class LogCleaner : IDisposable
             long position = 0;
             while (reader.TryReadHeader(position, out var info) && info.BaseOffset < endOffset)
             {
-                Throttle(Protocol.Records.RecordBatchHeader.Size);
+                Throttle(RecordBatchHeader.Size);
                 if (info.ProducerId >= 0)
                 {
                     lastOfProducer[info.ProducerId] = info.LastOffset;
@@ -323,8 +324,7 @@ public sealed class LogCleaner : IDisposable
 
                 if (info.IsControl)
                 {
-                    var type = ControlRecord.TypeOf(reader.ReadBatch(info));
-                    if (type != ControlRecordType.Unknown)
+                    if (ControlRecords.TryReadBatchType(reader.ReadBatch(info), out var type) && type is ControlRecordType.Abort or ControlRecordType.Commit)
                     {
                         transactions.AddMarker(info.ProducerId, info.BaseOffset, type == ControlRecordType.Commit);
                     }
@@ -338,7 +338,6 @@ public sealed class LogCleaner : IDisposable
     /// <summary>Indexes the dirty section; returns the offset up to which it got (the end of the section unless the map filled).</summary>
     private long BuildOffsetMap(List<LogSegment> segments, in CleanableRange range, TransactionOutcomes transactions, OffsetMap map)
     {
-        var scratch = new ArrayBufferWriter<byte>();
         foreach (var segment in segments)
         {
             using var lease = _services.Files.Acquire(segment.File);
@@ -364,18 +363,21 @@ public sealed class LogCleaner : IDisposable
                     continue;
                 }
 
-                var batch = reader.ReadBatch(info);
-                if (!BatchRecords.TryGetRecords(batch, _services.Codec, scratch, out var records))
+                if (!RecordBatchRecords.TryOpen(reader.ReadBatch(info), BatchValidator.MaxUncompressedBytes, out var records))
                 {
                     continue;
                 }
 
-                var cursor = new RecordCursor(records, info.RecordCount);
-                while (cursor.TryNext(out var record))
+                using (records)
                 {
-                    if (record.HasKey)
+                    // Keys up to a malformed record are indexed; the filter keeps such a batch whole.
+                    var recordReader = records.GetEnumerator();
+                    while (recordReader.TryReadNext(out var record) == RecordReadStatus.Record)
                     {
-                        map.Put(record.Key, info.BaseOffset + record.OffsetDelta);
+                        if (!record.IsKeyNull)
+                        {
+                            map.Put(record.Key, record.Offset);
+                        }
                     }
                 }
             }

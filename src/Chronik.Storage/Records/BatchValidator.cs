@@ -19,25 +19,35 @@ internal enum StoredBatchStatus
 }
 
 /// <summary>
-/// Checks record batches by their v2 header and CRC only, never decoding records (except the key check a
-/// compacted topic requires, as Kafka's LogValidator does). Pure functions over spans.
+/// The storage side of batch validation. Framing and the checks of a single batch (length, CRC, codec id,
+/// counts and offsets, what a client may not send) are Chronik.Protocol's <see cref="RecordBatchEnumerator"/>
+/// and <see cref="RecordBatchValidator"/>; what stays here depends on the topic config or on the log, which
+/// Protocol does not know: only magic 2 is stored, max.message.bytes, segment.bytes, the CreateTime bounds,
+/// the compacted-topic key check (Kafka's LogValidator / UnifiedLog.analyzeAndValidateRecords), and the
+/// header check of crash recovery, which tells a torn tail from corruption and checks offsets against the
+/// segment while the batch is still streamed from the file.
 /// </summary>
 internal static class BatchValidator
 {
     /// <summary>The batchLength of the smallest possible batch: a header and no records.</summary>
     public const int MinBatchLength = RecordBatchHeader.Size - RecordBatchHeader.LogOverhead;
 
-    public const long NoTimestamp = -1;
+    /// <summary>
+    /// Bound on a batch's decompressed records wherever storage looks inside one (compacted-topic key check,
+    /// compaction, timestamp lookup): Protocol's default, far above any batch max.message.bytes admits in practice.
+    /// </summary>
+    public const int MaxUncompressedBytes = RecordBatchRecords.DefaultMaxUncompressedBytes;
 
     /// <summary>
     /// Validates the batches of a produce or coordinator append. Throws <see cref="StorageException"/> with
-    /// CorruptMessage (bad framing or CRC), InvalidRecord (bad magic, offsets, counts, control batch from a
-    /// client, keyless record in a compacted topic), MessageTooLarge (batch over max.message.bytes),
+    /// CorruptMessage (bad framing or CRC, undecodable compressed records), InvalidRecord (bad magic, offsets,
+    /// counts, malformed records, control batch from a client, keyless record in a compacted topic),
+    /// UnsupportedCompressionType (unknown codec id), MessageTooLarge (batch over max.message.bytes),
     /// RecordListTooLarge (batch larger than a segment) or InvalidTimestamp.
     /// </summary>
-    public static IncomingBatches ValidateIncoming(ReadOnlySpan<byte> data, LogConfig config, AppendOrigin origin, long nowMs)
+    public static IncomingBatches ValidateIncoming(ReadOnlyMemory<byte> data, LogConfig config, AppendOrigin origin, long nowMs)
     {
-        if (data.Length == 0)
+        if (data.IsEmpty)
         {
             throw new StorageException(ErrorCode.InvalidRecord, "the append holds no record batch");
         }
@@ -45,85 +55,123 @@ internal static class BatchValidator
         int batches = 0;
         int records = 0;
         long offsets = 0;
-        long maxTimestamp = NoTimestamp;
+        long maxTimestamp = RecordBatchHeader.NoTimestamp;
         int largest = 0;
-        int position = 0;
-        while (position < data.Length)
+        var entries = new RecordBatchEnumerator(data);
+        while (entries.MoveNext())
         {
-            var rest = data[position..];
-            if (rest.Length < RecordBatchHeader.Size)
+            var batch = entries.Current.Span;
+            if (entries.CurrentMagic != RecordBatchHeader.CurrentMagic)
             {
-                throw new StorageException(ErrorCode.CorruptMessage, $"{rest.Length} trailing bytes are not a whole batch header");
+                throw new StorageException(ErrorCode.InvalidRecord, $"record batch magic {entries.CurrentMagic} is not supported; only v2 batches are stored");
             }
 
-            int batchLength = RecordBatchHeader.BatchLength(rest);
-            if (batchLength < MinBatchLength)
+            // Sizes before the CRC, as Kafka's analyzeAndValidateRecords checks them.
+            if (batch.Length > config.MaxMessageBytes)
             {
-                throw new StorageException(ErrorCode.CorruptMessage, $"batch length {batchLength} is below the minimum {MinBatchLength}");
+                throw new StorageException(ErrorCode.MessageTooLarge, $"batch of {batch.Length} bytes exceeds max.message.bytes {config.MaxMessageBytes}");
             }
 
-            long size = (long)batchLength + RecordBatchHeader.LogOverhead;
-            if (size > rest.Length)
+            if (batch.Length > config.SegmentBytes)
             {
-                throw new StorageException(ErrorCode.CorruptMessage, $"batch of {size} bytes exceeds the {rest.Length} bytes left");
+                throw new StorageException(ErrorCode.RecordListTooLarge, $"batch of {batch.Length} bytes exceeds segment.bytes {config.SegmentBytes}");
             }
 
-            var batch = rest[..(int)size];
-            if (RecordBatchHeader.Magic(batch) != RecordBatchHeader.CurrentMagic)
+            var result = origin == AppendOrigin.Client ? RecordBatchValidator.ValidateProduced(batch) : RecordBatchValidator.Validate(batch);
+            if (!result.IsValid)
             {
-                throw new StorageException(ErrorCode.InvalidRecord, $"record batch magic {RecordBatchHeader.Magic(batch)} is not supported; only v2 batches are stored");
-            }
-
-            if (size > config.MaxMessageBytes)
-            {
-                throw new StorageException(ErrorCode.MessageTooLarge, $"batch of {size} bytes exceeds max.message.bytes {config.MaxMessageBytes}");
-            }
-
-            if (size > config.SegmentBytes)
-            {
-                throw new StorageException(ErrorCode.RecordListTooLarge, $"batch of {size} bytes exceeds segment.bytes {config.SegmentBytes}");
-            }
-
-            if (!RecordBatchHeader.IsCrcValid(batch))
-            {
-                throw new StorageException(ErrorCode.CorruptMessage, "record batch CRC does not match its contents");
-            }
-
-            int lastOffsetDelta = RecordBatchHeader.LastOffsetDelta(batch);
-            int count = RecordBatchHeader.RecordCount(batch);
-            if (lastOffsetDelta < 0)
-            {
-                throw new StorageException(ErrorCode.InvalidRecord, $"batch has a negative last offset delta {lastOffsetDelta}");
+                throw new StorageException(result.Error, result.Message ?? result.Error.ToString());
             }
 
             var attributes = RecordBatchHeader.Attributes(batch);
-            if (origin == AppendOrigin.Client)
+            if (origin == AppendOrigin.Client && (attributes & RecordBatchAttributes.LogAppendTime) != 0)
             {
-                ValidateClientBatch(batch, attributes, lastOffsetDelta, count);
+                throw new StorageException(ErrorCode.InvalidTimestamp, "producers may not set the LogAppendTime timestamp type");
             }
 
             ValidateTimestamps(batch, attributes, config, nowMs);
             if (config.Compact && (attributes & RecordBatchAttributes.Control) == 0)
             {
-                ValidateKeys(batch, attributes, count);
+                ValidateKeys(batch);
             }
 
-            long batchMax = RecordBatchHeader.MaxTimestamp(batch);
-            maxTimestamp = Math.Max(maxTimestamp, batchMax);
+            maxTimestamp = Math.Max(maxTimestamp, RecordBatchHeader.MaxTimestamp(batch));
             batches++;
-            records += Math.Max(count, 0);
-            offsets += (long)lastOffsetDelta + 1;
-            largest = Math.Max(largest, (int)size);
-            position += (int)size;
+            records += RecordBatchHeader.RecordCount(batch);
+            offsets += RecordBatchHeader.LastOffsetDelta(batch) + 1L;
+            largest = Math.Max(largest, batch.Length);
+        }
+
+        if (entries.Status != RecordBatchEnumerationStatus.Completed)
+        {
+            throw new StorageException(ErrorCode.CorruptMessage, entries.ErrorMessage ?? $"{data.Length - entries.BytesConsumed} trailing bytes are not a whole batch");
         }
 
         return new IncomingBatches(batches, records, offsets, maxTimestamp, largest);
     }
 
     /// <summary>
-    /// Checks the header of a stored (or replicated) batch at the start of <paramref name="header"/>, which holds at
-    /// least <see cref="RecordBatchHeader.Size"/> bytes or everything up to the end of the data. <paramref name="available"/>
-    /// is how many bytes exist from the batch start to the end of the data. The CRC is checked separately.
+    /// Validates the batches of a follower's append (fetched from the leader, offsets already assigned): framing,
+    /// magic 2, the structural checks of <see cref="RecordBatchValidator.Validate"/> (CRC included) and base
+    /// offsets strictly increasing; gaps are allowed (a compacted leader has them). Any failure is CorruptMessage.
+    /// </summary>
+    public static IncomingBatches ValidateReplicated(ReadOnlyMemory<byte> data, out long firstOffset, out long lastOffset)
+    {
+        firstOffset = -1;
+        lastOffset = -1;
+        if (data.IsEmpty)
+        {
+            throw new StorageException(ErrorCode.InvalidRecord, "the append holds no record batch");
+        }
+
+        int batches = 0;
+        int records = 0;
+        long maxTimestamp = RecordBatchHeader.NoTimestamp;
+        int largest = 0;
+        long minOffset = 0;
+        var entries = new RecordBatchEnumerator(data);
+        while (entries.MoveNext())
+        {
+            var batch = entries.Current.Span;
+            var result = entries.CurrentMagic == RecordBatchHeader.CurrentMagic
+                ? RecordBatchValidator.Validate(batch)
+                : new BatchValidationResult(ErrorCode.CorruptMessage, $"magic {entries.CurrentMagic} is not stored");
+            if (result.IsValid && RecordBatchHeader.BaseOffset(batch) < minOffset)
+            {
+                result = new BatchValidationResult(ErrorCode.CorruptMessage, $"base offset {RecordBatchHeader.BaseOffset(batch)} is below {minOffset}");
+            }
+
+            if (!result.IsValid)
+            {
+                throw new StorageException(ErrorCode.CorruptMessage, $"replicated batch at byte {entries.CurrentPosition} is corrupt: {result.Message}");
+            }
+
+            if (batches == 0)
+            {
+                firstOffset = RecordBatchHeader.BaseOffset(batch);
+            }
+
+            lastOffset = RecordBatchHeader.LastOffset(batch);
+            minOffset = lastOffset + 1;
+            maxTimestamp = Math.Max(maxTimestamp, RecordBatchHeader.MaxTimestamp(batch));
+            records += RecordBatchHeader.RecordCount(batch);
+            largest = Math.Max(largest, batch.Length);
+            batches++;
+        }
+
+        if (entries.Status != RecordBatchEnumerationStatus.Completed)
+        {
+            throw new StorageException(ErrorCode.CorruptMessage, $"replicated batch at byte {entries.BytesConsumed} is {entries.ErrorMessage ?? "truncated"}");
+        }
+
+        return new IncomingBatches(batches, records, lastOffset - firstOffset + 1, maxTimestamp, largest);
+    }
+
+    /// <summary>
+    /// Checks the header of a stored batch at the start of <paramref name="header"/>, which holds at least
+    /// <see cref="RecordBatchHeader.Size"/> bytes or everything up to the end of the data. <paramref name="available"/>
+    /// is how many bytes exist from the batch start to the end of the data. The CRC is checked separately
+    /// (streamed by <see cref="Segments.SegmentReader.Validate"/>, so a huge length never allocates).
     /// </summary>
     public static StoredBatchStatus CheckStoredHeader(ReadOnlySpan<byte> header, long available, long minBaseOffset, long segmentBaseOffset, out int size)
     {
@@ -166,34 +214,6 @@ internal static class BatchValidator
         return StoredBatchStatus.Valid;
     }
 
-    private static void ValidateClientBatch(ReadOnlySpan<byte> batch, RecordBatchAttributes attributes, int lastOffsetDelta, int count)
-    {
-        if (count <= 0)
-        {
-            throw new StorageException(ErrorCode.InvalidRecord, $"invalid record count {count}");
-        }
-
-        if ((long)lastOffsetDelta + 1 != count)
-        {
-            throw new StorageException(ErrorCode.InvalidRecord, $"last offset delta {lastOffsetDelta} disagrees with the record count {count}");
-        }
-
-        if ((attributes & RecordBatchAttributes.Control) != 0)
-        {
-            throw new StorageException(ErrorCode.InvalidRecord, "clients may not write control records");
-        }
-
-        if (RecordBatchHeader.ProducerId(batch) >= 0 && RecordBatchHeader.BaseSequence(batch) < 0)
-        {
-            throw new StorageException(ErrorCode.InvalidRecord, $"invalid sequence {RecordBatchHeader.BaseSequence(batch)} for producer id {RecordBatchHeader.ProducerId(batch)}");
-        }
-
-        if ((attributes & RecordBatchAttributes.LogAppendTime) != 0)
-        {
-            throw new StorageException(ErrorCode.InvalidTimestamp, "producers may not set the LogAppendTime timestamp type");
-        }
-    }
-
     // Kafka checks every record's timestamp; without decoding records the batch's first timestamp and its max
     // timestamp bound the check (the defaults leave the lower bound open, so only max timestamp matters then).
     private static void ValidateTimestamps(ReadOnlySpan<byte> batch, RecordBatchAttributes attributes, LogConfig config, long nowMs)
@@ -204,40 +224,49 @@ internal static class BatchValidator
         }
 
         long max = RecordBatchHeader.MaxTimestamp(batch);
-        if (max != NoTimestamp && max - nowMs > config.MessageTimestampAfterMaxMs)
+        if (max != RecordBatchHeader.NoTimestamp && max - nowMs > config.MessageTimestampAfterMaxMs)
         {
             throw new StorageException(ErrorCode.InvalidTimestamp, $"timestamp {max} is more than message.timestamp.after.max.ms ({config.MessageTimestampAfterMaxMs}) ahead of the broker's clock {nowMs}");
         }
 
         long first = RecordBatchHeader.BaseTimestamp(batch);
-        if (first != NoTimestamp && nowMs - first > config.MessageTimestampBeforeMaxMs)
+        if (first != RecordBatchHeader.NoTimestamp && nowMs - first > config.MessageTimestampBeforeMaxMs)
         {
             throw new StorageException(ErrorCode.InvalidTimestamp, $"timestamp {first} is more than message.timestamp.before.max.ms ({config.MessageTimestampBeforeMaxMs}) behind the broker's clock {nowMs}");
         }
     }
 
-    // A compacted topic needs a key on every record (Kafka rejects keyless records with INVALID_RECORD).
-    // Compressed batches would have to be decompressed on the produce path; they are not checked here, and
-    // the cleaner drops keyless records it finds, as Kafka's does.
-    private static void ValidateKeys(ReadOnlySpan<byte> batch, RecordBatchAttributes attributes, int count)
+    // A compacted topic needs a key on every record (Kafka rejects keyless records with INVALID_RECORD). This is
+    // the only place the produce path decodes records, and only for compacted topics; compressed batches are
+    // decompressed for it as Kafka's LogValidator does.
+    private static void ValidateKeys(ReadOnlySpan<byte> batch)
     {
-        if ((CompressionType)(attributes & RecordBatchAttributes.CompressionMask) != CompressionType.None)
+        RecordBatchRecords records;
+        try
         {
-            return;
+            records = RecordBatchRecords.Open(batch, MaxUncompressedBytes);
+        }
+        catch (RecordDecodeException e)
+        {
+            throw new StorageException(e.ErrorCode, e.Message, e);
         }
 
-        var cursor = new RecordCursor(batch[RecordBatchHeader.Size..], count);
-        while (cursor.TryNext(out var record))
+        using (records)
         {
-            if (!record.HasKey)
+            var reader = records.GetEnumerator();
+            RecordReadStatus status;
+            while ((status = reader.TryReadNext(out var record)) == RecordReadStatus.Record)
             {
-                throw new StorageException(ErrorCode.InvalidRecord, "a compacted topic cannot accept a record without a key");
+                if (record.IsKeyNull)
+                {
+                    throw new StorageException(ErrorCode.InvalidRecord, "a compacted topic cannot accept a record without a key");
+                }
             }
-        }
 
-        if (!cursor.Complete)
-        {
-            throw new StorageException(ErrorCode.CorruptMessage, "the records of the batch do not parse");
+            if (status == RecordReadStatus.Error)
+            {
+                throw new StorageException(reader.Error, reader.ErrorMessage ?? "the records of the batch do not parse");
+            }
         }
     }
 }

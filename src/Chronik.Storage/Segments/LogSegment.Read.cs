@@ -1,4 +1,3 @@
-using System.Buffers;
 using Chronik.Protocol.Records;
 using Chronik.Storage.Files;
 using Chronik.Storage.Records;
@@ -139,7 +138,7 @@ internal sealed partial class LogSegment
             _bytesSinceLastIndexEntry = newSize - (_offsetIndex.LastEntry?.Position ?? 0);
             if (newSize == 0)
             {
-                _rollingBasedTimestamp = BatchValidatorNoTimestamp;
+                _rollingBasedTimestamp = RecordBatchHeader.NoTimestamp;
                 _rollingTimestampKnown = true;
             }
 
@@ -153,10 +152,10 @@ internal sealed partial class LogSegment
 
     /// <summary>
     /// The first record at or after <paramref name="startingOffset"/> whose timestamp is ≥ <paramref name="timestamp"/>
-    /// (Kafka's segment search for ListOffsets). Record-exact for uncompressed batches and, with a codec, for
-    /// compressed ones; otherwise the batch's base offset (or the starting offset) and max timestamp.
+    /// (Kafka's segment search for ListOffsets), record-exact; for a LogAppendTime batch, or one whose records
+    /// cannot be read, the batch's base offset (or the starting offset) and max timestamp.
     /// </summary>
-    public TimestampOffset? FindOffsetByTimestamp(long timestamp, long startingOffset, IRecordsCodec? codec)
+    public TimestampOffset? FindOffsetByTimestamp(long timestamp, long startingOffset)
     {
         _lastAccess = Environment.TickCount64;
         OffsetPosition start;
@@ -176,7 +175,7 @@ internal sealed partial class LogSegment
         {
             if (info.MaxTimestamp >= timestamp && info.LastOffset >= startingOffset)
             {
-                return FindRecordByTimestamp(reader.ReadBatch(info), info, timestamp, startingOffset, codec);
+                return FindRecordByTimestamp(reader.ReadBatch(info), info, timestamp, startingOffset);
             }
 
             position = info.End;
@@ -235,7 +234,7 @@ internal sealed partial class LogSegment
         {
             _offsetIndex.Reset();
             _timeIndex.Reset();
-            _maxTimestamp = BatchValidatorNoTimestamp;
+            _maxTimestamp = RecordBatchHeader.NoTimestamp;
             _offsetOfMaxTimestamp = BaseOffset;
             _maxTimestampKnown = true;
             _rollingTimestampKnown = false;
@@ -274,7 +273,7 @@ internal sealed partial class LogSegment
             _size = (int)position;
             if (!_rollingTimestampKnown)
             {
-                _rollingBasedTimestamp = BatchValidatorNoTimestamp;
+                _rollingBasedTimestamp = RecordBatchHeader.NoTimestamp;
                 _rollingTimestampKnown = true;
             }
 
@@ -312,29 +311,24 @@ internal sealed partial class LogSegment
         return false;
     }
 
-    private static TimestampOffset FindRecordByTimestamp(ReadOnlySpan<byte> batch, in BatchInfo info, long timestamp, long startingOffset, IRecordsCodec? codec)
+    private static TimestampOffset FindRecordByTimestamp(ReadOnlySpan<byte> batch, in BatchInfo info, long timestamp, long startingOffset)
     {
         var fallback = new TimestampOffset(info.MaxTimestamp, Math.Max(info.BaseOffset, startingOffset));
-        if ((info.Attributes & RecordBatchAttributes.LogAppendTime) != 0)
+        if ((info.Attributes & RecordBatchAttributes.LogAppendTime) != 0
+            || !RecordBatchRecords.TryOpen(batch, BatchValidator.MaxUncompressedBytes, out var records))
         {
             return fallback;
         }
 
-        var scratch = new ArrayBufferWriter<byte>();
-        if (!BatchRecords.TryGetRecords(batch, codec, scratch, out var records))
+        using (records)
         {
-            return fallback;
-        }
-
-        long baseTimestamp = RecordBatchHeader.BaseTimestamp(batch);
-        var cursor = new RecordCursor(records, info.RecordCount);
-        while (cursor.TryNext(out var record))
-        {
-            long offset = info.BaseOffset + record.OffsetDelta;
-            long recordTimestamp = baseTimestamp + record.TimestampDelta;
-            if (offset >= startingOffset && recordTimestamp >= timestamp)
+            var reader = records.GetEnumerator();
+            while (reader.TryReadNext(out var record) == RecordReadStatus.Record)
             {
-                return new TimestampOffset(recordTimestamp, offset);
+                if (record.Offset >= startingOffset && record.Timestamp >= timestamp)
+                {
+                    return new TimestampOffset(record.Timestamp, record.Offset);
+                }
             }
         }
 

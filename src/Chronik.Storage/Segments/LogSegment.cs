@@ -19,17 +19,15 @@ internal sealed partial class LogSegment
     private readonly int _indexIntervalBytes;
     private int _size;
     private int _bytesSinceLastIndexEntry;
-    private long _maxTimestamp = BatchValidatorNoTimestamp;
+    private long _maxTimestamp = RecordBatchHeader.NoTimestamp;
     private long _offsetOfMaxTimestamp;
     private bool _maxTimestampKnown;
-    private long _rollingBasedTimestamp = BatchValidatorNoTimestamp;
+    private long _rollingBasedTimestamp = RecordBatchHeader.NoTimestamp;
     private bool _rollingTimestampKnown;
     private bool _retired;
     private bool _indexesDurable;
     private volatile bool _active;
     private long _lastAccess = Environment.TickCount64;
-
-    private const long BatchValidatorNoTimestamp = -1;
 
     private LogSegment(string directory, long baseOffset, LogConfig config, FileHandleCache files, int size, long createdMs, bool active)
     {
@@ -467,7 +465,7 @@ internal sealed partial class LogSegment
     {
         _offsetIndex.Reset();
         _timeIndex.Reset();
-        _maxTimestamp = BatchValidatorNoTimestamp;
+        _maxTimestamp = RecordBatchHeader.NoTimestamp;
         _offsetOfMaxTimestamp = BaseOffset;
         _maxTimestampKnown = true;
         _bytesSinceLastIndexEntry = 0;
@@ -496,7 +494,7 @@ internal sealed partial class LogSegment
         }
 
         _maxTimestampKnown = true;
-        _maxTimestamp = BatchValidatorNoTimestamp;
+        _maxTimestamp = RecordBatchHeader.NoTimestamp;
         _offsetOfMaxTimestamp = BaseOffset;
         TimestampOffset? lastTime;
         OffsetPosition? lastOffset;
@@ -540,7 +538,7 @@ internal sealed partial class LogSegment
         _rollingTimestampKnown = true;
         using var lease = _files.Acquire(File);
         using var reader = new SegmentReader(lease.Handle, Size, RecordBatchHeader.Size);
-        _rollingBasedTimestamp = reader.TryReadHeader(0, out var info) ? info.MaxTimestamp : BatchValidatorNoTimestamp;
+        _rollingBasedTimestamp = reader.TryReadHeader(0, out var info) ? info.MaxTimestamp : RecordBatchHeader.NoTimestamp;
     }
 
     private void TryCutBackTo(int size)

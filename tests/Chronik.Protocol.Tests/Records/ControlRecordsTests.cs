@@ -78,4 +78,44 @@ public class ControlRecordsTests
 
         Assert.Throws<ArgumentException>(() => ControlRecords.WriteEndTransactionMarkerBatch(output, 1, 0, new EndTransactionMarker(ControlRecordType.LeaderChange, 0), 0));
     }
+
+    [Theory]
+    [InlineData(ControlRecordType.Commit)]
+    [InlineData(ControlRecordType.Abort)]
+    public void Batch_type_comes_from_the_first_record_key(ControlRecordType type)
+    {
+        using var output = new PooledBufferWriter();
+        ControlRecords.WriteEndTransactionMarkerBatch(output, producerId: 5, producerEpoch: 0, new EndTransactionMarker(type, 1), timestamp: 10);
+
+        Assert.True(ControlRecords.TryReadBatchType(output.WrittenSpan, out ControlRecordType read));
+        Assert.Equal(type, read);
+    }
+
+    [Fact]
+    public void Batch_type_is_read_from_compressed_and_unnamed_control_batches()
+    {
+        using var builder = new RecordBatchBuilder(CompressionType.Gzip) { IsControl = true };
+        builder.Append(1, [0, 0, 0, 9], null);
+
+        Assert.True(ControlRecords.TryReadBatchType(builder.Build(), out ControlRecordType read));
+        Assert.Equal((ControlRecordType)9, read);
+    }
+
+    [Fact]
+    public void Batch_type_is_unavailable_for_data_batches_and_unreadable_keys()
+    {
+        using var data = new RecordBatchBuilder();
+        data.Append(1, [0, 0, 0, 1], [0, 0, 0, 0, 0, 1]);
+        using var keyless = new RecordBatchBuilder { IsControl = true };
+        keyless.Append(1, null, [0, 0, 0, 0, 0, 1]);
+        using var shortKey = new RecordBatchBuilder { IsControl = true };
+        shortKey.Append(1, [0, 0, 1], null);
+        using var empty = new RecordBatchBuilder { IsControl = true };
+
+        Assert.False(ControlRecords.TryReadBatchType(data.Build(), out _));
+        Assert.False(ControlRecords.TryReadBatchType(keyless.Build(), out _));
+        Assert.False(ControlRecords.TryReadBatchType(shortKey.Build(), out _));
+        Assert.False(ControlRecords.TryReadBatchType(empty.Build(), out _));
+        Assert.False(ControlRecords.TryReadBatchType(new byte[20], out _));
+    }
 }

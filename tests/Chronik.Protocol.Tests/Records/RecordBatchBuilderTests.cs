@@ -224,6 +224,24 @@ public class RecordBatchBuilderTests
         Assert.Equal(0x04 | 0x08 | 0x10 | 0x20, BinaryPrimitives.ReadInt16BigEndian(batch.AsSpan(RecordBatchHeader.AttributesOffset)));
     }
 
+    [Fact]
+    public void Delete_horizon_is_the_base_timestamp_that_records_are_relative_to()
+    {
+        using var builder = new RecordBatchBuilder { DeleteHorizonMs = 9_000, BaseTimestamp = 100 };
+        builder.Append(1_000, "k"u8.ToArray(), null);
+        builder.Append(1_500, "l"u8.ToArray(), "v"u8.ToArray());
+
+        byte[] batch = builder.Build();
+        DecodedRecordBatch decoded = RecordBatchDecoder.Decode(batch);
+
+        Assert.Equal(RecordBatchAttributes.DeleteHorizon, RecordBatchHeader.Attributes(batch));
+        Assert.Equal(9_000, RecordBatchHeader.BaseTimestamp(batch));
+        Assert.Equal(1_500, RecordBatchHeader.MaxTimestamp(batch));
+        Assert.Equal([1_000L, 1_500L], decoded.Records.Select(r => r.Timestamp));
+        Assert.True(RecordBatchValidator.Validate(batch).IsValid);
+        Assert.Throws<InvalidOperationException>(() => builder.DeleteHorizonMs = 1);
+    }
+
     private static byte[] RandomBytes(Random random, int length)
     {
         var bytes = new byte[length];

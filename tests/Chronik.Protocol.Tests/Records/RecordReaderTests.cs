@@ -113,6 +113,28 @@ public class RecordReaderTests
     }
 
     [Fact]
+    public void Try_open_reports_unreadable_records_as_false_instead_of_throwing()
+    {
+        byte[] batch = TestBatches.Simple(0, 2000, CompressionType.Lz4);
+        byte[] corrupt = TestBatches.Simple(0, 50, CompressionType.Gzip);
+        corrupt[RecordBatchHeader.Size + 20] ^= 0xFF;
+        byte[] unknownCodec = (byte[])batch.Clone();
+        RecordBatchHeader.SetAttributes(unknownCodec, (RecordBatchAttributes)7);
+
+        Assert.False(RecordBatchRecords.TryOpen(batch, maxUncompressedBytes: 1000, out _));
+        Assert.False(RecordBatchRecords.TryOpen(corrupt, RecordBatchRecords.DefaultMaxUncompressedBytes, out _));
+        Assert.False(RecordBatchRecords.TryOpen(unknownCodec, RecordBatchRecords.DefaultMaxUncompressedBytes, out _));
+        Assert.False(RecordBatchRecords.TryOpen(batch.AsSpan(0, 40), RecordBatchRecords.DefaultMaxUncompressedBytes, out _));
+
+        Assert.True(RecordBatchRecords.TryOpen(batch, RecordBatchRecords.DefaultMaxUncompressedBytes, out RecordBatchRecords records));
+        using (records)
+        {
+            using RecordBatchRecords opened = RecordBatchRecords.Open(batch);
+            Assert.True(records.Bytes.SequenceEqual(opened.Bytes));
+        }
+    }
+
+    [Fact]
     public void Corrupt_compressed_records_are_corrupt_messages()
     {
         byte[] batch = TestBatches.Simple(0, 50, CompressionType.Gzip);
