@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on a fresh machine: installs what the tests need (kcat and
-# kafka-python from Debian, kafkajs from npm, NuGet packages), builds, runs every test
+# Runs the whole test suite on a fresh machine: installs what the tests need (kcat, and
+# kafka-python with its codec modules from Debian, kafkajs from npm, NuGet packages), builds, runs every test
 # project, and ends with one line "N passed, M failed[, K skipped]" computed from the TRX files.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,10 @@ install_debian_packages() {
   local missing=()
   command -v kcat >/dev/null 2>&1 || missing+=(kcat)
   /usr/bin/python3 -c 'import kafka' >/dev/null 2>&1 || missing+=(python3-kafka)
+  # kafka-python's snappy, lz4 and zstd codecs: the compat tests produce with each (not dependencies of python3-kafka).
+  /usr/bin/python3 -c 'import snappy' >/dev/null 2>&1 || missing+=(python3-snappy)
+  /usr/bin/python3 -c 'import lz4.frame' >/dev/null 2>&1 || missing+=(python3-lz4)
+  /usr/bin/python3 -c 'import zstandard' >/dev/null 2>&1 || missing+=(python3-zstandard)
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing ${missing[*]} with apt-get"
   local sudo=""
