@@ -1,5 +1,6 @@
 using Chronik.Broker.Configs;
 using Chronik.Broker.Partitions;
+using Chronik.Broker.Replication;
 using Chronik.Cluster.Controller;
 using Chronik.Cluster.Metadata;
 using Chronik.Cluster.Quorum;
@@ -61,7 +62,14 @@ public sealed partial class BrokerNode : IAsyncDisposable
             timeProvider: TimeProvider,
             logger: loggerFactory.CreateLogger<BrokerLifecycle>());
         Replicas = new ReplicaManager(
-            new ReplicaManagerOptions { NodeId = options.NodeId, DataDirectory = options.DataDirectory, Configs = options.Configs },
+            new ReplicaManagerOptions
+            {
+                NodeId = options.NodeId,
+                DataDirectory = options.DataDirectory,
+                Configs = options.Configs,
+                LeaderChannels = new BrokerReplicaChannels(() => Quorum.Current, options.ListenerName, options.NodeId),
+                Controller = () => ControllerClient,
+            },
             () => Quorum.Current,
             loggerFactory,
             TimeProvider);
