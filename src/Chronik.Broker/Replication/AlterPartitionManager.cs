@@ -27,6 +27,8 @@ public sealed partial class AlterPartitionManager : IIsrChangeSender, IAsyncDisp
     private readonly CancellationTokenSource _stopping = new();
     private TaskCompletionSource? _wake;
     private Task? _loop;
+    private long _expansions;
+    private long _shrinks;
 
     /// <param name="controller">How this broker reaches the controller (in-process on the controller node, forwarded elsewhere).</param>
     /// <param name="brokerEpoch">This broker's registered epoch, -1 while unknown.</param>
@@ -52,10 +54,17 @@ public sealed partial class AlterPartitionManager : IIsrChangeSender, IAsyncDisp
         }
     }
 
+    /// <summary>ISR expansions proposed so far (Kafka's IsrExpandsPerSec counts the same events).</summary>
+    public long Expansions => Interlocked.Read(ref _expansions);
+
+    /// <summary>ISR shrinks proposed so far (Kafka's IsrShrinksPerSec).</summary>
+    public long Shrinks => Interlocked.Read(ref _shrinks);
+
     public void Start() => _loop ??= Task.Run(() => RunAsync(_stopping.Token));
 
     public void Submit(Partition partition, PendingIsrChange change)
     {
+        Interlocked.Increment(ref change.Kind == IsrChangeKind.Expand ? ref _expansions : ref _shrinks);
         LogSubmitted(_logger, partition.TopicPartition.ToString(), change.Kind, string.Join(",", change.LastCommittedIsr), string.Join(",", change.ProposedIsr.Select(m => m.BrokerId)));
         lock (_lock)
         {
