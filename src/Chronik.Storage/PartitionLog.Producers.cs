@@ -46,6 +46,18 @@ public sealed partial class PartitionLog
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="producerId"/> has an open transaction in this partition in epoch
+    /// <paramref name="producerEpoch"/> (Kafka's UnifiedLog.hasOngoingTransaction, which transaction verification uses).
+    /// </summary>
+    public bool HasOngoingTransaction(long producerId, short producerEpoch)
+    {
+        lock (_lock)
+        {
+            return _producers.TryGet(producerId, out var state) && state.HasOngoingTransaction && state.Epoch == producerEpoch;
+        }
+    }
+
     /// <summary>Producer ids with state in this partition.</summary>
     public int ProducerCount
     {

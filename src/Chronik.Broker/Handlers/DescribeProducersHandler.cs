@@ -9,8 +9,8 @@ namespace Chronik.Broker.Handlers;
 /// <summary>
 /// DescribeProducers (key 61), v0.
 /// Behavior: for each requested partition hosted here (leader or follower, as Kafka), the producers its log has
-/// state for: producer id, epoch, last sequence (-1 when its last entry is a transaction marker), last timestamp,
-/// coordinator epoch of its last marker (-1 if none) and the first offset of its open transaction (-1 if none).
+/// state for: producer id, epoch, last sequence (-1 without a batch in that epoch), last timestamp, coordinator
+/// epoch of its last marker (-1 if none) and the first offset of its open transaction (-1 if none).
 /// A topic with an invalid name is INVALID_TOPIC_EXCEPTION for each of its partitions; a partition the metadata does
 /// not have is UNKNOWN_TOPIC_OR_PARTITION, one not hosted here NOT_LEADER_OR_FOLLOWER.
 /// Simplified: no authorizer yet (Kafka checks READ on the topic).

@@ -3,9 +3,9 @@ using Chronik.Protocol.Records;
 namespace Chronik.Storage.Producers;
 
 /// <summary>
-/// A producer the partition has state for (DescribeProducers): its epoch, last sequence (-1 when its last entry
-/// is a transaction marker), last timestamp, the coordinator epoch of its last marker, and the first offset of its
-/// open transaction (-1 when none).
+/// A producer the partition has state for (DescribeProducers): its epoch, last sequence (-1 when it has no batch in
+/// this epoch, e.g. a marker bumped it), last timestamp, the coordinator epoch of its last marker (-1 if none), and
+/// the first offset of its open transaction (-1 when none).
 /// </summary>
 public readonly record struct ActiveProducer(long ProducerId, short ProducerEpoch, int LastSequence, long LastTimestamp, int CoordinatorEpoch, long CurrentTxnStartOffset);
 

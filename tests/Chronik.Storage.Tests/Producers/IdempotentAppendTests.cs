@@ -248,6 +248,32 @@ public class IdempotentAppendTests
     }
 
     [Fact]
+    public void Idempotent_appends_and_duplicates_allocate_nothing_per_batch()
+    {
+        using var fx = new StorageFixture();
+        var log = fx.Manager.GetOrCreateLog(StorageFixture.Tp());
+        var batches = Enumerable.Range(0, 3000).Select(i => Idempotent(7, 0, i)).ToArray();
+        for (int i = 0; i < 1000; i++)
+        {
+            log.Append(batches[i], 0);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 1000; i < 3000; i++)
+        {
+            log.Append(batches[i], 0);
+        }
+
+        for (int i = 0; i < 1000; i++)
+        {
+            Assert.True(log.Append(batches[2995 + (i % 5)], 0).IsDuplicate);
+        }
+
+        long perAppend = (GC.GetAllocatedBytesForCurrentThread() - before) / 3000;
+        Assert.True(perAppend < 16, $"{perAppend} bytes allocated per append");
+    }
+
+    [Fact]
     public void A_corrupt_snapshot_is_deleted_and_the_state_rebuilt_from_the_log()
     {
         using var fx = new StorageFixture();

@@ -42,7 +42,10 @@ public class TransactionStateTests
     {
         using var fx = new StorageFixture();
         var log = fx.Manager.GetOrCreateLog(StorageFixture.Tp());
+        Assert.False(log.HasOngoingTransaction(7, 0));
         log.Append(Idempotent(7, 0, 0, transactional: true), 0);
+        Assert.True(log.HasOngoingTransaction(7, 0));
+        Assert.False(log.HasOngoingTransaction(7, 1));
         var error = Assert.Throws<StorageException>(() => log.Append(Idempotent(7, 0, 1), 0));
         Assert.Equal(ErrorCode.InvalidTxnState, error.ErrorCode);
         Assert.Equal(1, log.LogEndOffset);
