@@ -160,10 +160,14 @@ public sealed partial class PartitionLog
 
     private void RefreshFirstUnstableOffsetLocked() => Volatile.Write(ref _firstUnstableOffset, _producers.FirstUnstableOffset);
 
-    /// <summary>A snapshot at the base of a new segment (Kafka takes one at every roll); not fsynced, see <see cref="ProducerSnapshotFile.Write"/>.</summary>
+    /// <summary>
+    /// A snapshot at <paramref name="offset"/> (Kafka takes one at every roll and at a clean shutdown), unless the
+    /// newest one is there already or there is nothing to keep (an empty log without producers replays nothing).
+    /// Fsynced only with <paramref name="sync"/>, see <see cref="ProducerSnapshotFile.Write"/>.
+    /// </summary>
     private void SnapshotProducerStateLocked(long offset, bool sync)
     {
-        if (offset != _snapshots.Latest)
+        if (offset > _snapshots.Latest && (offset > LogStartOffset || _producers.ProducerCount > 0))
         {
             _snapshots.Write(offset, _producers, sync);
         }
