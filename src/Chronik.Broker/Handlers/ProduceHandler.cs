@@ -29,10 +29,11 @@ namespace Chronik.Broker.Handlers;
 /// success, the original batch's base offset and its timestamp as log_append_time_ms (the client treats it as the
 /// acknowledgement it missed); its acknowledgement waits for the original's durability/replication like any other.
 /// A producer the partition has no state of may start at any sequence (Kafka 4 no longer sends UNKNOWN_PRODUCER_ID).
+/// An acks=0 request with errors closes the connection after the append, as Kafka does: the client has no
+/// response to learn from, so it reconnects and refreshes its metadata.
 /// Simplified: no transaction verification (KIP-890 part 1) and no check that a transactional batch comes with the
-/// request's transactional_id yet (the transaction coordinator's work). compression.type other than
-/// "producer" does not recompress. An acks=0 request with errors does not close the connection as Kafka does
-/// (the request processor has no way for a handler to ask for it yet). No quotas (throttle 0).
+/// request's transactional_id yet (the transaction coordinator's work). compression.type other than "producer"
+/// does not recompress. No quotas (throttle 0).
 /// Version notes: v0-2 carry message format v0/v1, up-converted to v2 batches before the append (magic 2 is
 /// accepted too, as Kafka did); v2 log_append_time; v3 transactional_id and exactly one v2 batch per partition;
 /// v4 KAFKA_STORAGE_ERROR (older versions get NOT_LEADER_OR_FOLLOWER instead); v5 log_start_offset; v7 zstd
@@ -102,6 +103,11 @@ public sealed class ProduceHandler : ApiHandler<ProduceRequest, ProduceResponse>
 
         if (acks == 0 && validAcks)
         {
+            if (failed)
+            {
+                context.RequestConnectionClose();
+            }
+
             return new((ProduceResponse?)null);
         }
 
