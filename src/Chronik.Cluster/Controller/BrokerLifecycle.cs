@@ -39,8 +39,10 @@ public sealed class BrokerLifecycle : IAsyncDisposable
         BrokerIdentity identity,
         TimeSpan? heartbeatInterval = null,
         TimeProvider? timeProvider = null,
-        ILogger<BrokerLifecycle>? logger = null)
+        ILogger<BrokerLifecycle>? logger = null,
+        Guid incarnation = default)
     {
+        Incarnation = incarnation == Guid.Empty ? Guid.NewGuid() : incarnation;
         _quorum = quorum;
         _controller = controller;
         _identity = identity;
@@ -50,7 +52,7 @@ public sealed class BrokerLifecycle : IAsyncDisposable
     }
 
     /// <summary>Incarnation of this process's registration (a restart registers a new one).</summary>
-    public Guid Incarnation { get; } = Guid.NewGuid();
+    public Guid Incarnation { get; }
 
     /// <summary>The epoch of the current registration, or -1 before registering.</summary>
     public long BrokerEpoch => Interlocked.Read(ref _brokerEpoch);
