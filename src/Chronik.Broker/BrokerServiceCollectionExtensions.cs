@@ -42,6 +42,7 @@ public static class BrokerServiceCollectionExtensions
         services.AddSingleton<IApiHandler, AlterPartitionReassignmentsHandler>();
         services.AddSingleton<IApiHandler, ListPartitionReassignmentsHandler>();
         services.AddSingleton<IApiHandler, UnregisterBrokerHandler>();
+        services.AddSingleton<IApiHandler, DescribeQuorumHandler>();
 
         // The controller's RPCs from the other brokers (internal: not advertised to clients).
         services.AddSingleton<IApiHandler, BrokerRegistrationHandler>();

@@ -1,4 +1,5 @@
 using Chronik.Cluster.Integration.Harness;
+using Chronik.Protocol.Messages;
 using Chronik.Testing;
 using Xunit.Abstractions;
 using static Chronik.Cluster.Integration.Harness.ClusterTestSupport;
@@ -66,6 +67,19 @@ public class StartupOrderTests(ITestOutputHelper output)
             Assert.True(agreed.ControllerId is >= 1 and <= 3);
             Assert.All(agreed.Topics["orders"], p => Assert.Equal(new[] { 1, 2, 3 }, p.Replicas.Order()));
             Assert.Equal(3, agreed.Topics["orders"].Select(p => p.Replicas[0]).Distinct().Count());
+
+            // Every node describes the same quorum: three voters, the controller as leader.
+            foreach (ClusterNode node in cluster.Nodes)
+            {
+                await using TestKafkaClient client = await TestKafkaClient.ConnectAsync(node.KafkaPort);
+                var quorum = await client.SendAsync<DescribeQuorumResponse>(new DescribeQuorumRequest
+                {
+                    Topics = [new DescribeQuorumRequest.TopicData { TopicName = "__cluster_metadata", Partitions = [new DescribeQuorumRequest.PartitionData { PartitionIndex = 0 }] }],
+                }, 2);
+                var log = quorum.Topics.Single().Partitions.Single();
+                Assert.Equal(agreed.ControllerId, log.LeaderId);
+                Assert.Equal([1, 2, 3], log.CurrentVoters.Select(v => v.ReplicaId).Order());
+            }
 
             // Real clients, each bootstrapped from one node only, see every broker and the topics.
             foreach (ClusterNode node in cluster.Nodes)

@@ -103,9 +103,10 @@ public sealed class ClusterProcesses : IAsyncDisposable
 
     /// <summary>
     /// Starts a node and returns once it is live and its Kafka port accepts connections — or, with
-    /// <paramref name="waitForReady"/>, once /health/ready says 200.
+    /// <paramref name="waitForReady"/>, once /health/ready says 200. <paramref name="voters"/> is the
+    /// voter set the node is configured with (default: every node of this cluster).
     /// </summary>
-    public async Task<BrokerProcess> StartAsync(int nodeId, bool waitForReady = false, TimeSpan? timeout = null)
+    public async Task<BrokerProcess> StartAsync(int nodeId, bool waitForReady = false, TimeSpan? timeout = null, IReadOnlyCollection<int>? voters = null)
     {
         ClusterNode node = Node(nodeId);
         if (node.Process is { HasExited: false })
@@ -131,7 +132,7 @@ public sealed class ClusterProcesses : IAsyncDisposable
 
         options.Arguments.Add("raft-cluster");
         options.Arguments.Add("--peers");
-        options.Arguments.Add(string.Join(",", Nodes.Where(n => n.NodeId != nodeId)
+        options.Arguments.Add(string.Join(",", Nodes.Where(n => n.NodeId != nodeId && (voters is null || voters.Contains(n.NodeId)))
             .Select(n => $"{n.NodeId.ToString(CultureInfo.InvariantCulture)}@{Loopback.Address(n.RaftPort)}")));
         node.Process = await BrokerProcess.StartAsync(options);
         return node.Process;

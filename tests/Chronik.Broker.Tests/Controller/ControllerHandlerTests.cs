@@ -138,6 +138,30 @@ public class ControllerHandlerTests(AdminNodeFixture fixture) : IClassFixture<Ad
     }
 
     /// <summary>Every handler the broker registers, from a provider of its own (nothing is started).</summary>
+    [Fact]
+    public async Task DescribeQuorum_reports_the_leader_term_high_watermark_and_voters_of_the_metadata_log()
+    {
+        var response = await Harness.SendAsync(new DescribeQuorumHandler(Node), new DescribeQuorumRequest
+        {
+            Topics =
+            [
+                new DescribeQuorumRequest.TopicData { TopicName = "__cluster_metadata", Partitions = [new DescribeQuorumRequest.PartitionData { PartitionIndex = 0 }] },
+                new DescribeQuorumRequest.TopicData { TopicName = "other", Partitions = [new DescribeQuorumRequest.PartitionData { PartitionIndex = 0 }] },
+            ],
+        }, 2);
+
+        var metadataLog = response.Topics[0].Partitions.Single();
+        Assert.Equal((0, 1), (metadataLog.ErrorCode, metadataLog.LeaderId));
+        Assert.True(metadataLog.LeaderEpoch >= 0);
+        Assert.True(metadataLog.HighWatermark >= Node.Image.Version - 1, $"high watermark {metadataLog.HighWatermark}, image at {Node.Image.Version}");
+        var voter = Assert.Single(metadataLog.CurrentVoters);
+        Assert.Equal(1, voter.ReplicaId);
+        Assert.True(voter.LogEndOffset >= metadataLog.HighWatermark);
+        Assert.Empty(metadataLog.Observers);
+        Assert.Equal((short)ErrorCode.UnknownTopicOrPartition, response.Topics[1].Partitions.Single().ErrorCode);
+        Assert.Equal(1, Assert.Single(response.Nodes).NodeId);
+    }
+
     private static async Task<ApiHandlerRegistry> RegistryAsync()
     {
         using var directory = new TempDirectory("registry");
