@@ -32,7 +32,7 @@ public sealed class AlterPartitionReassignmentsHandler(BrokerNode broker) : ApiH
             }
         }
 
-        using CancellationTokenSource deadline = AdminSupport.Deadline(context, request.TimeoutMs);
+        using CancellationTokenSource deadline = AdminSupport.Deadline(context, request.TimeoutMs > 0 ? request.TimeoutMs : AdminSupport.DefaultForwardTimeoutMs);
         IReadOnlyList<PartitionReassignmentResult> results;
         try
         {

@@ -34,7 +34,7 @@ public sealed class ElectLeadersHandler(BrokerNode broker) : ApiHandler<ElectLea
             return Failed(version, partitions, new ApiError(ErrorCode.InvalidRequest, $"Unknown election type {type}"));
         }
 
-        using CancellationTokenSource deadline = AdminSupport.Deadline(context, request.TimeoutMs);
+        using CancellationTokenSource deadline = AdminSupport.Deadline(context, request.TimeoutMs > 0 ? request.TimeoutMs : AdminSupport.DefaultForwardTimeoutMs);
         ElectLeadersOutcome outcome;
         try
         {

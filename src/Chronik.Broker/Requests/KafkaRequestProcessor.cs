@@ -80,7 +80,8 @@ public sealed partial class KafkaRequestProcessor : IKafkaRequestProcessor
         }
 
         var context = new RequestContext(header, connection, cancellationToken);
-        if (handler.ApiKey != ApiKey.ApiVersions && !handler.IsInternal && !context.IsInterBroker && MustWaitForGate(connection, out Task? previous))
+        // The inter-broker check (a lookup in the connection's items) only runs while the gate would hold the request.
+        if (handler.ApiKey != ApiKey.ApiVersions && !handler.IsInternal && MustWaitForGate(connection, out Task? previous) && !context.IsInterBroker)
         {
             return DispatchWhenReadyAsync(handler, context, body, previous);
         }
