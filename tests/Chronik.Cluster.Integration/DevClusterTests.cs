@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
+using Chronik.Cluster.Integration.Harness;
 using Chronik.Testing;
 using Xunit.Abstractions;
 
@@ -47,6 +48,9 @@ public partial class DevClusterTests(ITestOutputHelper output)
             string input = Path.Combine(records.Path, "in.txt");
             await File.WriteAllLinesAsync(input, Enumerable.Range(0, 20).Select(i => $"record-{i}"));
             (await ClientProcess.RunAsync("kcat", ["-b", broker, "-P", "-t", "dev", "-X", "topic.request.required.acks=1"], new ClientProcessOptions { StandardInputFile = input })).EnsureSuccess();
+            // kcat gives up on a topic the node does not know yet; every node's image has it moments after the produce.
+            int consumerPort = int.Parse(bootstrap[2].Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+            await Wait.UntilAsync(async () => (await TestKafkaClient.MetadataAsync(consumerPort)).Topics.ContainsKey("dev"), "the consuming node knows the topic");
             var consumed = (await ClientProcess.RunAsync("kcat", ["-b", Loopback.Bootstrap(bootstrap[2]), "-C", "-t", "dev", "-o", "beginning", "-c", "20", "-e", "-m", "30"])).EnsureSuccess();
             Assert.Equal(Enumerable.Range(0, 20).Select(i => $"record-{i}"), consumed.OutputLines);
 

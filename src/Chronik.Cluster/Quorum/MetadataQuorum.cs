@@ -129,6 +129,7 @@ public sealed class MetadataQuorum : IAsyncDisposable
             LowerElectionTimeout = (int)_options.ElectionTimeoutLower.TotalMilliseconds,
             UpperElectionTimeout = (int)_options.ElectionTimeoutUpper.TotalMilliseconds,
             RequestTimeout = _options.ElectionTimeoutLower,
+            HeartbeatThreshold = _options.HeartbeatInterval / _options.ElectionTimeoutLower,
             LoggerFactory = _loggerFactory,
         };
         if (_options.MemberMetadata is { } metadata)
