@@ -320,5 +320,11 @@ internal sealed class ReplicationCluster : IAsyncDisposable
         public Task<BrokerHeartbeatResult> BrokerHeartbeatAsync(BrokerHeartbeatRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<ProducerIdsResult> AllocateProducerIdsAsync(int brokerId, long brokerEpoch, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<ElectLeadersOutcome> ElectLeadersAsync(ElectionType type, IReadOnlyList<TopicPartitionRef>? partitions, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<PartitionReassignmentResult>> AlterPartitionReassignmentsAsync(IReadOnlyList<PartitionReassignment> reassignments, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<ApiError> UnregisterBrokerAsync(int brokerId, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 }
