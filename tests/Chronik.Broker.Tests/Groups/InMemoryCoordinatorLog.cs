@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Chronik.Broker.Groups.Runtime;
+using Chronik.Broker.Coordinators;
 using Chronik.Protocol.Records;
 
 namespace Chronik.Broker.Tests.Groups;

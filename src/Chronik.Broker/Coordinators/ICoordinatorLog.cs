@@ -1,7 +1,7 @@
-namespace Chronik.Broker.Groups.Runtime;
+namespace Chronik.Broker.Coordinators;
 
 /// <summary>
-/// The narrow view of one __consumer_offsets partition the coordinator needs: append record batches and
+/// The narrow view of one coordinator partition (__consumer_offsets, __transaction_state) a coordinator needs: append record batches and
 /// await their durability (later: their replication), read batches back, and know the offsets. The
 /// coordinator only writes through it while this node leads the partition.
 /// </summary>
@@ -27,7 +27,7 @@ public interface ICoordinatorLog
     ReadOnlyMemory<byte> Read(long offset, int maxBytes);
 }
 
-/// <summary>Opens the local log of a __consumer_offsets partition this node leads.</summary>
+/// <summary>Opens the local log of a coordinator topic's partition this node leads.</summary>
 public interface ICoordinatorLogProvider
 {
     /// <summary>The log of <paramref name="partition"/>, or null when this node has no replica of it.</summary>
