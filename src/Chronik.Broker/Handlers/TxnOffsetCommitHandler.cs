@@ -1,0 +1,57 @@
+using Chronik.Broker.Groups;
+using Chronik.Broker.Groups.Runtime;
+using Chronik.Broker.Requests;
+using Chronik.Protocol.Messages;
+using Chronik.Protocol.Wire;
+
+namespace Chronik.Broker.Handlers;
+
+/// <summary>
+/// TxnOffsetCommit (key 28), v0-4.
+/// Behavior: a transactional producer commits a group's offsets inside its transaction (consume-transform-produce,
+/// KIP-98/KIP-447): the group coordinator writes them to __consumer_offsets in a transactional batch of the
+/// producer; they stay pending — invisible to OffsetFetch, UNSTABLE_OFFSET_COMMIT with require_stable — until the
+/// transaction's COMMIT marker (they become the committed offsets) or ABORT marker (dropped). Members are checked
+/// as for OffsetCommit (v3+: generation / member id / group.instance.id: ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID,
+/// FENCED_INSTANCE_ID; consumer groups by member epoch), but a rebalance in progress does not refuse the commit.
+/// Metadata longer than offset.metadata.max.bytes is OFFSET_METADATA_TOO_LARGE; NOT_COORDINATOR /
+/// COORDINATOR_LOAD_IN_PROGRESS when this broker does not serve the group.
+/// Simplified: no authorization; the producer's epoch is checked by the partition's producer state when the batch
+/// is appended, not verified with the transaction coordinator first (KIP-890 part 1).
+/// Version notes: v1 same as v0; v2 committed leader epoch; v3 flexible, generation id, member id, group instance id
+/// (KIP-447); v4 TRANSACTION_ABORTABLE.
+/// </summary>
+public sealed class TxnOffsetCommitHandler(GroupCoordinator groups) : ApiHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>
+{
+    public override ApiKey ApiKey => ApiKey.TxnOffsetCommit;
+
+    public override short MinVersion => 0;
+
+    public override short MaxVersion => 4;
+
+    protected override async ValueTask<TxnOffsetCommitResponse?> HandleAsync(RequestContext context, TxnOffsetCommitRequest request)
+    {
+        GroupRequestContext groupContext = context.ForGroups();
+        return await groups.ExecuteAsync(
+            request.GroupId,
+            shard => shard.TxnOffsetCommit(groupContext, request),
+            error => Failed(request, error)).ConfigureAwait(false);
+    }
+
+    private static TxnOffsetCommitResponse Failed(TxnOffsetCommitRequest request, ErrorCode error)
+    {
+        var response = new TxnOffsetCommitResponse();
+        foreach (TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic topic in request.Topics)
+        {
+            var failed = new TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic { Name = topic.Name };
+            foreach (TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition partition in topic.Partitions)
+            {
+                failed.Partitions.Add(new TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition { PartitionIndex = partition.PartitionIndex, ErrorCode = (short)error });
+            }
+
+            response.Topics.Add(failed);
+        }
+
+        return response;
+    }
+}
