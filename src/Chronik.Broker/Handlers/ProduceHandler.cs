@@ -25,8 +25,9 @@ namespace Chronik.Broker.Handlers;
 /// Simplified: idempotent and transactional batches (producer id ≥ 0) are appended as plain batches — producer
 /// state (sequence checks, duplicates, fencing, transaction verification) is issue 9's; they are not rejected,
 /// because librdkafka and the Java client enable idempotence by default. compression.type other than
-/// "producer" does not recompress. An acks=0 request with errors does not close the connection as Kafka does
-/// (the request processor has no way for a handler to ask for it yet). No quotas (throttle 0).
+/// "producer" does not recompress. An acks=0 request with errors closes the connection after the append, as
+/// Kafka does: the client has no response to learn from, so it reconnects and refreshes its metadata. No
+/// quotas (throttle 0).
 /// Version notes: v0-2 carry message format v0/v1, up-converted to v2 batches before the append (magic 2 is
 /// accepted too, as Kafka did); v2 log_append_time; v3 transactional_id and exactly one v2 batch per partition;
 /// v4 KAFKA_STORAGE_ERROR (older versions get NOT_LEADER_OR_FOLLOWER instead); v5 log_start_offset; v7 zstd
@@ -96,6 +97,11 @@ public sealed class ProduceHandler : ApiHandler<ProduceRequest, ProduceResponse>
 
         if (acks == 0 && validAcks)
         {
+            if (failed)
+            {
+                context.RequestConnectionClose();
+            }
+
             return new((ProduceResponse?)null);
         }
 

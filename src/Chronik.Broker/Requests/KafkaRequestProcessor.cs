@@ -160,8 +160,16 @@ public sealed partial class KafkaRequestProcessor : IKafkaRequestProcessor
         }
     }
 
-    private static KafkaResponse ToResponse(RequestContext context, IApiResponse? response) =>
-        response is null ? KafkaResponse.None : KafkaResponse.Send(Encode(context.ApiKey, context.ApiVersion, context.CorrelationId, response));
+    private static KafkaResponse ToResponse(RequestContext context, IApiResponse? response)
+    {
+        if (response is null)
+        {
+            return context.CloseRequested ? KafkaResponse.CloseConnection : KafkaResponse.None;
+        }
+
+        ResponseBuffer body = Encode(context.ApiKey, context.ApiVersion, context.CorrelationId, response);
+        return context.CloseRequested ? KafkaResponse.SendThenClose(body) : KafkaResponse.Send(body);
+    }
 
     /// <summary>Response header (version chosen by api key and version) and body, in one pooled buffer.</summary>
     internal static ResponseBuffer Encode(ApiKey apiKey, short apiVersion, int correlationId, IApiResponse body)

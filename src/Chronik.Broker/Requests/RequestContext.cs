@@ -28,4 +28,13 @@ public sealed class RequestContext
 
     /// <summary>Cancelled when the connection is gone or closes without further responses.</summary>
     public CancellationToken CancellationToken { get; }
+
+    /// <summary>True once the handler asked for the connection to close after this request's response (if any).</summary>
+    public bool CloseRequested { get; private set; }
+
+    /// <summary>
+    /// Close the connection after this request — Kafka's only way to tell a client that sent a request
+    /// without a response (an acks=0 produce) that something failed, so it refreshes its metadata.
+    /// </summary>
+    public void RequestConnectionClose() => CloseRequested = true;
 }

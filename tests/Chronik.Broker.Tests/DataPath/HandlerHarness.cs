@@ -95,9 +95,13 @@ internal sealed class HandlerHarness : IAsyncDisposable
         var decoded = ApiMessageTypes.CreateRequest(handler.ApiKey).ReadFrom(request.ToBytes(version), version);
         var header = new RequestHeader { RequestApiKey = (short)handler.ApiKey, RequestApiVersion = version, CorrelationId = ++_correlationId, ClientId = clientId };
         var context = new RequestContext(header, Connection, cancellationToken);
+        LastContext = context;
         var pending = handler.HandleAsync(context, decoded);
         return Decode<TResponse>(pending, version);
     }
+
+    /// <summary>The context of the last request started, to see what the handler asked of the connection.</summary>
+    public RequestContext? LastContext { get; private set; }
 
     public Task<TResponse?> CallAsync<TResponse>(IApiHandler handler, IApiRequest request, short version, string clientId = "test")
         where TResponse : class, IApiResponse, new() => StartAsync<TResponse>(handler, request, version, clientId);

@@ -55,6 +55,15 @@ public class ProduceHandlerTests
         broker.CreateTopic("t");
         Assert.Null(await broker.CallAsync<ProduceResponse>(broker.Produce, Produce("t", Batch(CompressionType.None, "x"), acks: 0), 9));
         Assert.Equal(1, broker.Partition("t").LogEndOffset);
+        Assert.False(broker.LastContext!.CloseRequested);
+    }
+
+    [Fact]
+    public async Task Acks_zero_with_an_error_closes_the_connection_as_Kafka_does()
+    {
+        await using var broker = new HandlerHarness();
+        Assert.Null(await broker.CallAsync<ProduceResponse>(broker.Produce, Produce("missing", Batch(CompressionType.None, "x"), acks: 0), 9));
+        Assert.True(broker.LastContext!.CloseRequested);
     }
 
     [Fact]
