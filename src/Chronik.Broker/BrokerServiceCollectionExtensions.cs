@@ -6,6 +6,7 @@ using Chronik.Broker.Handlers;
 using Chronik.Broker.Network;
 using Chronik.Broker.Partitions;
 using Chronik.Broker.Partitions.FetchSessions;
+using Chronik.Broker.Producers;
 using Chronik.Broker.Requests;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -53,6 +54,15 @@ public static class BrokerServiceCollectionExtensions
         services.AddSingleton<IApiHandler, DeleteRecordsHandler>();
         services.AddSingleton<IApiHandler, OffsetForLeaderEpochHandler>();
         services.AddSingleton<IApiHandler, DescribeLogDirsHandler>();
+
+        // Producers (issue 9): producer ids from controller-allocated blocks, producer state per partition.
+        services.AddSingleton(provider =>
+        {
+            var node = provider.GetRequiredService<BrokerNode>();
+            return new ProducerIdManager(node.NodeId, () => node.Lifecycle.BrokerEpoch, node.ControllerClient, node.TimeProvider, provider.GetRequiredService<ILogger<ProducerIdManager>>());
+        });
+        services.AddSingleton<IApiHandler>(provider => new InitProducerIdHandler(provider.GetRequiredService<ProducerIdManager>(), provider.GetService<ITransactionCoordinator>()));
+        services.AddSingleton<IApiHandler, DescribeProducersHandler>();
 
         // Groups (issue 6): the group coordinator and its APIs.
         services.AddChronikGroupCoordinator();
