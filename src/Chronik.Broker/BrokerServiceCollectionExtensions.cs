@@ -8,6 +8,7 @@ using Chronik.Broker.Partitions;
 using Chronik.Broker.Partitions.FetchSessions;
 using Chronik.Broker.Producers;
 using Chronik.Broker.Requests;
+using Chronik.Broker.Transactions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -79,6 +80,16 @@ public static class BrokerServiceCollectionExtensions
         services.AddSingleton<IApiHandler, OffsetDeleteHandler>();
         services.AddSingleton<IApiHandler, ConsumerGroupHeartbeatHandler>();
         services.AddSingleton<IApiHandler, ConsumerGroupDescribeHandler>();
+
+        // Transactions (issue 9): the transaction coordinator and its APIs.
+        services.AddChronikTransactionCoordinator();
+        services.AddSingleton<IApiHandler, AddPartitionsToTxnHandler>();
+        services.AddSingleton<IApiHandler, AddOffsetsToTxnHandler>();
+        services.AddSingleton<IApiHandler, EndTxnHandler>();
+        services.AddSingleton<IApiHandler, WriteTxnMarkersHandler>();
+        services.AddSingleton<IApiHandler, TxnOffsetCommitHandler>();
+        services.AddSingleton<IApiHandler, DescribeTransactionsHandler>();
+        services.AddSingleton<IApiHandler, ListTransactionsHandler>();
 
         services.AddSingleton<ApiHandlerRegistry>();
         services.AddSingleton<IKafkaRequestProcessor, KafkaRequestProcessor>();

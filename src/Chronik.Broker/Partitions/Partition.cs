@@ -95,8 +95,11 @@ public sealed class Partition
         }
     }
 
-    /// <summary>The last stable offset: equal to the high watermark until transactions exist (issue 9).</summary>
-    public long LastStableOffset => Log.HighWatermark;
+    /// <summary>
+    /// The last stable offset: read_committed consumers read below it — the first offset of the oldest transaction
+    /// still open (or decided by a marker not yet below the high watermark), else the high watermark.
+    /// </summary>
+    public long LastStableOffset => Log.LastStableOffset;
 
     public long LogStartOffset => Log.LogStartOffset;
 

@@ -12,3 +12,10 @@ public interface IProducerIdSource
 {
     ValueTask<(ErrorCode Error, long ProducerId)> GenerateProducerIdAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>The broker's <see cref="Producers.ProducerIdManager"/> (id blocks from the controller) as the coordinator's source.</summary>
+public sealed class ProducerIdManagerSource(Producers.ProducerIdManager manager) : IProducerIdSource
+{
+    public ValueTask<(ErrorCode Error, long ProducerId)> GenerateProducerIdAsync(CancellationToken cancellationToken) =>
+        manager.GenerateProducerIdAsync(cancellationToken);
+}

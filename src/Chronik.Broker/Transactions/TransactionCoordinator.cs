@@ -1,4 +1,5 @@
 using Chronik.Broker.Coordinators;
+using Chronik.Broker.Producers;
 using Chronik.Broker.Transactions.Records;
 using Chronik.Cluster.Metadata;
 using Chronik.Protocol.Messages;
@@ -15,7 +16,7 @@ namespace Chronik.Broker.Transactions;
 /// shards decide; this class adds what needs I/O: producer ids from <see cref="IProducerIdSource"/>, and the
 /// completion of transactions whose markers the <see cref="ITransactionMarkerChannel"/> wrote.
 /// </summary>
-public sealed class TransactionCoordinator : IAsyncDisposable
+public sealed class TransactionCoordinator : ITransactionCoordinator, IAsyncDisposable
 {
     private readonly CoordinatorRuntime<TransactionCoordinatorShard, TransactionLogRecord> _runtime;
     private readonly Func<MetadataImage> _image;
@@ -71,15 +72,15 @@ public sealed class TransactionCoordinator : IAsyncDisposable
     /// InitProducerId with a transactional id: (error, producer id, epoch). A new id first gets a producer id from
     /// the <see cref="IProducerIdSource"/>; coordinator errors are NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS.
     /// </summary>
-    public async Task<InitProducerIdResult> InitProducerIdAsync(string transactionalId, int timeoutMs, long expectedProducerId, short expectedEpoch, CancellationToken cancellationToken)
+    public async Task<TransactionalProducerIdResult> InitProducerIdAsync(string transactionalId, int timeoutMs, long expectedProducerId, short expectedEpoch, CancellationToken cancellationToken)
     {
         long? producerId = null;
         while (true)
         {
-            InitProducerIdResult result = await ExecuteAsync(
+            TransactionalProducerIdResult result = await ExecuteAsync(
                 transactionalId,
                 shard => shard.InitProducerId(transactionalId, timeoutMs, expectedProducerId, expectedEpoch, producerId),
-                InitProducerIdResult.Failed).ConfigureAwait(false);
+                TransactionalProducerIdResult.Failed).ConfigureAwait(false);
             if (!result.NeedsProducerId)
             {
                 return result;
@@ -88,11 +89,18 @@ public sealed class TransactionCoordinator : IAsyncDisposable
             var (error, generated) = await _producerIds.GenerateProducerIdAsync(cancellationToken).ConfigureAwait(false);
             if (error != ErrorCode.None)
             {
-                return InitProducerIdResult.Failed(error);
+                return TransactionalProducerIdResult.Failed(error);
             }
 
             producerId = generated;
         }
+    }
+
+    /// <summary>The InitProducerId handler's seam for transactional ids.</summary>
+    async ValueTask<InitProducerIdResult> ITransactionCoordinator.InitProducerIdAsync(string transactionalId, int transactionTimeoutMs, long producerId, short producerEpoch, CancellationToken cancellationToken)
+    {
+        TransactionalProducerIdResult result = await InitProducerIdAsync(transactionalId, transactionTimeoutMs, producerId, producerEpoch, cancellationToken).ConfigureAwait(false);
+        return result.Error == ErrorCode.None ? new InitProducerIdResult(ErrorCode.None, result.ProducerId, result.ProducerEpoch) : InitProducerIdResult.Failed(result.Error);
     }
 
     /// <summary>EndTxn (a producer id is fetched when a version-2 epoch bump exhausts the epoch).</summary>

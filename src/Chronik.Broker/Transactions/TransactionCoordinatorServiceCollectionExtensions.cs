@@ -1,6 +1,7 @@
 using Chronik.Broker.Coordinators;
 using Chronik.Broker.Groups.Runtime;
 using Chronik.Broker.InterBroker;
+using Chronik.Broker.Producers;
 using Chronik.Cluster.Metadata;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -12,7 +13,8 @@ namespace Chronik.Broker.Transactions;
 /// <summary>
 /// Registers the transaction coordinator: the marker writer (WriteTxnMarkers' local side), the marker channel
 /// (local calls and WriteTxnMarkers to other brokers), the coordinator on __transaction_state and the metadata
-/// watch that loads and unloads its partitions. Producer ids come from the registered <see cref="IProducerIdSource"/>.
+/// watch that loads and unloads its partitions, and the coordinator as InitProducerId's <see cref="ITransactionCoordinator"/>.
+/// Producer ids come from the broker's <see cref="ProducerIdManager"/>.
 /// </summary>
 public static class TransactionCoordinatorServiceCollectionExtensions
 {
@@ -51,11 +53,12 @@ public static class TransactionCoordinatorServiceCollectionExtensions
                 node.NodeId,
                 new ReplicaManagerCoordinatorLogProvider(node.Replicas, InternalTopics.TransactionState),
                 () => node.Image,
-                provider.GetRequiredService<IProducerIdSource>(),
+                new ProducerIdManagerSource(provider.GetRequiredService<ProducerIdManager>()),
                 provider.GetRequiredService<TransactionMarkerChannel>(),
                 node.TimeProvider,
                 provider.GetRequiredService<ILogger<TransactionCoordinator>>());
         });
+        services.AddSingleton<ITransactionCoordinator>(provider => provider.GetRequiredService<TransactionCoordinator>());
         services.AddHostedService<TransactionCoordinatorService>();
         return services;
     }

@@ -2,12 +2,12 @@ using Chronik.Protocol.Wire;
 
 namespace Chronik.Broker.Transactions;
 
-/// <summary>What a transactional InitProducerId decided; <see cref="NeedsProducerId"/> asks the caller to run it again with a fresh producer id.</summary>
-public readonly record struct InitProducerIdResult(ErrorCode Error, long ProducerId, short ProducerEpoch, bool NeedsProducerId = false)
+/// <summary>What a transactional InitProducerId decided on the shard; <see cref="NeedsProducerId"/> asks the caller to run it again with a fresh producer id.</summary>
+public readonly record struct TransactionalProducerIdResult(ErrorCode Error, long ProducerId, short ProducerEpoch, bool NeedsProducerId = false)
 {
-    public static InitProducerIdResult Failed(ErrorCode error) => new(error, TransactionMetadata.NoProducerId, TransactionMetadata.NoProducerEpoch);
+    public static TransactionalProducerIdResult Failed(ErrorCode error) => new(error, TransactionMetadata.NoProducerId, TransactionMetadata.NoProducerEpoch);
 
-    public static readonly InitProducerIdResult ProducerIdNeeded = new(ErrorCode.None, TransactionMetadata.NoProducerId, TransactionMetadata.NoProducerEpoch, NeedsProducerId: true);
+    public static readonly TransactionalProducerIdResult ProducerIdNeeded = new(ErrorCode.None, TransactionMetadata.NoProducerId, TransactionMetadata.NoProducerEpoch, NeedsProducerId: true);
 }
 
 /// <summary>InitProducerId for a transactional id (KIP-98, KIP-360 epoch bumps, fencing an open transaction).</summary>
@@ -15,22 +15,22 @@ public sealed partial class TransactionCoordinatorShard
 {
     /// <summary>
     /// Kafka's handleInitProducerId for a transactional id. A new id (or one whose epochs are exhausted) needs a
-    /// producer id: without <paramref name="newProducerId"/> the answer is <see cref="InitProducerIdResult.ProducerIdNeeded"/>
+    /// producer id: without <paramref name="newProducerId"/> the answer is <see cref="TransactionalProducerIdResult.ProducerIdNeeded"/>
     /// and nothing changes. An open transaction is aborted with a bumped epoch first (fencing the previous producer)
     /// and the caller gets CONCURRENT_TRANSACTIONS, retries, and gets the next epoch once the abort completed.
     /// <paramref name="expectedProducerId"/> / <paramref name="expectedEpoch"/> (v3+, -1 when absent) let a producer
     /// recover after an error without being fenced (KIP-360).
     /// </summary>
-    public InitProducerIdResult InitProducerId(string transactionalId, int timeoutMs, long expectedProducerId, short expectedEpoch, long? newProducerId)
+    public TransactionalProducerIdResult InitProducerId(string transactionalId, int timeoutMs, long expectedProducerId, short expectedEpoch, long? newProducerId)
     {
         if (transactionalId.Length == 0)
         {
-            return InitProducerIdResult.Failed(ErrorCode.InvalidRequest);
+            return TransactionalProducerIdResult.Failed(ErrorCode.InvalidRequest);
         }
 
         if (!ValidTimeout(timeoutMs))
         {
-            return InitProducerIdResult.Failed(ErrorCode.InvalidTransactionTimeout);
+            return TransactionalProducerIdResult.Failed(ErrorCode.InvalidTransactionTimeout);
         }
 
         long now = NowMs;
@@ -39,7 +39,7 @@ public sealed partial class TransactionCoordinatorShard
         {
             if (newProducerId is not { } fresh)
             {
-                return InitProducerIdResult.ProducerIdNeeded;
+                return TransactionalProducerIdResult.ProducerIdNeeded;
             }
 
             metadata = new TransactionMetadata(transactionalId, fresh, timeoutMs, now);
@@ -50,20 +50,20 @@ public sealed partial class TransactionCoordinatorShard
             || e.Id == metadata.ProducerId
             || (e.Id == metadata.PreviousProducerId && TransactionMetadata.IsEpochExhausted(e.Epoch))))
         {
-            return InitProducerIdResult.Failed(ErrorCode.ProducerFenced);
+            return TransactionalProducerIdResult.Failed(ErrorCode.ProducerFenced);
         }
 
         switch (metadata.State)
         {
             case TransactionState.PrepareCommit or TransactionState.PrepareAbort:
-                return InitProducerIdResult.Failed(ErrorCode.ConcurrentTransactions);
+                return TransactionalProducerIdResult.Failed(ErrorCode.ConcurrentTransactions);
 
             case TransactionState.Ongoing:
                 // Abort the open transaction under a bumped epoch (fencing its producer); the client retries and
                 // gets the next epoch once the markers are written.
                 Write(metadata, metadata.PrepareFenceAndAbort(now));
                 SendMarkersAfterWrite(metadata);
-                return InitProducerIdResult.Failed(ErrorCode.ConcurrentTransactions);
+                return TransactionalProducerIdResult.Failed(ErrorCode.ConcurrentTransactions);
 
             case TransactionState.Empty or TransactionState.CompleteCommit or TransactionState.CompleteAbort:
                 TransactionTransition transition;
@@ -71,7 +71,7 @@ public sealed partial class TransactionCoordinatorShard
                 {
                     if (newProducerId is not { } rotated)
                     {
-                        return InitProducerIdResult.ProducerIdNeeded;
+                        return TransactionalProducerIdResult.ProducerIdNeeded;
                     }
 
                     transition = metadata.PrepareProducerIdRotation(rotated, timeoutMs, now, recordLastEpoch: expected is not null);
@@ -84,12 +84,12 @@ public sealed partial class TransactionCoordinatorShard
                     }
                     catch (TransactionCoordinatorException ex)
                     {
-                        return InitProducerIdResult.Failed(ex.ErrorCode);
+                        return TransactionalProducerIdResult.Failed(ex.ErrorCode);
                     }
                 }
 
                 Write(metadata, transition);
-                return new InitProducerIdResult(ErrorCode.None, metadata.ProducerId, metadata.ProducerEpoch);
+                return new TransactionalProducerIdResult(ErrorCode.None, metadata.ProducerId, metadata.ProducerEpoch);
 
             default:
                 throw new InvalidOperationException($"{transactionalId} is {metadata.State}, a state it can never be found in");

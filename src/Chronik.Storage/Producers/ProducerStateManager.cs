@@ -266,17 +266,15 @@ internal sealed class ProducerStateManager
     /// <summary>
     /// Applies one stored batch without checks (recovery rebuilding the state from the log, as Kafka's
     /// loadProducersFromRecords with origin REPLICATION). <paramref name="marker"/> is the control batch's marker.
+    /// Returns the transaction a marker completed, which the caller completes with <see cref="CompleteTransaction"/>.
     /// </summary>
-    public void Replay(in ProducerBatch batch, EndTransactionMarker? marker)
+    public ReadOnlySpan<CompletedTransaction> Replay(in ProducerBatch batch, EndTransactionMarker? marker)
     {
         _stagedCount = 0;
         _started?.Clear();
         _completed?.Clear();
         Stage(batch, marker, AppendOrigin.Replication, transactionVersion: 0);
-        foreach (var transaction in Commit())
-        {
-            CompleteTransaction(transaction);
-        }
+        return Commit();
     }
 
     private static long First(SortedSet<TransactionSpan>? set) => set is { Count: > 0 } ? set.Min.FirstOffset : -1;

@@ -80,7 +80,7 @@ public class TransactionCoordinatorRuntimeTests : IAsyncLifetime
     {
         Publish(Cluster(stateLeader: NodeId));
         await WaitActiveAsync("t");
-        InitProducerIdResult init = await _coordinator.InitProducerIdAsync("t", 60_000, -1, -1, default);
+        TransactionalProducerIdResult init = await _coordinator.InitProducerIdAsync("t", 60_000, -1, -1, default);
         Assert.Equal((ErrorCode.None, 5000L, (short)0), (init.Error, init.ProducerId, init.ProducerEpoch));
         Assert.Equal(ErrorCode.None, await _coordinator.AddPartitionsAsync("t", init.ProducerId, init.ProducerEpoch, [new TopicPartition("data", 0), new TopicPartition("data", 1)]));
 
@@ -101,7 +101,7 @@ public class TransactionCoordinatorRuntimeTests : IAsyncLifetime
     {
         Publish(Cluster(stateLeader: NodeId));
         await WaitActiveAsync("t");
-        InitProducerIdResult init = await _coordinator.InitProducerIdAsync("t", 60_000, -1, -1, default);
+        TransactionalProducerIdResult init = await _coordinator.InitProducerIdAsync("t", 60_000, -1, -1, default);
         await _coordinator.AddPartitionsAsync("t", init.ProducerId, init.ProducerEpoch, [new TopicPartition("data", 1)]);
 
         _sender.Blocked = true;
@@ -123,7 +123,7 @@ public class TransactionCoordinatorRuntimeTests : IAsyncLifetime
     {
         Publish(Cluster(stateLeader: NodeId));
         await WaitActiveAsync("t");
-        InitProducerIdResult init = await _coordinator.InitProducerIdAsync("t", 60_000, -1, -1, default);
+        TransactionalProducerIdResult init = await _coordinator.InitProducerIdAsync("t", 60_000, -1, -1, default);
         await _coordinator.AddPartitionsAsync("t", init.ProducerId, init.ProducerEpoch, [new TopicPartition("data", 0)]);
         _sender.Blocked = true;
         await _coordinator.EndTransactionAsync("t", init.ProducerId, init.ProducerEpoch, commit: true, 0, default);

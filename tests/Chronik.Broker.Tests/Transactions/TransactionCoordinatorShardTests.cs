@@ -15,9 +15,9 @@ public class TransactionCoordinatorShardTests
         Assert.True(_h.Run(s => s.InitProducerId("t", 60_000, -1, -1, null)).NeedsProducerId);
         Assert.Empty(_h.Written);
 
-        InitProducerIdResult first = _h.Init("t");
+        TransactionalProducerIdResult first = _h.Init("t");
         Assert.Equal((ErrorCode.None, 1000L, (short)0), (first.Error, first.ProducerId, first.ProducerEpoch));
-        InitProducerIdResult second = _h.Init("t");
+        TransactionalProducerIdResult second = _h.Init("t");
         Assert.Equal((ErrorCode.None, 1000L, (short)1), (second.Error, second.ProducerId, second.ProducerEpoch));
         Assert.Equal(TransactionState.Empty, _h.Shard.Get("t")!.State);
         _h.AssertReloadMatches();
@@ -123,7 +123,7 @@ public class TransactionCoordinatorShardTests
         Assert.Equal(ErrorCode.ConcurrentTransactions, _h.Init("t").Error);
         _h.CompleteMarkers();
         Assert.Equal(TransactionState.CompleteAbort, metadata.State);
-        InitProducerIdResult again = _h.Init("t");
+        TransactionalProducerIdResult again = _h.Init("t");
         Assert.Equal((ErrorCode.None, pid, (short)(epoch + 2)), (again.Error, again.ProducerId, again.ProducerEpoch));
         _h.AssertReloadMatches();
     }
@@ -132,14 +132,14 @@ public class TransactionCoordinatorShardTests
     public void A_retried_init_with_the_previous_epoch_gets_the_same_epoch_back_and_older_ones_are_fenced()
     {
         var (_, pid, _, _) = _h.Init("t");
-        InitProducerIdResult bumped = _h.Init("t", expectedProducerId: pid, expectedEpoch: 0);
+        TransactionalProducerIdResult bumped = _h.Init("t", expectedProducerId: pid, expectedEpoch: 0);
         Assert.Equal((ErrorCode.None, (short)1), (bumped.Error, bumped.ProducerEpoch));
 
         // The response was lost: the producer retries with what it had.
-        InitProducerIdResult retried = _h.Init("t", expectedProducerId: pid, expectedEpoch: 0);
+        TransactionalProducerIdResult retried = _h.Init("t", expectedProducerId: pid, expectedEpoch: 0);
         Assert.Equal((ErrorCode.None, (short)1), (retried.Error, retried.ProducerEpoch));
 
-        InitProducerIdResult recovered = _h.Init("t", expectedProducerId: pid, expectedEpoch: 1);
+        TransactionalProducerIdResult recovered = _h.Init("t", expectedProducerId: pid, expectedEpoch: 1);
         Assert.Equal((ErrorCode.None, (short)2), (recovered.Error, recovered.ProducerEpoch));
         Assert.Equal(ErrorCode.ProducerFenced, _h.Init("t", expectedProducerId: pid, expectedEpoch: 0).Error);
         Assert.Equal(ErrorCode.ProducerFenced, _h.Init("t", expectedProducerId: pid + 50, expectedEpoch: 2).Error);
@@ -155,7 +155,7 @@ public class TransactionCoordinatorShardTests
         }
 
         Assert.True(_h.Shard.Get("t")!.IsProducerEpochExhausted);
-        InitProducerIdResult rotated = _h.Init("t");
+        TransactionalProducerIdResult rotated = _h.Init("t");
         Assert.Equal(ErrorCode.None, rotated.Error);
         Assert.NotEqual(pid, rotated.ProducerId);
         Assert.Equal(0, rotated.ProducerEpoch);

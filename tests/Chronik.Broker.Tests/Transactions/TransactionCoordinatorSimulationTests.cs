@@ -63,7 +63,7 @@ public class TransactionCoordinatorSimulationTests(ITestOutputHelper output)
                 case < 15:
                     {
                         bool recover = client.ProducerId >= 0 && random.Next(3) == 0;
-                        InitProducerIdResult result = h.Init(client.Id, random.Next(10_000, 60_000), recover ? client.ProducerId : -1, recover ? client.Epoch : (short)-1);
+                        TransactionalProducerIdResult result = h.Init(client.Id, random.Next(10_000, 60_000), recover ? client.ProducerId : -1, recover ? client.Epoch : (short)-1);
                         if (result.Error == ErrorCode.None)
                         {
                             client.Zombies.Add((client.ProducerId, client.Epoch));

@@ -54,9 +54,9 @@ internal sealed class TransactionShardHarness
     }
 
     /// <summary>InitProducerId as the coordinator does it: a fresh producer id when the shard asks for one.</summary>
-    public InitProducerIdResult Init(string transactionalId, int timeoutMs = 60_000, long expectedProducerId = -1, short expectedEpoch = -1)
+    public TransactionalProducerIdResult Init(string transactionalId, int timeoutMs = 60_000, long expectedProducerId = -1, short expectedEpoch = -1)
     {
-        InitProducerIdResult result = Run(s => s.InitProducerId(transactionalId, timeoutMs, expectedProducerId, expectedEpoch, null));
+        TransactionalProducerIdResult result = Run(s => s.InitProducerId(transactionalId, timeoutMs, expectedProducerId, expectedEpoch, null));
         return result.NeedsProducerId ? Run(s => s.InitProducerId(transactionalId, timeoutMs, expectedProducerId, expectedEpoch, NextProducerId++)) : result;
     }
 
