@@ -34,6 +34,7 @@ public sealed partial class TransactionMarkerChannel : ITransactionMarkerChannel
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private int _inFlight;
+    private int _disposed;
 
     public TransactionMarkerChannel(
         Func<MetadataImage> image,
@@ -77,10 +78,13 @@ public sealed partial class TransactionMarkerChannel : ITransactionMarkerChannel
         });
     }
 
+    /// <summary>Stops every delivery (the next coordinator of each partition resends what was not written); idempotent.</summary>
     public async ValueTask DisposeAsync()
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        _stopping.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            await _stopping.CancelAsync().ConfigureAwait(false);
+        }
     }
 
     private async Task DeliverAsync(TransactionMarkerJob job, CancellationToken cancellationToken)
