@@ -226,6 +226,10 @@ public sealed partial class PartitionLog
 
         var segment = LogSegment.Create(Directory, baseOffset, Config, _services.Files, now);
         Volatile.Write(ref _segments, [.. updated, segment]);
+
+        // The snapshot below lets recovery rebuild aborted-transaction entries from here on only: the rolled
+        // segment's own entries must be durable first (a no-op unless it recorded aborts since its last sync).
+        old.TransactionIndex.Sync();
         SnapshotProducerStateLocked(baseOffset, sync: false);
         _rollJitterMs = NewJitter(Config);
         MarkDirectoryDirty();
