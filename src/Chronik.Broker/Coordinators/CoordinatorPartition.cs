@@ -41,5 +41,8 @@ internal sealed class CoordinatorPartition<TShard>
 
     public ITimer? Timer { get; set; }
 
+    /// <summary>The offset of the last record this shard appended (-1 before the first): answers wait until it is durable.</summary>
+    public long LastWrittenOffset { get; set; } = -1;
+
     public CancellationTokenSource Closing { get; } = new();
 }

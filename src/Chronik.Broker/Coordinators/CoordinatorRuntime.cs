@@ -11,8 +11,8 @@ namespace Chronik.Broker.Coordinators;
 /// meanwhile get COORDINATOR_LOAD_IN_PROGRESS) and unloaded when it stops being the leader (NOT_COORDINATOR).
 /// An operation runs under its shard's lock; the records it produced are appended while the lock is held (so
 /// the log order is the order of the decisions) and its answers are delivered — and its follow-up actions
-/// started — once those records are durable. An append that fails rebuilds the shard from the log, which is
-/// the state that survived.
+/// started — once those records, and everything the shard wrote before them, are durable. An append that fails
+/// rebuilds the shard from the log, which is the state that survived.
 /// </summary>
 public sealed partial class CoordinatorRuntime<TShard, TRecord> : IAsyncDisposable
     where TShard : class, ICoordinatorShard<TRecord>
@@ -299,16 +299,13 @@ public sealed partial class CoordinatorRuntime<TShard, TRecord> : IAsyncDisposab
     private WriteOutcome FlushEffects(CoordinatorPartition<TShard> p)
     {
         CoordinatorEffectsBatch<TRecord> effects = p.Shard.Effects.Drain();
-        ValueTask durable = ValueTask.CompletedTask;
         bool appended = true;
-        bool hasWrites = effects.Writes.Count > 0;
-        if (hasWrites)
+        if (effects.Writes.Count > 0)
         {
             try
             {
                 byte[] batches = CoordinatorBatches.Encode(effects.Writes, _serde, p.Shard.NowMs);
-                long last = p.Log.Append(batches, p.LeaderEpoch);
-                durable = p.Log.WaitForDurabilityAsync(last, p.Closing.Token);
+                p.LastWrittenOffset = p.Log.Append(batches, p.LeaderEpoch);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -317,13 +314,17 @@ public sealed partial class CoordinatorRuntime<TShard, TRecord> : IAsyncDisposab
             }
         }
 
+        // Also an operation that wrote nothing waits for what was written before it: it may have read it.
+        bool waits = appended && p.LastWrittenOffset >= 0;
+        ValueTask durable = waits ? p.Log.WaitForDurabilityAsync(p.LastWrittenOffset, p.Closing.Token) : ValueTask.CompletedTask;
+
         if (p.Shard.Timers.NextDeadline is { } deadline)
         {
             long delay = Math.Max(0, deadline - p.Shard.NowMs);
             p.Timer?.Change(TimeSpan.FromMilliseconds(delay), Timeout.InfiniteTimeSpan);
         }
 
-        return new WriteOutcome(appended, hasWrites, durable, effects.Responses, effects.AfterWrite);
+        return new WriteOutcome(appended, waits, durable, effects.Responses, effects.AfterWrite);
     }
 
     /// <summary>Reloads a partition whose write failed: the log holds what survived.</summary>
@@ -342,13 +343,13 @@ public sealed partial class CoordinatorRuntime<TShard, TRecord> : IAsyncDisposab
         }
     }
 
-    private readonly record struct WriteOutcome(bool Appended, bool HasWrites, ValueTask Durable, List<PendingResponse> Responses, List<Action> AfterWrite)
+    private readonly record struct WriteOutcome(bool Appended, bool WaitsForDurability, ValueTask Durable, List<PendingResponse> Responses, List<Action> AfterWrite)
     {
         /// <summary>Delivers the answers and starts the follow-ups once durable; false (answers failed, shard reloaded) when the write did not make it.</summary>
         public async Task<bool> CompleteAsync(CoordinatorRuntime<TShard, TRecord> runtime, CoordinatorPartition<TShard> p)
         {
             bool ok = Appended;
-            if (ok && HasWrites)
+            if (ok && WaitsForDurability)
             {
                 try
                 {
