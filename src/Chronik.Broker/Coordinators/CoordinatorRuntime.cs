@@ -151,7 +151,8 @@ public sealed partial class CoordinatorRuntime<TShard, TRecord> : IAsyncDisposab
             outcome = FlushEffects(p);
         }
 
-        return await outcome.CompleteAsync(this, p).ConfigureAwait(false) ? result : error(ErrorCode.NotCoordinator);
+        ErrorCode failure = await outcome.CompleteAsync(this, p).ConfigureAwait(false);
+        return failure == ErrorCode.None ? result : error(failure);
     }
 
     public async ValueTask DisposeAsync()
@@ -299,7 +300,7 @@ public sealed partial class CoordinatorRuntime<TShard, TRecord> : IAsyncDisposab
     private WriteOutcome FlushEffects(CoordinatorPartition<TShard> p)
     {
         CoordinatorEffectsBatch<TRecord> effects = p.Shard.Effects.Drain();
-        bool appended = true;
+        ErrorCode failure = ErrorCode.None;
         if (effects.Writes.Count > 0)
         {
             try
@@ -307,15 +308,22 @@ public sealed partial class CoordinatorRuntime<TShard, TRecord> : IAsyncDisposab
                 byte[] batches = CoordinatorBatches.Encode(effects.Writes, _serde, p.Shard.NowMs);
                 p.LastWrittenOffset = p.Log.Append(batches, p.LeaderEpoch);
             }
+            catch (Storage.StorageException ex) when (IsRefusal(ex.ErrorCode))
+            {
+                // The log refused the batch (e.g. a fenced producer's transactional offsets): nothing was written, the
+                // caller learns why; the shard, which applied the operation already, is rebuilt from the log.
+                LogAppendRefused(_logger, Topic, p.Partition, ex.ErrorCode);
+                failure = ex.ErrorCode;
+            }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 LogAppendFailed(_logger, ex, Topic, p.Partition);
-                appended = false;
+                failure = ErrorCode.NotCoordinator;
             }
         }
 
         // Also an operation that wrote nothing waits for what was written before it: it may have read it.
-        bool waits = appended && p.LastWrittenOffset >= 0;
+        bool waits = failure == ErrorCode.None && p.LastWrittenOffset >= 0;
         ValueTask durable = waits ? p.Log.WaitForDurabilityAsync(p.LastWrittenOffset, p.Closing.Token) : ValueTask.CompletedTask;
 
         if (p.Shard.Timers.NextDeadline is { } deadline)
@@ -324,8 +332,12 @@ public sealed partial class CoordinatorRuntime<TShard, TRecord> : IAsyncDisposab
             p.Timer?.Change(TimeSpan.FromMilliseconds(delay), Timeout.InfiniteTimeSpan);
         }
 
-        return new WriteOutcome(appended, waits, durable, effects.Responses, effects.AfterWrite);
+        return new WriteOutcome(failure, waits, durable, effects.Responses, effects.AfterWrite);
     }
+
+    /// <summary>Errors by which a log refuses a batch as invalid (nothing written), rather than failing to write it.</summary>
+    private static bool IsRefusal(ErrorCode error) => error is ErrorCode.InvalidProducerEpoch or ErrorCode.ProducerFenced or ErrorCode.TransactionCoordinatorFenced
+        or ErrorCode.InvalidTxnState or ErrorCode.InvalidRecord or ErrorCode.CorruptMessage or ErrorCode.MessageTooLarge or ErrorCode.RecordListTooLarge;
 
     /// <summary>Reloads a partition whose write failed: the log holds what survived.</summary>
     private void Reload(CoordinatorPartition<TShard> failed)
@@ -343,13 +355,16 @@ public sealed partial class CoordinatorRuntime<TShard, TRecord> : IAsyncDisposab
         }
     }
 
-    private readonly record struct WriteOutcome(bool Appended, bool WaitsForDurability, ValueTask Durable, List<PendingResponse> Responses, List<Action> AfterWrite)
+    private readonly record struct WriteOutcome(ErrorCode Failure, bool WaitsForDurability, ValueTask Durable, List<PendingResponse> Responses, List<Action> AfterWrite)
     {
-        /// <summary>Delivers the answers and starts the follow-ups once durable; false (answers failed, shard reloaded) when the write did not make it.</summary>
-        public async Task<bool> CompleteAsync(CoordinatorRuntime<TShard, TRecord> runtime, CoordinatorPartition<TShard> p)
+        /// <summary>
+        /// Delivers the answers and starts the follow-ups once durable. When the write did not make it, the answers
+        /// fail with the returned error (NOT_COORDINATOR, or why the log refused the batch) and the shard reloads.
+        /// </summary>
+        public async Task<ErrorCode> CompleteAsync(CoordinatorRuntime<TShard, TRecord> runtime, CoordinatorPartition<TShard> p)
         {
-            bool ok = Appended;
-            if (ok && WaitsForDurability)
+            ErrorCode failure = Failure;
+            if (failure == ErrorCode.None && WaitsForDurability)
             {
                 try
                 {
@@ -362,10 +377,11 @@ public sealed partial class CoordinatorRuntime<TShard, TRecord> : IAsyncDisposab
                         LogAppendFailed(runtime._logger, ex, runtime.Topic, p.Partition);
                     }
 
-                    ok = false;
+                    failure = ErrorCode.NotCoordinator;
                 }
             }
 
+            bool ok = failure == ErrorCode.None;
             foreach (PendingResponse response in Responses)
             {
                 if (ok)
@@ -374,7 +390,7 @@ public sealed partial class CoordinatorRuntime<TShard, TRecord> : IAsyncDisposab
                 }
                 else
                 {
-                    response.Fail(ErrorCode.NotCoordinator);
+                    response.Fail(failure);
                 }
             }
 
@@ -390,7 +406,7 @@ public sealed partial class CoordinatorRuntime<TShard, TRecord> : IAsyncDisposab
                 runtime.Reload(p);
             }
 
-            return ok;
+            return failure;
         }
     }
 
@@ -405,6 +421,9 @@ public sealed partial class CoordinatorRuntime<TShard, TRecord> : IAsyncDisposab
 
     [LoggerMessage(4, LogLevel.Error, "Writing to {Topic}-{Partition} failed; reloading the partition from its log")]
     private static partial void LogAppendFailed(ILogger logger, Exception exception, string topic, int partition);
+
+    [LoggerMessage(6, LogLevel.Debug, "{Topic}-{Partition} refused a coordinator write ({Error}); reloading the partition from its log")]
+    private static partial void LogAppendRefused(ILogger logger, string topic, int partition, ErrorCode error);
 
     [LoggerMessage(5, LogLevel.Debug, "This node leads {Topic}-{Partition} but has no local replica of it yet; retrying")]
     private static partial void LogNoLog(ILogger logger, string topic, int partition);

@@ -16,12 +16,13 @@ namespace Chronik.Broker.Handlers;
 /// FENCED_INSTANCE_ID; consumer groups by member epoch), but a rebalance in progress does not refuse the commit.
 /// Metadata longer than offset.metadata.max.bytes is OFFSET_METADATA_TOO_LARGE; NOT_COORDINATOR /
 /// COORDINATOR_LOAD_IN_PROGRESS when this broker does not serve the group.
-/// Simplified: no authorization; the producer's epoch is checked by the partition's producer state when the batch
-/// is appended, not verified with the transaction coordinator first (KIP-890 part 1).
+/// A producer fenced by a newer epoch (known to the __consumer_offsets partition from its markers) gets
+/// INVALID_PRODUCER_EPOCH before anything is written; the partition's producer state checks it again on append.
+/// Simplified: no authorization; not verified with the transaction coordinator first (KIP-890 part 1).
 /// Version notes: v1 same as v0; v2 committed leader epoch; v3 flexible, generation id, member id, group instance id
 /// (KIP-447); v4 TRANSACTION_ABORTABLE.
 /// </summary>
-public sealed class TxnOffsetCommitHandler(GroupCoordinator groups) : ApiHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>
+public sealed class TxnOffsetCommitHandler(GroupCoordinator groups, BrokerNode broker) : ApiHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>
 {
     public override ApiKey ApiKey => ApiKey.TxnOffsetCommit;
 
@@ -31,11 +32,39 @@ public sealed class TxnOffsetCommitHandler(GroupCoordinator groups) : ApiHandler
 
     protected override async ValueTask<TxnOffsetCommitResponse?> HandleAsync(RequestContext context, TxnOffsetCommitRequest request)
     {
+        if (IsFenced(request))
+        {
+            return Failed(request, ErrorCode.InvalidProducerEpoch);
+        }
+
         GroupRequestContext groupContext = context.ForGroups();
         return await groups.ExecuteAsync(
             request.GroupId,
             shard => shard.TxnOffsetCommit(groupContext, request),
             error => Failed(request, error)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Whether the group's __consumer_offsets partition knows a newer epoch of the producer: a zombie's offsets would
+    /// be refused by the log anyway, and the refusal would cost a reload of the partition's groups.
+    /// </summary>
+    private bool IsFenced(TxnOffsetCommitRequest request)
+    {
+        var offsets = new Storage.TopicPartition(InternalTopics.ConsumerOffsets, groups.PartitionFor(request.GroupId));
+        if (broker.Replicas.GetPartition(offsets) is not { IsLeader: true } partition)
+        {
+            return false;
+        }
+
+        foreach (Storage.Producers.ActiveProducer producer in partition.Log.ActiveProducers())
+        {
+            if (producer.ProducerId == request.ProducerId)
+            {
+                return producer.ProducerEpoch > request.ProducerEpoch;
+            }
+        }
+
+        return false;
     }
 
     private static TxnOffsetCommitResponse Failed(TxnOffsetCommitRequest request, ErrorCode error)

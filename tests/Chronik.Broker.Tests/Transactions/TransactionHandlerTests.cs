@@ -212,6 +212,39 @@ public class TransactionHandlerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_fenced_producers_transactional_offsets_are_refused_without_disturbing_the_group_coordinator()
+    {
+        await CreateTopicAsync("zombie-input");
+        await _h.SendAsync<FindCoordinatorResponse>(new FindCoordinatorRequest { KeyType = 0, CoordinatorKeys = ["zgrp"] }, 4);
+        var (pid, epoch) = await InitAsync("tx-z");
+        await _h.SendAsync<AddOffsetsToTxnResponse>(new AddOffsetsToTxnRequest { TransactionalId = "tx-z", ProducerId = pid, ProducerEpoch = epoch, GroupId = "zgrp" }, 3);
+        TxnOffsetCommitRequest Commit(short e) => new()
+        {
+            TransactionalId = "tx-z",
+            GroupId = "zgrp",
+            ProducerId = pid,
+            ProducerEpoch = e,
+            Topics = [new() { Name = "zombie-input", Partitions = [new() { PartitionIndex = 0, CommittedOffset = 5 }] }],
+        };
+        TxnOffsetCommitResponse first;
+        do
+        {
+            first = await _h.SendAsync<TxnOffsetCommitResponse>(Commit(epoch), 3);
+        }
+        while (first.Topics[0].Partitions[0].ErrorCode == (short)ErrorCode.CoordinatorLoadInProgress);
+
+        Assert.Equal((short)ErrorCode.None, first.Topics[0].Partitions[0].ErrorCode);
+
+        // A new producer instance fences the first: its open transaction is aborted under a bumped epoch.
+        var (_, newEpoch) = await InitAsync("tx-z");
+        Assert.True(newEpoch > epoch + 1);
+        var zombie = await _h.SendAsync<TxnOffsetCommitResponse>(Commit(epoch), 3);
+        Assert.Equal((short)ErrorCode.InvalidProducerEpoch, zombie.Topics[0].Partitions[0].ErrorCode);
+        var fetched = await _h.SendAsync<OffsetFetchResponse>(new OffsetFetchRequest { GroupId = "zgrp", RequireStable = true, Topics = [new() { Name = "zombie-input", PartitionIndexes = [0] }] }, 7);
+        Assert.Equal(((short)ErrorCode.None, -1L), (fetched.Topics[0].Partitions[0].ErrorCode, fetched.Topics[0].Partitions[0].CommittedOffset));
+    }
+
+    [Fact]
     public async Task Write_txn_markers_reports_each_partition()
     {
         await CreateTopicAsync("marked");
