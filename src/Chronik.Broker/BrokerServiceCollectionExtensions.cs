@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Chronik.Broker.Configs;
+using Chronik.Broker.Controller;
 
 using Chronik.Broker.Groups;
 using Chronik.Broker.Handlers;
@@ -37,6 +38,19 @@ public static class BrokerServiceCollectionExtensions
         services.AddSingleton<IApiHandler, IncrementalAlterConfigsHandler>();
         services.AddSingleton<IApiHandler, DescribeClusterHandler>();
         services.AddSingleton<IApiHandler, DescribeTopicPartitionsHandler>();
+
+        // Cluster control: leader elections, reassignments, broker removal (served everywhere, forwarded to the controller).
+        services.AddSingleton<IApiHandler, ElectLeadersHandler>();
+        services.AddSingleton<IApiHandler, AlterPartitionReassignmentsHandler>();
+        services.AddSingleton<IApiHandler, ListPartitionReassignmentsHandler>();
+        services.AddSingleton<IApiHandler, UnregisterBrokerHandler>();
+        services.AddSingleton<IApiHandler, DescribeQuorumHandler>();
+
+        // The controller's RPCs from the other brokers (internal: not advertised to clients).
+        services.AddSingleton<IApiHandler, BrokerRegistrationHandler>();
+        services.AddSingleton<IApiHandler, BrokerHeartbeatHandler>();
+        services.AddSingleton<IApiHandler, AlterPartitionHandler>();
+        services.AddSingleton<IApiHandler, AllocateProducerIdsHandler>();
 
         // Data path: the hosted partitions and the log-facing APIs.
         services.AddMetrics();

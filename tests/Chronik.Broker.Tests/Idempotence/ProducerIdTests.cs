@@ -139,5 +139,11 @@ public class ProducerIdTests
         public Task<BrokerHeartbeatResult> BrokerHeartbeatAsync(BrokerHeartbeatRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<AlterPartitionResult> AlterPartitionAsync(AlterPartitionRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<ElectLeadersOutcome> ElectLeadersAsync(ElectionType type, IReadOnlyList<TopicPartitionRef>? partitions, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<PartitionReassignmentResult>> AlterPartitionReassignmentsAsync(IReadOnlyList<PartitionReassignment> reassignments, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<ApiError> UnregisterBrokerAsync(int brokerId, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 }
