@@ -58,7 +58,10 @@ public static class BrokerServiceCollectionExtensions
         services.AddSingleton(provider => new BrokerTopicMetrics(provider.GetRequiredService<IMeterFactory>(), provider.GetRequiredService<ReplicaManager>()));
         services.AddSingleton(_ => new FetchSessionCache());
         services.AddSingleton<IApiHandler>(provider => new ProduceHandler(
-            provider.GetRequiredService<ReplicaManager>(), provider.GetRequiredService<BrokerTopicMetrics>(), provider.GetRequiredService<BrokerNode>().TimeProvider));
+            provider.GetRequiredService<ReplicaManager>(),
+            provider.GetRequiredService<BrokerTopicMetrics>(),
+            provider.GetRequiredService<BrokerNode>().TimeProvider,
+            provider.GetService<ITransactionVerifier>()));
         services.AddSingleton<IApiHandler>(provider => new FetchHandler(
             provider.GetRequiredService<ReplicaManager>(),
             provider.GetRequiredService<FetchSessionCache>(),

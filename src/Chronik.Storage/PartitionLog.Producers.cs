@@ -60,6 +60,27 @@ public sealed partial class PartitionLog
         }
     }
 
+    /// <summary>
+    /// Starts the verification of a transactional batch of <paramref name="producerId"/> before it is appended (KIP-890
+    /// part 1, Kafka's UnifiedLog.maybeStartTransactionVerification): <see cref="VerificationGuard.None"/> when the
+    /// producer has its transaction open here in <paramref name="producerEpoch"/> already, or verification is off;
+    /// otherwise the guard to append with once the transaction coordinator confirmed the partition is in the
+    /// transaction. A marker or transactional batch of the producer appended meanwhile invalidates it.
+    /// </summary>
+    public VerificationGuard StartTransactionVerification(long producerId, short producerEpoch)
+    {
+        if (!_services.TransactionVerificationEnabled)
+        {
+            return VerificationGuard.None;
+        }
+
+        lock (_lock)
+        {
+            ThrowIfClosedLocked();
+            return _producers.StartVerification(producerId, producerEpoch, _services.NowMs);
+        }
+    }
+
     /// <summary>Producer ids with state in this partition.</summary>
     public int ProducerCount
     {

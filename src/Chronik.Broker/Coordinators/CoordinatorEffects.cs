@@ -1,3 +1,5 @@
+using Chronik.Storage.Producers;
+
 namespace Chronik.Broker.Coordinators;
 
 /// <summary>What one write of a shard is: a plain record, a record of a producer's transaction, or a transaction marker.</summary>
@@ -8,13 +10,18 @@ public enum CoordinatorWriteKind
     EndTransactionMarker,
 }
 
-/// <summary>One entry to append to the coordinator partition; consecutive entries of the same kind and producer share a batch.</summary>
+/// <summary>
+/// One entry to append to the coordinator partition; consecutive entries of the same kind and producer share a batch.
+/// <paramref name="Verification"/> is the guard of a transactional record whose transaction was verified with its
+/// coordinator (KIP-890), presented to the log with the append.
+/// </summary>
 public readonly record struct CoordinatorWrite<TRecord>(
     CoordinatorWriteKind Kind,
     TRecord? Record,
     TransactionalProducer Producer = default,
     bool Committed = false,
-    int CoordinatorEpoch = 0)
+    int CoordinatorEpoch = 0,
+    VerificationGuard Verification = default)
     where TRecord : class;
 
 /// <summary>Everything one operation produced, taken from the shard by the runtime.</summary>
@@ -46,9 +53,12 @@ public sealed class CoordinatorEffects<TRecord>
 
     public void Append(TRecord record) => _writes.Add(new CoordinatorWrite<TRecord>(CoordinatorWriteKind.Record, record));
 
-    /// <summary>A record of <paramref name="producer"/>'s transaction: visible once its commit marker is written.</summary>
-    public void AppendTransactional(TRecord record, TransactionalProducer producer) =>
-        _writes.Add(new CoordinatorWrite<TRecord>(CoordinatorWriteKind.TransactionalRecord, record, producer));
+    /// <summary>
+    /// A record of <paramref name="producer"/>'s transaction: visible once its commit marker is written.
+    /// <paramref name="verification"/> is the guard of the verification that the partition is in the transaction.
+    /// </summary>
+    public void AppendTransactional(TRecord record, TransactionalProducer producer, VerificationGuard verification = default) =>
+        _writes.Add(new CoordinatorWrite<TRecord>(CoordinatorWriteKind.TransactionalRecord, record, producer, Verification: verification));
 
     /// <summary>The COMMIT or ABORT marker ending <paramref name="producer"/>'s transaction on this partition.</summary>
     public void AppendEndTransactionMarker(TransactionalProducer producer, bool committed, int coordinatorEpoch) =>

@@ -306,7 +306,7 @@ public sealed partial class CoordinatorRuntime<TShard, TRecord> : IAsyncDisposab
             try
             {
                 byte[] batches = CoordinatorBatches.Encode(effects.Writes, _serde, p.Shard.NowMs);
-                p.LastWrittenOffset = p.Log.Append(batches, p.LeaderEpoch);
+                p.LastWrittenOffset = p.Log.Append(batches, p.LeaderEpoch, VerificationOf(effects.Writes));
             }
             catch (Storage.StorageException ex) when (IsRefusal(ex.ErrorCode))
             {
@@ -333,6 +333,20 @@ public sealed partial class CoordinatorRuntime<TShard, TRecord> : IAsyncDisposab
         }
 
         return new WriteOutcome(failure, waits, durable, effects.Responses, effects.AfterWrite);
+    }
+
+    /// <summary>The verification guard an operation's transactional records carry (one operation writes for one producer).</summary>
+    private static Storage.Producers.VerificationGuard VerificationOf(List<CoordinatorWrite<TRecord>> writes)
+    {
+        foreach (CoordinatorWrite<TRecord> write in writes)
+        {
+            if (!write.Verification.IsNone)
+            {
+                return write.Verification;
+            }
+        }
+
+        return default;
     }
 
     /// <summary>Errors by which a log refuses a batch as invalid (nothing written), rather than failing to write it.</summary>

@@ -1,3 +1,5 @@
+using Chronik.Storage.Producers;
+
 namespace Chronik.Broker.Coordinators;
 
 /// <summary>
@@ -16,9 +18,10 @@ public interface ICoordinatorLog
     /// <summary>
     /// Phase one of a write: appends v2 record batches (offsets assigned by the log, stamped with
     /// <paramref name="leaderEpoch"/>); the order is fixed when this returns. Returns the offset of the
-    /// last record appended. Throws when the log cannot take the batches.
+    /// last record appended. Throws when the log cannot take the batches. <paramref name="verification"/> is the
+    /// guard of a verified transaction whose first records these are (KIP-890).
     /// </summary>
-    long Append(ReadOnlyMemory<byte> batches, int leaderEpoch);
+    long Append(ReadOnlyMemory<byte> batches, int leaderEpoch, VerificationGuard verification = default);
 
     /// <summary>Phase two: completes when every record up to <paramref name="offset"/> is durable; faults when it cannot become so.</summary>
     ValueTask WaitForDurabilityAsync(long offset, CancellationToken cancellationToken);

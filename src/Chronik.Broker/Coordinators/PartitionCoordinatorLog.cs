@@ -1,5 +1,6 @@
 using Chronik.Broker.Partitions;
 using Chronik.Storage;
+using Chronik.Storage.Producers;
 
 namespace Chronik.Broker.Coordinators;
 
@@ -15,8 +16,8 @@ public sealed class PartitionCoordinatorLog(Partition partition) : ICoordinatorL
 
     public long LogEndOffset => partition.LogEndOffset;
 
-    public long Append(ReadOnlyMemory<byte> batches, int leaderEpoch) =>
-        partition.AppendAsLeader(batches, requiredAcks: -1, AppendOrigin.Coordinator).LastOffset;
+    public long Append(ReadOnlyMemory<byte> batches, int leaderEpoch, VerificationGuard verification = default) =>
+        partition.AppendAsLeader(batches, requiredAcks: -1, AppendOrigin.Coordinator, verification).LastOffset;
 
     public ValueTask WaitForDurabilityAsync(long offset, CancellationToken cancellationToken) =>
         partition.WaitForHighWatermarkAsync(offset + 1, cancellationToken);

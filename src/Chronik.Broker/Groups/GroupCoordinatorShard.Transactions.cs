@@ -13,7 +13,11 @@ namespace Chronik.Broker.Groups;
 /// </summary>
 public sealed partial class GroupCoordinatorShard
 {
-    public TxnOffsetCommitResponse TxnOffsetCommit(GroupRequestContext context, TxnOffsetCommitRequest request)
+    /// <summary>
+    /// Writes the offsets of <paramref name="request"/> as records of its producer's transaction; <paramref name="verification"/>
+    /// is the guard of the check that __consumer_offsets' partition is in the transaction (KIP-890).
+    /// </summary>
+    public TxnOffsetCommitResponse TxnOffsetCommit(GroupRequestContext context, TxnOffsetCommitRequest request, Storage.Producers.VerificationGuard verification = default)
     {
         bool groupFields = context.ApiVersion >= 3;
         ErrorCode groupError = ValidateOffsetCommit(
@@ -41,7 +45,7 @@ public sealed partial class GroupCoordinatorShard
                 {
                     int leaderEpoch = context.ApiVersion >= 2 ? partition.CommittedLeaderEpoch : -1;
                     var record = new OffsetCommitRecord(request.GroupId, topic.Name, partition.PartitionIndex, new OffsetCommitValue(partition.CommittedOffset, leaderEpoch, partition.CommittedMetadata ?? "", now));
-                    Effects.AppendTransactional(record, producer);
+                    Effects.AppendTransactional(record, producer, verification);
                     Replay(record, producer);
                 }
 

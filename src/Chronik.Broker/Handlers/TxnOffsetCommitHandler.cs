@@ -1,8 +1,11 @@
 using Chronik.Broker.Groups;
 using Chronik.Broker.Groups.Runtime;
+using Chronik.Broker.Partitions;
 using Chronik.Broker.Requests;
+using Chronik.Broker.Transactions;
 using Chronik.Protocol.Messages;
 using Chronik.Protocol.Wire;
+using Chronik.Storage.Producers;
 
 namespace Chronik.Broker.Handlers;
 
@@ -18,11 +21,16 @@ namespace Chronik.Broker.Handlers;
 /// COORDINATOR_LOAD_IN_PROGRESS when this broker does not serve the group.
 /// A producer fenced by a newer epoch (known to the __consumer_offsets partition from its markers) gets
 /// INVALID_PRODUCER_EPOCH before anything is written; the partition's producer state checks it again on append.
-/// Simplified: no authorization; not verified with the transaction coordinator first (KIP-890 part 1).
+/// KIP-890 part 1 (transaction.partition.verification.enable): offsets that would open the producer's transaction on
+/// the group's __consumer_offsets partition are written only after the transaction coordinator confirmed that
+/// partition is in the transaction (AddOffsetsToTxn added it); its refusal is answered for every partition
+/// (TRANSACTION_ABORTABLE, INVALID_TXN_STATE before v4; NETWORK_EXCEPTION as COORDINATOR_LOAD_IN_PROGRESS), and a
+/// marker written meanwhile makes the log refuse the write (INVALID_TXN_STATE).
+/// Simplified: no authorization.
 /// Version notes: v1 same as v0; v2 committed leader epoch; v3 flexible, generation id, member id, group instance id
 /// (KIP-447); v4 TRANSACTION_ABORTABLE.
 /// </summary>
-public sealed class TxnOffsetCommitHandler(GroupCoordinator groups, BrokerNode broker) : ApiHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>
+public sealed class TxnOffsetCommitHandler(GroupCoordinator groups, BrokerNode broker, ITransactionVerifier? verifier = null) : ApiHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>
 {
     public override ApiKey ApiKey => ApiKey.TxnOffsetCommit;
 
@@ -32,30 +40,64 @@ public sealed class TxnOffsetCommitHandler(GroupCoordinator groups, BrokerNode b
 
     protected override async ValueTask<TxnOffsetCommitResponse?> HandleAsync(RequestContext context, TxnOffsetCommitRequest request)
     {
-        if (IsFenced(request))
+        var offsets = new Storage.TopicPartition(InternalTopics.ConsumerOffsets, groups.PartitionFor(request.GroupId));
+        Partition? partition = broker.Replicas.GetPartition(offsets) is { IsLeader: true } led ? led : null;
+        if (partition is not null && IsFenced(partition, request))
         {
             return Failed(request, ErrorCode.InvalidProducerEpoch);
+        }
+
+        VerificationGuard verification = default;
+        if (partition is not null && verifier is not null)
+        {
+            (ErrorCode error, verification) = await VerifyAsync(partition, request, context.CancellationToken).ConfigureAwait(false);
+            if (error != ErrorCode.None)
+            {
+                return Failed(request, TransactionErrors.ForTxnOffsetCommit(error, context.ApiVersion));
+            }
         }
 
         GroupRequestContext groupContext = context.ForGroups();
         return await groups.ExecuteAsync(
             request.GroupId,
-            shard => shard.TxnOffsetCommit(groupContext, request),
+            shard => shard.TxnOffsetCommit(groupContext, request, verification),
             error => Failed(request, error)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Asks the transaction coordinator whether the group's partition is in the producer's transaction, unless the
+    /// transaction is open there already. A partition this broker stopped leading is left to the group coordinator,
+    /// which answers NOT_COORDINATOR.
+    /// </summary>
+    private async Task<(ErrorCode Error, VerificationGuard Verification)> VerifyAsync(Partition partition, TxnOffsetCommitRequest request, CancellationToken cancellationToken)
+    {
+        VerificationGuard guard;
+        try
+        {
+            guard = partition.StartTransactionVerification(request.ProducerId, request.ProducerEpoch);
+        }
+        catch (Exception ex) when (ex is PartitionException or ObjectDisposedException)
+        {
+            return (ErrorCode.None, default);
+        }
+
+        if (guard.IsNone)
+        {
+            return (ErrorCode.None, guard);
+        }
+
+        IReadOnlyDictionary<Storage.TopicPartition, ErrorCode> verified = await verifier!.VerifyAsync(
+            request.TransactionalId, request.ProducerId, request.ProducerEpoch, [partition.TopicPartition], cancellationToken).ConfigureAwait(false);
+        ErrorCode error = verified.GetValueOrDefault(partition.TopicPartition);
+        return (error, error == ErrorCode.None ? guard : default);
     }
 
     /// <summary>
     /// Whether the group's __consumer_offsets partition knows a newer epoch of the producer: a zombie's offsets would
     /// be refused by the log anyway, and the refusal would cost a reload of the partition's groups.
     /// </summary>
-    private bool IsFenced(TxnOffsetCommitRequest request)
+    private static bool IsFenced(Partition partition, TxnOffsetCommitRequest request)
     {
-        var offsets = new Storage.TopicPartition(InternalTopics.ConsumerOffsets, groups.PartitionFor(request.GroupId));
-        if (broker.Replicas.GetPartition(offsets) is not { IsLeader: true } partition)
-        {
-            return false;
-        }
-
         foreach (Storage.Producers.ActiveProducer producer in partition.Log.ActiveProducers())
         {
             if (producer.ProducerId == request.ProducerId)

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Chronik.Cluster.Metadata;
 using Chronik.Protocol.Wire;
 using Chronik.Storage;
+using Chronik.Storage.Producers;
 
 namespace Chronik.Broker.Partitions;
 
@@ -141,7 +142,7 @@ public sealed class Partition
     /// (NOT_LEADER_OR_FOLLOWER; NOT_ENOUGH_REPLICAS for acks=all below min.insync.replicas) or
     /// <see cref="StorageException"/> (the batch was rejected).
     /// </summary>
-    public AppendResult AppendAsLeader(ReadOnlyMemory<byte> batches, short requiredAcks, AppendOrigin origin = AppendOrigin.Client)
+    public AppendResult AppendAsLeader(ReadOnlyMemory<byte> batches, short requiredAcks, AppendOrigin origin = AppendOrigin.Client, VerificationGuard verification = default)
     {
         AppendResult result;
         _stateLock.EnterReadLock();
@@ -160,7 +161,7 @@ public sealed class Partition
                     $"the ISR of {TopicPartition} has {registration.Isr.Length} replica(s), fewer than min.insync.replicas {Settings.MinInsyncReplicas}");
             }
 
-            result = Log.Append(batches, registration.LeaderEpoch, origin);
+            result = Log.Append(batches, registration.LeaderEpoch, origin, verification: verification);
         }
         finally
         {
@@ -169,6 +170,30 @@ public sealed class Partition
 
         OnAppended(result.LastOffset);
         return result;
+    }
+
+    /// <summary>
+    /// Starts verifying a transactional batch of <paramref name="producerId"/> with its transaction coordinator before
+    /// it is appended (KIP-890 part 1, Kafka's Partition.maybeStartTransactionVerification): the guard to append with,
+    /// or <see cref="VerificationGuard.None"/> when there is nothing to verify (the transaction is open here already,
+    /// or verification is off). NOT_LEADER_OR_FOLLOWER (<see cref="PartitionException"/>) on a follower.
+    /// </summary>
+    public VerificationGuard StartTransactionVerification(long producerId, short producerEpoch)
+    {
+        _stateLock.EnterReadLock();
+        try
+        {
+            if (!IsLeader || _deleted)
+            {
+                throw new PartitionException(ErrorCode.NotLeaderOrFollower, $"this broker ({_localBrokerId}) is not the leader of {TopicPartition}");
+            }
+
+            return Log.StartTransactionVerification(producerId, producerEpoch);
+        }
+        finally
+        {
+            _stateLock.ExitReadLock();
+        }
     }
 
     /// <summary>

@@ -13,12 +13,13 @@ namespace Chronik.Broker.Transactions;
 /// <summary>
 /// Registers the transaction coordinator: the marker writer (WriteTxnMarkers' local side), the marker channel
 /// (local calls and WriteTxnMarkers to other brokers), the coordinator on __transaction_state and the metadata
-/// watch that loads and unloads its partitions, and the coordinator as InitProducerId's <see cref="ITransactionCoordinator"/>.
+/// watch that loads and unloads its partitions, the coordinator as InitProducerId's <see cref="ITransactionCoordinator"/>,
+/// and the <see cref="ITransactionVerifier"/> partition leaders ask before a transactional write (KIP-890).
 /// Producer ids come from the broker's <see cref="ProducerIdManager"/>.
 /// </summary>
 public static class TransactionCoordinatorServiceCollectionExtensions
 {
-    /// <summary>How long one WriteTxnMarkers attempt may take (Kafka's request.timeout.ms).</summary>
+    /// <summary>How long one WriteTxnMarkers or verification request may take (Kafka's request.timeout.ms).</summary>
     private static readonly TimeSpan MarkerRequestTimeout = TimeSpan.FromSeconds(30);
 
     public static IServiceCollection AddChronikTransactionCoordinator(this IServiceCollection services)
@@ -59,6 +60,11 @@ public static class TransactionCoordinatorServiceCollectionExtensions
                 provider.GetRequiredService<ILogger<TransactionCoordinator>>());
         });
         services.AddSingleton<ITransactionCoordinator>(provider => provider.GetRequiredService<TransactionCoordinator>());
+        services.AddSingleton<ITransactionVerifier>(provider =>
+        {
+            BrokerNode node = provider.GetRequiredService<BrokerNode>();
+            return new TransactionVerifier(node.NodeId, () => node.Image, provider.GetRequiredService<TransactionCoordinator>(), provider.GetRequiredService<BrokerConnections>(), MarkerRequestTimeout);
+        });
         services.AddHostedService<TransactionCoordinatorService>();
         return services;
     }

@@ -33,7 +33,7 @@ internal sealed class InMemoryCoordinatorLog : ICoordinatorLog
         }
     }
 
-    public long Append(ReadOnlyMemory<byte> batches, int leaderEpoch)
+    public long Append(ReadOnlyMemory<byte> batches, int leaderEpoch, Storage.Producers.VerificationGuard verification = default)
     {
         lock (_lock)
         {

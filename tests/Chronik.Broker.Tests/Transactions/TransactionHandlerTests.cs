@@ -1,7 +1,4 @@
-using System.Text;
-using Chronik.Broker.Coordinators;
 using Chronik.Protocol.Messages;
-using Chronik.Protocol.Records;
 using Chronik.Protocol.Wire;
 
 namespace Chronik.Broker.Tests.Transactions;
@@ -18,60 +15,6 @@ public class TransactionHandlerTests : IAsyncLifetime
     public async Task InitializeAsync() => _h = await TransactionNodeHarness.StartAsync();
 
     public async Task DisposeAsync() => await _h.DisposeAsync();
-
-    private async Task CreateTopicAsync(string name, int partitions = 1)
-    {
-        var response = await _h.SendAsync<CreateTopicsResponse>(new CreateTopicsRequest { TimeoutMs = 30_000, Topics = [new() { Name = name, NumPartitions = partitions, ReplicationFactor = 1 }] }, 7);
-        Assert.Equal((short)ErrorCode.None, response.Topics[0].ErrorCode);
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (_h.Node.Replicas.GetPartition(new Storage.TopicPartition(name, partitions - 1)) is not { IsLeader: true })
-        {
-            await Task.Delay(10, cts.Token);
-        }
-    }
-
-    /// <summary>FindCoordinator for the id (creates __transaction_state), waits until its partition is loaded, then InitProducerId.</summary>
-    private async Task<(long ProducerId, short Epoch)> InitAsync(string transactionalId, short version = 4)
-    {
-        var found = await _h.SendAsync<FindCoordinatorResponse>(new FindCoordinatorRequest { KeyType = 1, CoordinatorKeys = [transactionalId] }, 4);
-        Assert.Equal((short)ErrorCode.None, found.Coordinators[0].ErrorCode);
-        Assert.Equal(1, found.Coordinators[0].NodeId);
-        int partition = _h.Coordinator.PartitionFor(transactionalId);
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (_h.Coordinator.StateOf(partition) != CoordinatorPartitionState.Active)
-        {
-            await Task.Delay(10, cts.Token);
-        }
-
-        InitProducerIdResponse init;
-        do
-        {
-            init = await _h.SendAsync<InitProducerIdResponse>(new InitProducerIdRequest { TransactionalId = transactionalId, TransactionTimeoutMs = 60_000 }, version);
-        }
-        while (init.ErrorCode is (short)ErrorCode.CoordinatorLoadInProgress or (short)ErrorCode.ConcurrentTransactions);
-
-        Assert.Equal((short)ErrorCode.None, init.ErrorCode);
-        return (init.ProducerId, init.ProducerEpoch);
-    }
-
-    private static byte[] TransactionalBatch(long producerId, short epoch, int sequence, params string[] values)
-    {
-        using var builder = new RecordBatchBuilder { IsTransactional = true, ProducerId = producerId, ProducerEpoch = epoch, BaseSequence = sequence };
-        foreach (string value in values)
-        {
-            builder.Append(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), Encoding.UTF8.GetBytes("k"), Encoding.UTF8.GetBytes(value));
-        }
-
-        return builder.Build();
-    }
-
-    private static AddPartitionsToTxnRequest AddPartitions(string transactionalId, long producerId, short epoch, string topic, params int[] partitions) => new()
-    {
-        V3AndBelowTransactionalId = transactionalId,
-        V3AndBelowProducerId = producerId,
-        V3AndBelowProducerEpoch = epoch,
-        V3AndBelowTopics = [new() { Name = topic, Partitions = [.. partitions] }],
-    };
 
     private async Task<FetchResponse.PartitionData> FetchAsync(string topic, sbyte isolation)
     {
@@ -93,11 +36,11 @@ public class TransactionHandlerTests : IAsyncLifetime
     [Fact]
     public async Task An_aborted_transaction_is_listed_to_read_committed_fetches_and_a_committed_one_is_not()
     {
-        await CreateTopicAsync("data");
-        var (pid, epoch) = await InitAsync("tx-a");
-        var added = await _h.SendAsync<AddPartitionsToTxnResponse>(AddPartitions("tx-a", pid, epoch, "data", 0), 3);
+        await _h.CreateTopicAsync("data");
+        var (pid, epoch) = await _h.InitAsync("tx-a");
+        var added = await _h.SendAsync<AddPartitionsToTxnResponse>(TransactionNodeHarness.AddPartitions("tx-a", pid, epoch, "data", 0), 3);
         Assert.Equal((short)ErrorCode.None, added.ResultsByTopicV3AndBelow[0].ResultsByPartition[0].PartitionErrorCode);
-        var produced = await _h.SendAsync<ProduceResponse>(DataPath.Requests.Produce("data", TransactionalBatch(pid, epoch, 0, "a1", "a2")), 9);
+        var produced = await _h.SendAsync<ProduceResponse>(DataPath.Requests.Produce("data", TransactionNodeHarness.TransactionalBatch(pid, epoch, 0, "a1", "a2"), transactionalId: "tx-a"), 9);
         Assert.Equal((short)ErrorCode.None, produced.Responses[0].PartitionResponses[0].ErrorCode);
 
         // Open: read_committed stops before it (LSO 0); read_uncommitted sees it.
@@ -116,8 +59,8 @@ public class TransactionHandlerTests : IAsyncLifetime
         Assert.Null((await FetchAsync("data", 0)).AbortedTransactions);
 
         // A committed transaction after it: the aborted one is still listed for a fetch from 0, nothing more.
-        await _h.SendAsync<AddPartitionsToTxnResponse>(AddPartitions("tx-a", pid, epoch, "data", 0), 3);
-        await _h.SendAsync<ProduceResponse>(DataPath.Requests.Produce("data", TransactionalBatch(pid, epoch, 2, "c1")), 9);
+        await _h.SendAsync<AddPartitionsToTxnResponse>(TransactionNodeHarness.AddPartitions("tx-a", pid, epoch, "data", 0), 3);
+        await _h.SendAsync<ProduceResponse>(DataPath.Requests.Produce("data", TransactionNodeHarness.TransactionalBatch(pid, epoch, 2, "c1"), transactionalId: "tx-a"), 9);
         await _h.SendAsync<EndTxnResponse>(new EndTxnRequest { TransactionalId = "tx-a", ProducerId = pid, ProducerEpoch = epoch, Committed = true }, 3);
         await WaitForStateAsync("tx-a", "CompleteCommit");
         FetchResponse.PartitionData both = await FetchAsync("data", 1);
@@ -131,12 +74,12 @@ public class TransactionHandlerTests : IAsyncLifetime
     [Fact]
     public async Task Old_versions_get_invalid_producer_epoch_where_newer_ones_get_producer_fenced()
     {
-        await CreateTopicAsync("fenced");
-        var (pid, epoch) = await InitAsync("tx-f");
-        await InitAsync("tx-f");
-        var v1 = await _h.SendAsync<AddPartitionsToTxnResponse>(AddPartitions("tx-f", pid, epoch, "fenced", 0), 1);
+        await _h.CreateTopicAsync("fenced");
+        var (pid, epoch) = await _h.InitAsync("tx-f");
+        await _h.InitAsync("tx-f");
+        var v1 = await _h.SendAsync<AddPartitionsToTxnResponse>(TransactionNodeHarness.AddPartitions("tx-f", pid, epoch, "fenced", 0), 1);
         Assert.Equal((short)ErrorCode.InvalidProducerEpoch, v1.ResultsByTopicV3AndBelow[0].ResultsByPartition[0].PartitionErrorCode);
-        var v3 = await _h.SendAsync<AddPartitionsToTxnResponse>(AddPartitions("tx-f", pid, epoch, "fenced", 0), 3);
+        var v3 = await _h.SendAsync<AddPartitionsToTxnResponse>(TransactionNodeHarness.AddPartitions("tx-f", pid, epoch, "fenced", 0), 3);
         Assert.Equal((short)ErrorCode.ProducerFenced, v3.ResultsByTopicV3AndBelow[0].ResultsByPartition[0].PartitionErrorCode);
         Assert.Equal((short)ErrorCode.InvalidProducerEpoch, (await _h.SendAsync<EndTxnResponse>(new EndTxnRequest { TransactionalId = "tx-f", ProducerId = pid, ProducerEpoch = epoch, Committed = true }, 1)).ErrorCode);
         Assert.Equal((short)ErrorCode.InvalidProducerEpoch, (await _h.SendAsync<AddOffsetsToTxnResponse>(new AddOffsetsToTxnRequest { TransactionalId = "tx-f", ProducerId = pid, ProducerEpoch = epoch, GroupId = "g" }, 1)).ErrorCode);
@@ -145,9 +88,9 @@ public class TransactionHandlerTests : IAsyncLifetime
     [Fact]
     public async Task Unknown_partitions_fail_and_the_others_are_not_attempted()
     {
-        await CreateTopicAsync("known");
-        var (pid, epoch) = await InitAsync("tx-u");
-        var request = AddPartitions("tx-u", pid, epoch, "known", 0);
+        await _h.CreateTopicAsync("known");
+        var (pid, epoch) = await _h.InitAsync("tx-u");
+        var request = TransactionNodeHarness.AddPartitions("tx-u", pid, epoch, "known", 0);
         request.V3AndBelowTopics.Add(new() { Name = "unknown", Partitions = [0] });
         var response = await _h.SendAsync<AddPartitionsToTxnResponse>(request, 3);
         var errors = response.ResultsByTopicV3AndBelow.ToDictionary(t => t.Name, t => (ErrorCode)t.ResultsByPartition[0].PartitionErrorCode);
@@ -159,10 +102,10 @@ public class TransactionHandlerTests : IAsyncLifetime
     [Fact]
     public async Task The_broker_path_verifies_and_adds_several_transactions_at_once()
     {
-        await CreateTopicAsync("batched", 2);
-        var (pid1, epoch1) = await InitAsync("tx-b1");
-        var (pid2, epoch2) = await InitAsync("tx-b2");
-        await _h.SendAsync<AddPartitionsToTxnResponse>(AddPartitions("tx-b1", pid1, epoch1, "batched", 0), 3);
+        await _h.CreateTopicAsync("batched", 2);
+        var (pid1, epoch1) = await _h.InitAsync("tx-b1");
+        var (pid2, epoch2) = await _h.InitAsync("tx-b2");
+        await _h.SendAsync<AddPartitionsToTxnResponse>(TransactionNodeHarness.AddPartitions("tx-b1", pid1, epoch1, "batched", 0), 3);
         var request = new AddPartitionsToTxnRequest
         {
             Transactions =
@@ -182,10 +125,10 @@ public class TransactionHandlerTests : IAsyncLifetime
     [Fact]
     public async Task Transactional_offsets_become_visible_with_the_commit_and_are_unstable_before()
     {
-        await CreateTopicAsync("consumed");
+        await _h.CreateTopicAsync("consumed");
         var found = await _h.SendAsync<FindCoordinatorResponse>(new FindCoordinatorRequest { KeyType = 0, CoordinatorKeys = ["grp"] }, 4);
         Assert.Equal((short)ErrorCode.None, found.Coordinators[0].ErrorCode);
-        var (pid, epoch) = await InitAsync("tx-o");
+        var (pid, epoch) = await _h.InitAsync("tx-o");
         Assert.Equal((short)ErrorCode.None, (await _h.SendAsync<AddOffsetsToTxnResponse>(new AddOffsetsToTxnRequest { TransactionalId = "tx-o", ProducerId = pid, ProducerEpoch = epoch, GroupId = "grp" }, 3)).ErrorCode);
         TxnOffsetCommitResponse committed;
         do
@@ -214,9 +157,9 @@ public class TransactionHandlerTests : IAsyncLifetime
     [Fact]
     public async Task A_fenced_producers_transactional_offsets_are_refused_without_disturbing_the_group_coordinator()
     {
-        await CreateTopicAsync("zombie-input");
+        await _h.CreateTopicAsync("zombie-input");
         await _h.SendAsync<FindCoordinatorResponse>(new FindCoordinatorRequest { KeyType = 0, CoordinatorKeys = ["zgrp"] }, 4);
-        var (pid, epoch) = await InitAsync("tx-z");
+        var (pid, epoch) = await _h.InitAsync("tx-z");
         await _h.SendAsync<AddOffsetsToTxnResponse>(new AddOffsetsToTxnRequest { TransactionalId = "tx-z", ProducerId = pid, ProducerEpoch = epoch, GroupId = "zgrp" }, 3);
         TxnOffsetCommitRequest Commit(short e) => new()
         {
@@ -236,7 +179,7 @@ public class TransactionHandlerTests : IAsyncLifetime
         Assert.Equal((short)ErrorCode.None, first.Topics[0].Partitions[0].ErrorCode);
 
         // A new producer instance fences the first: its open transaction is aborted under a bumped epoch.
-        var (_, newEpoch) = await InitAsync("tx-z");
+        var (_, newEpoch) = await _h.InitAsync("tx-z");
         Assert.True(newEpoch > epoch + 1);
         var zombie = await _h.SendAsync<TxnOffsetCommitResponse>(Commit(epoch), 3);
         Assert.Equal((short)ErrorCode.InvalidProducerEpoch, zombie.Topics[0].Partitions[0].ErrorCode);
@@ -247,7 +190,7 @@ public class TransactionHandlerTests : IAsyncLifetime
     [Fact]
     public async Task Write_txn_markers_reports_each_partition()
     {
-        await CreateTopicAsync("marked");
+        await _h.CreateTopicAsync("marked");
         var request = new WriteTxnMarkersRequest
         {
             Markers =
@@ -272,9 +215,9 @@ public class TransactionHandlerTests : IAsyncLifetime
     [Fact]
     public async Task List_and_describe_report_the_coordinators_transactions()
     {
-        await CreateTopicAsync("listed");
-        var (pid, epoch) = await InitAsync("tx-l");
-        await _h.SendAsync<AddPartitionsToTxnResponse>(AddPartitions("tx-l", pid, epoch, "listed", 0), 3);
+        await _h.CreateTopicAsync("listed");
+        var (pid, epoch) = await _h.InitAsync("tx-l");
+        await _h.SendAsync<AddPartitionsToTxnResponse>(TransactionNodeHarness.AddPartitions("tx-l", pid, epoch, "listed", 0), 3);
         var listed = await _h.SendAsync<ListTransactionsResponse>(new ListTransactionsRequest { StateFilters = ["Ongoing", "Nonsense"] }, 1);
         Assert.Equal((short)ErrorCode.None, listed.ErrorCode);
         Assert.Equal(["Nonsense"], listed.UnknownStateFilters);

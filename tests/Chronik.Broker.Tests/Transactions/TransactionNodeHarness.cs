@@ -1,4 +1,6 @@
 using System.Net;
+using System.Text;
+using Chronik.Broker.Coordinators;
 using Chronik.Broker.Groups;
 using Chronik.Broker.Network;
 using Chronik.Broker.Producers;
@@ -7,6 +9,8 @@ using Chronik.Broker.Tests.Admin;
 using Chronik.Broker.Transactions;
 using Chronik.Cluster.Quorum;
 using Chronik.Protocol.Messages;
+using Chronik.Protocol.Records;
+using Chronik.Protocol.Wire;
 using Chronik.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -46,7 +50,8 @@ internal sealed class TransactionNodeHarness : IAsyncDisposable
     public T Handler<T>()
         where T : IApiHandler => _services.GetServices<IApiHandler>().OfType<T>().Single();
 
-    public static async Task<TransactionNodeHarness> StartAsync()
+    /// <summary>Starts the node; <paramref name="produceVerifier"/> may wrap the transaction verifier the Produce handler uses.</summary>
+    public static async Task<TransactionNodeHarness> StartAsync(Func<ITransactionVerifier, ITransactionVerifier>? produceVerifier = null)
     {
         var directory = new TempDirectory("transactions");
         var options = new BrokerOptions
@@ -83,7 +88,11 @@ internal sealed class TransactionNodeHarness : IAsyncDisposable
         services.AddSingleton<IApiHandler, Handlers.DescribeTransactionsHandler>();
         services.AddSingleton<IApiHandler, Handlers.ListTransactionsHandler>();
         services.AddSingleton<IApiHandler, Handlers.CreateTopicsHandler>();
-        services.AddSingleton<IApiHandler>(provider => new Handlers.ProduceHandler(node.Replicas, new Chronik.Broker.Partitions.BrokerTopicMetrics(provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), node.Replicas)));
+        services.AddSingleton<IApiHandler>(provider => new Handlers.ProduceHandler(
+            node.Replicas,
+            new Chronik.Broker.Partitions.BrokerTopicMetrics(provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), node.Replicas),
+            verifier: produceVerifier is null ? provider.GetRequiredService<ITransactionVerifier>() : produceVerifier(provider.GetRequiredService<ITransactionVerifier>())));
+        services.AddSingleton<IApiHandler>(_ => new Handlers.DescribeProducersHandler(node.Replicas));
         services.AddSingleton<IApiHandler>(provider => new Handlers.FetchHandler(node.Replicas, new Chronik.Broker.Partitions.FetchSessions.FetchSessionCache(), new Chronik.Broker.Partitions.BrokerTopicMetrics(provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), node.Replicas), 1 << 26));
         services.AddSingleton<IApiHandler>(_ => new Handlers.ListOffsetsHandler(node.Replicas));
         ServiceProvider provider = services.BuildServiceProvider();
@@ -117,6 +126,60 @@ internal sealed class TransactionNodeHarness : IAsyncDisposable
         Assert.NotNull(response);
         return new TResponse().ReadFrom(response.ToBytes(version), version);
     }
+
+    public async Task CreateTopicAsync(string name, int partitions = 1)
+    {
+        var response = await SendAsync<CreateTopicsResponse>(new CreateTopicsRequest { TimeoutMs = 30_000, Topics = [new() { Name = name, NumPartitions = partitions, ReplicationFactor = 1 }] }, 7);
+        Assert.Equal((short)ErrorCode.None, response.Topics[0].ErrorCode);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (Node.Replicas.GetPartition(new Storage.TopicPartition(name, partitions - 1)) is not { IsLeader: true })
+        {
+            await Task.Delay(10, cts.Token);
+        }
+    }
+
+    /// <summary>FindCoordinator for the id (creates __transaction_state), waits until its partition is loaded, then InitProducerId.</summary>
+    public async Task<(long ProducerId, short Epoch)> InitAsync(string transactionalId, short version = 4)
+    {
+        var found = await SendAsync<FindCoordinatorResponse>(new FindCoordinatorRequest { KeyType = 1, CoordinatorKeys = [transactionalId] }, 4);
+        Assert.Equal((short)ErrorCode.None, found.Coordinators[0].ErrorCode);
+        Assert.Equal(1, found.Coordinators[0].NodeId);
+        int partition = Coordinator.PartitionFor(transactionalId);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (Coordinator.StateOf(partition) != CoordinatorPartitionState.Active)
+        {
+            await Task.Delay(10, cts.Token);
+        }
+
+        InitProducerIdResponse init;
+        do
+        {
+            init = await SendAsync<InitProducerIdResponse>(new InitProducerIdRequest { TransactionalId = transactionalId, TransactionTimeoutMs = 60_000 }, version);
+        }
+        while (init.ErrorCode is (short)ErrorCode.CoordinatorLoadInProgress or (short)ErrorCode.ConcurrentTransactions);
+
+        Assert.Equal((short)ErrorCode.None, init.ErrorCode);
+        return (init.ProducerId, init.ProducerEpoch);
+    }
+
+    public static byte[] TransactionalBatch(long producerId, short epoch, int sequence, params string[] values)
+    {
+        using var builder = new RecordBatchBuilder { IsTransactional = true, ProducerId = producerId, ProducerEpoch = epoch, BaseSequence = sequence };
+        foreach (string value in values)
+        {
+            builder.Append(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), Encoding.UTF8.GetBytes("k"), Encoding.UTF8.GetBytes(value));
+        }
+
+        return builder.Build();
+    }
+
+    public static AddPartitionsToTxnRequest AddPartitions(string transactionalId, long producerId, short epoch, string topic, params int[] partitions) => new()
+    {
+        V3AndBelowTransactionalId = transactionalId,
+        V3AndBelowProducerId = producerId,
+        V3AndBelowProducerEpoch = epoch,
+        V3AndBelowTopics = [new() { Name = topic, Partitions = [.. partitions] }],
+    };
 
     public async ValueTask DisposeAsync()
     {
