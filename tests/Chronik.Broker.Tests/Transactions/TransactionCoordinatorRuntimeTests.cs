@@ -7,6 +7,7 @@ using Chronik.Cluster.Metadata;
 using Chronik.Protocol.Messages;
 using Chronik.Protocol.Wire;
 using Chronik.Storage;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Chronik.Broker.Tests.Transactions;
 
@@ -144,6 +145,51 @@ public class TransactionCoordinatorRuntimeTests : IAsyncLifetime
         ListTransactionsResponse listed = await _coordinator.ListAsync(["Empty", "Bogus"], [], -1);
         Assert.Equal(["a", "b", "c", "d"], listed.TransactionStates.Select(t => t.TransactionalId).Order());
         Assert.Equal(["Bogus"], listed.UnknownStateFilters);
+    }
+
+    [Fact]
+    public async Task The_coordinators_timers_abort_a_timed_out_transaction_and_forget_an_idle_id()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var options = new TransactionCoordinatorOptions
+        {
+            TransactionStateLogNumPartitions = 2,
+            TransactionalIdExpirationMs = 3_600_000,
+            RemoveExpiredTransactionalIdsIntervalMs = 60_000,
+        };
+        MetadataImage image = Cluster(stateLeader: NodeId);
+        TransactionCoordinator coordinator = null!;
+        await using var channel = new TransactionMarkerChannel(() => image, _sender, () => coordinator, TimeSpan.FromMilliseconds(5));
+        await using (coordinator = new TransactionCoordinator(options, NodeId, new InMemoryCoordinatorLogProvider(), () => image, new CountingProducerIds(), channel, time))
+        {
+            coordinator.OnMetadataUpdate(image);
+            using var cts = new CancellationTokenSource(Timeout);
+            while (coordinator.StateOf(coordinator.PartitionFor("slow")) != CoordinatorPartitionState.Active)
+            {
+                await Task.Delay(5, cts.Token);
+            }
+
+            TransactionalProducerIdResult init = await coordinator.InitProducerIdAsync("slow", 5_000, -1, -1, default);
+            await coordinator.AddPartitionsAsync("slow", init.ProducerId, init.ProducerEpoch, [new TopicPartition("data", 0)]);
+
+            // transaction.timeout.ms (5 s) passes; the check runs every transaction.abort.timed.out.transaction.cleanup.interval.ms (10 s).
+            time.Advance(TimeSpan.FromMilliseconds(options.AbortTimedOutTransactionsIntervalMs));
+            while ((await coordinator.DescribeAsync("slow")).TransactionState != "CompleteAbort")
+            {
+                await Task.Delay(5, cts.Token);
+            }
+
+            Assert.Contains(_sender.Delivered, d => d.Error == ErrorCode.None && !d.Marker.TransactionResult && d.Marker.ProducerEpoch == init.ProducerEpoch + 1);
+            EndTxnResult late = await coordinator.EndTransactionAsync("slow", init.ProducerId, init.ProducerEpoch, commit: true, 0, default);
+            Assert.Equal(ErrorCode.ProducerFenced, late.Error);
+
+            // transactional.id.expiration.ms later, the idle id is tombstoned at the next hourly check.
+            time.Advance(TimeSpan.FromMilliseconds(options.TransactionalIdExpirationMs + options.RemoveExpiredTransactionalIdsIntervalMs));
+            while ((await coordinator.DescribeAsync("slow")).ErrorCode != (short)ErrorCode.TransactionalIdNotFound)
+            {
+                await Task.Delay(5, cts.Token);
+            }
+        }
     }
 
     private sealed class CountingProducerIds : IProducerIdSource
