@@ -230,6 +230,22 @@ public class TransactionHandlerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_first_transactional_find_coordinator_creates_the_state_topic_with_kafkas_settings()
+    {
+        var found = await _h.SendAsync<FindCoordinatorResponse>(new FindCoordinatorRequest { KeyType = 1, CoordinatorKeys = ["tx-c"] }, 4);
+        Assert.Equal(((short)ErrorCode.None, 1), (found.Coordinators[0].ErrorCode, found.Coordinators[0].NodeId));
+        Cluster.Metadata.MetadataImage image = _h.Node.Image;
+        var options = _h.Coordinator.Options;
+        var topic = image.GetTopic(InternalTopics.TransactionState)!;
+        Assert.Equal(options.TransactionStateLogNumPartitions, topic.Partitions.Count);
+        Assert.All(topic.Partitions.Values, p => Assert.Equal(options.TransactionStateLogReplicationFactor, p.Replicas.Length));
+        var configs = image.GetConfigs(Cluster.Metadata.ConfigResource.ForTopic(InternalTopics.TransactionState));
+        Assert.Equal("compact", configs["cleanup.policy"]);
+        Assert.Equal(options.TransactionStateLogMinIsr.ToString(System.Globalization.CultureInfo.InvariantCulture), configs["min.insync.replicas"]);
+        Assert.Equal("false", configs["unclean.leader.election.enable"]);
+    }
+
+    [Fact]
     public async Task Find_coordinator_refuses_share_group_keys()
     {
         var response = await _h.SendAsync<FindCoordinatorResponse>(new FindCoordinatorRequest { KeyType = 2, CoordinatorKeys = ["x"] }, 6);
