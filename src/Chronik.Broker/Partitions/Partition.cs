@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Chronik.Cluster.Metadata;
 using Chronik.Protocol.Wire;
 using Chronik.Storage;
+using Chronik.Storage.Producers;
 
 namespace Chronik.Broker.Partitions;
 
@@ -162,8 +163,11 @@ public sealed class Partition
         }
     }
 
-    /// <summary>The last stable offset: equal to the high watermark until transactions exist (issue 9).</summary>
-    public long LastStableOffset => Log.HighWatermark;
+    /// <summary>
+    /// The last stable offset: read_committed consumers read below it — the first offset of the oldest transaction
+    /// still open (or decided by a marker not yet below the high watermark), else the high watermark.
+    /// </summary>
+    public long LastStableOffset => Log.LastStableOffset;
 
     public long LogStartOffset => Log.LogStartOffset;
 
@@ -205,7 +209,7 @@ public sealed class Partition
     /// (NOT_LEADER_OR_FOLLOWER; NOT_ENOUGH_REPLICAS for acks=all while the ISR is below the effective
     /// min.insync.replicas) or <see cref="StorageException"/> (the batch was rejected).
     /// </summary>
-    public AppendResult AppendAsLeader(ReadOnlyMemory<byte> batches, short requiredAcks, AppendOrigin origin = AppendOrigin.Client)
+    public AppendResult AppendAsLeader(ReadOnlyMemory<byte> batches, short requiredAcks, AppendOrigin origin = AppendOrigin.Client, VerificationGuard verification = default)
     {
         AppendResult result;
         _stateLock.EnterReadLock();
@@ -229,7 +233,7 @@ public sealed class Partition
                 }
             }
 
-            result = Log.Append(batches, _registration!.LeaderEpoch, origin);
+            result = Log.Append(batches, _registration!.LeaderEpoch, origin, verification: verification);
         }
         finally
         {
@@ -238,6 +242,30 @@ public sealed class Partition
 
         OnAppended(result.LastOffset);
         return result;
+    }
+
+    /// <summary>
+    /// Starts verifying a transactional batch of <paramref name="producerId"/> with its transaction coordinator before
+    /// it is appended (KIP-890 part 1, Kafka's Partition.maybeStartTransactionVerification): the guard to append with,
+    /// or <see cref="VerificationGuard.None"/> when there is nothing to verify (the transaction is open here already,
+    /// or verification is off). NOT_LEADER_OR_FOLLOWER (<see cref="PartitionException"/>) on a follower.
+    /// </summary>
+    public VerificationGuard StartTransactionVerification(long producerId, short producerEpoch)
+    {
+        _stateLock.EnterReadLock();
+        try
+        {
+            if (!IsLeader || _deleted)
+            {
+                throw new PartitionException(ErrorCode.NotLeaderOrFollower, $"this broker ({_localBrokerId}) is not the leader of {TopicPartition}");
+            }
+
+            return Log.StartTransactionVerification(producerId, producerEpoch);
+        }
+        finally
+        {
+            _stateLock.ExitReadLock();
+        }
     }
 
     /// <summary>

@@ -124,6 +124,7 @@ public sealed partial class ReplicaManager : IDisposable
                 ConfigFor = ConfigForExistingLog,
                 RetentionCheckInterval = TimeSpan.FromMilliseconds(_options.Configs.GetInt64(BrokerConfigCatalog.LogRetentionCheckIntervalMs)),
                 ProducerIdExpirationMs = _options.Configs.GetInt32(BrokerConfigCatalog.ProducerIdExpirationMs),
+                TransactionVerificationEnabled = _options.Configs.GetBoolean(BrokerConfigCatalog.TransactionPartitionVerificationEnable),
                 Time = _time,
             };
             var logs = LogManager.Open(_options.ConfigureStorage?.Invoke(storage) ?? storage);

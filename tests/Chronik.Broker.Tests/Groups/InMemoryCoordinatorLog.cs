@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Chronik.Broker.Groups.Runtime;
+using Chronik.Broker.Coordinators;
 using Chronik.Protocol.Records;
 
 namespace Chronik.Broker.Tests.Groups;
@@ -41,7 +41,7 @@ internal sealed class InMemoryCoordinatorLog : ICoordinatorLog
         }
     }
 
-    public long Append(ReadOnlyMemory<byte> batches, int leaderEpoch)
+    public long Append(ReadOnlyMemory<byte> batches, int leaderEpoch, Storage.Producers.VerificationGuard verification = default)
     {
         lock (_lock)
         {

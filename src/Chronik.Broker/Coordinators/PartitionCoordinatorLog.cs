@@ -1,10 +1,11 @@
 using Chronik.Broker.Partitions;
 using Chronik.Storage;
+using Chronik.Storage.Producers;
 
-namespace Chronik.Broker.Groups.Runtime;
+namespace Chronik.Broker.Coordinators;
 
 /// <summary>
-/// <see cref="ICoordinatorLog"/> over a __consumer_offsets <see cref="Partition"/> this node leads: appends
+/// <see cref="ICoordinatorLog"/> over a coordinator topic's <see cref="Partition"/> this node leads (__consumer_offsets, __transaction_state): appends
 /// go through the partition as any leader append (stamped with the partition's own leader epoch), and a
 /// write counts once the high watermark passes it — durable on a single node, replicated to the ISR in a
 /// cluster — so a coordinator never answers from state a failover could lose. Loading replays only
@@ -16,8 +17,8 @@ public sealed class PartitionCoordinatorLog(Partition partition) : ICoordinatorL
 
     public long LogEndOffset => partition.LogEndOffset;
 
-    public long Append(ReadOnlyMemory<byte> batches, int leaderEpoch) =>
-        partition.AppendAsLeader(batches, requiredAcks: -1, AppendOrigin.Coordinator).LastOffset;
+    public long Append(ReadOnlyMemory<byte> batches, int leaderEpoch, VerificationGuard verification = default) =>
+        partition.AppendAsLeader(batches, requiredAcks: -1, AppendOrigin.Coordinator, verification).LastOffset;
 
     public ValueTask WaitForDurabilityAsync(long offset, CancellationToken cancellationToken) =>
         partition.WaitForHighWatermarkAsync(offset + 1, cancellationToken);
@@ -35,11 +36,11 @@ public sealed class PartitionCoordinatorLog(Partition partition) : ICoordinatorL
     }
 }
 
-/// <summary>The __consumer_offsets partitions as the <see cref="ReplicaManager"/> hosts them; only led ones are written.</summary>
-public sealed class ReplicaManagerCoordinatorLogProvider(ReplicaManager replicas) : ICoordinatorLogProvider
+/// <summary>The partitions of coordinator topic <paramref name="topic"/> as the <see cref="ReplicaManager"/> hosts them; only led ones are written.</summary>
+public sealed class ReplicaManagerCoordinatorLogProvider(ReplicaManager replicas, string topic) : ICoordinatorLogProvider
 {
     public ICoordinatorLog? GetLog(int partition) =>
-        replicas.GetPartition(new TopicPartition(InternalTopics.ConsumerOffsets, partition)) is { IsLeader: true } hosted
+        replicas.GetPartition(new TopicPartition(topic, partition)) is { IsLeader: true } hosted
             ? new PartitionCoordinatorLog(hosted)
             : null;
 }

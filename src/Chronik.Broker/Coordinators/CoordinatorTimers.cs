@@ -1,4 +1,4 @@
-namespace Chronik.Broker.Groups.Runtime;
+namespace Chronik.Broker.Coordinators;
 
 /// <summary>
 /// Named deadlines of one shard (session expiry, rebalance and join timeouts, offset expiry), with no

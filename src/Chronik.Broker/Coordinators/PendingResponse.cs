@@ -1,6 +1,6 @@
 using Chronik.Protocol.Wire;
 
-namespace Chronik.Broker.Groups.Runtime;
+namespace Chronik.Broker.Coordinators;
 
 /// <summary>
 /// A response the coordinator answers later (a JoinGroup waiting for the rebalance, a SyncGroup waiting

@@ -1,7 +1,9 @@
-namespace Chronik.Broker.Groups.Runtime;
+using Chronik.Storage.Producers;
+
+namespace Chronik.Broker.Coordinators;
 
 /// <summary>
-/// The narrow view of one __consumer_offsets partition the coordinator needs: append record batches and
+/// The narrow view of one coordinator partition (__consumer_offsets, __transaction_state) a coordinator needs: append record batches and
 /// await their durability (later: their replication), read batches back, and know the offsets. The
 /// coordinator only writes through it while this node leads the partition.
 /// </summary>
@@ -16,9 +18,10 @@ public interface ICoordinatorLog
     /// <summary>
     /// Phase one of a write: appends v2 record batches (offsets assigned by the log, stamped with
     /// <paramref name="leaderEpoch"/>); the order is fixed when this returns. Returns the offset of the
-    /// last record appended. Throws when the log cannot take the batches.
+    /// last record appended. Throws when the log cannot take the batches. <paramref name="verification"/> is the
+    /// guard of a verified transaction whose first records these are (KIP-890).
     /// </summary>
-    long Append(ReadOnlyMemory<byte> batches, int leaderEpoch);
+    long Append(ReadOnlyMemory<byte> batches, int leaderEpoch, VerificationGuard verification = default);
 
     /// <summary>Phase two: completes when every record up to <paramref name="offset"/> is durable; faults when it cannot become so.</summary>
     ValueTask WaitForDurabilityAsync(long offset, CancellationToken cancellationToken);
@@ -34,7 +37,7 @@ public interface ICoordinatorLog
     ValueTask<long> WaitForCommittedEndAsync(CancellationToken cancellationToken);
 }
 
-/// <summary>Opens the local log of a __consumer_offsets partition this node leads.</summary>
+/// <summary>Opens the local log of a coordinator topic's partition this node leads.</summary>
 public interface ICoordinatorLogProvider
 {
     /// <summary>The log of <paramref name="partition"/>, or null when this node has no replica of it.</summary>

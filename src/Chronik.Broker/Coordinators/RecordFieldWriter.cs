@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Chronik.Broker.Groups.Records;
+namespace Chronik.Broker.Coordinators;
 
 /// <summary>
 /// Writes the fields of a coordinator record key or value in Kafka's wire encoding into a growing buffer
@@ -89,6 +89,9 @@ internal sealed class RecordFieldWriter
             WriteInt32(count);
         }
     }
+
+    /// <summary>Bytes as they are (a tagged field's value, already encoded).</summary>
+    public void WriteRaw(ReadOnlySpan<byte> value) => value.CopyTo(Take(value.Length));
 
     /// <summary>The tagged-field section of a flexible struct with no fields set.</summary>
     public void WriteNoTaggedFields() => WriteUnsignedVarint(0);

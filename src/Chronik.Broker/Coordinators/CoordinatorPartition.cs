@@ -1,6 +1,6 @@
-namespace Chronik.Broker.Groups.Runtime;
+namespace Chronik.Broker.Coordinators;
 
-/// <summary>Where a __consumer_offsets partition's coordinator stands on this node.</summary>
+/// <summary>Where a coordinator partition stands on this node.</summary>
 public enum CoordinatorPartitionState
 {
     /// <summary>Elected: replaying the partition; requests get COORDINATOR_LOAD_IN_PROGRESS.</summary>
@@ -14,9 +14,10 @@ public enum CoordinatorPartitionState
 }
 
 /// <summary>One loaded (or loading) coordinator partition: its shard, its log, its lock and its timer.</summary>
-internal sealed class CoordinatorPartition
+internal sealed class CoordinatorPartition<TShard>
+    where TShard : class
 {
-    public CoordinatorPartition(int partition, int leaderEpoch, ICoordinatorLog log, GroupCoordinatorShard shard)
+    public CoordinatorPartition(int partition, int leaderEpoch, ICoordinatorLog log, TShard shard)
     {
         Partition = partition;
         LeaderEpoch = leaderEpoch;
@@ -26,11 +27,12 @@ internal sealed class CoordinatorPartition
 
     public int Partition { get; }
 
+    /// <summary>The partition's leader epoch when this node took it over (a transaction coordinator's epoch).</summary>
     public int LeaderEpoch { get; }
 
     public ICoordinatorLog Log { get; }
 
-    public GroupCoordinatorShard Shard { get; }
+    public TShard Shard { get; }
 
     /// <summary>Guards the shard: one operation at a time.</summary>
     public object Gate { get; } = new();
@@ -38,6 +40,9 @@ internal sealed class CoordinatorPartition
     public CoordinatorPartitionState State { get; set; } = CoordinatorPartitionState.Loading;
 
     public ITimer? Timer { get; set; }
+
+    /// <summary>The offset of the last record this shard appended (-1 before the first): answers wait until it is durable.</summary>
+    public long LastWrittenOffset { get; set; } = -1;
 
     public CancellationTokenSource Closing { get; } = new();
 }
