@@ -9,10 +9,10 @@ namespace Chronik.Cluster.Integration;
 
 /// <summary>
 /// Membership: a fourth node joins a running three-node cluster by the documented procedure (start it
-/// with <c>--join</c> and the current voters, then AddRaftVoter it; see RaftVoterTests for the voter
-/// change itself), becomes a broker, and a partition starts moving to it (AlterPartitionReassignments /
-/// ListPartitionReassignments); the move is cancelled, the node drained, removed from the voters
-/// (RemoveRaftVoter) and unregistered (UnregisterBroker).
+/// with the four voters, then restart the others one at a time with the new voter list: every two voter
+/// sets in use differ by one member, so their majorities always intersect), becomes a broker, and a
+/// partition starts moving to it (AlterPartitionReassignments / ListPartitionReassignments); the move is
+/// cancelled, the node drained and unregistered (UnregisterBroker).
 /// </summary>
 public class MembershipTests(ITestOutputHelper output)
 {
@@ -20,7 +20,7 @@ public class MembershipTests(ITestOutputHelper output)
     private static readonly int[] NewVoters = [1, 2, 3, 4];
 
     [Fact]
-    public async Task A_fourth_node_joins_as_a_voter_takes_partition_replicas_and_is_removed_and_unregistered_when_drained()
+    public async Task A_fourth_node_joins_by_rolling_restart_takes_partition_replicas_and_is_unregistered_when_drained()
     {
         await using var cluster = ClusterProcesses.Create(4, FastFailureDetection);
         await WithDiagnosticsAsync(cluster, async () =>
@@ -30,20 +30,16 @@ public class MembershipTests(ITestOutputHelper output)
             ClusterNode[] old = [.. OldVoters.Select(cluster.Node)];
             await AgreedMetadataAsync(old, m => m.Topics.ContainsKey("moving") && m.BrokerIds.SequenceEqual(OldVoters), "three brokers with the topic");
 
-            // The new node joins the running voters: it waits, not ready, until the leader adds it.
-            await cluster.StartAsync(4, voters: OldVoters, join: true);
+            // The new node knows all four voters; the running ones do not know it yet, so it waits (pre-vote keeps it from disturbing them).
+            await cluster.StartAsync(4, voters: NewVoters);
             Assert.Equal(503, (await cluster.Node(4).ReadinessAsync()).Status);
-            await using (TestKafkaClient client = await TestKafkaClient.ConnectAsync(cluster.Node(1).KafkaPort))
+
+            // Rolling restart with the new voter list, one node at a time, each back before the next.
+            foreach (int id in OldVoters)
             {
-                var added = await client.SendAsync<AddRaftVoterResponse>(new AddRaftVoterRequest
-                {
-                    ClusterId = null,
-                    TimeoutMs = 30_000,
-                    VoterId = 4,
-                    Listeners = [new AddRaftVoterRequest.Listener { Name = "CONTROLLER", Host = "127.0.0.1", Port = (ushort)cluster.Node(4).RaftPort }],
-                }, 0, TimeSpan.FromSeconds(45));
-                Assert.Equal(0, added.ErrorCode);
-                output.WriteLine("node 4 added as a voter");
+                Assert.Equal(0, await cluster.StopAsync(id));
+                await cluster.StartAsync(id, waitForReady: true, voters: NewVoters);
+                output.WriteLine($"node {id} restarted with voters {string.Join(",", NewVoters)}");
             }
 
             await cluster.WaitUntilReadyAsync();
@@ -84,12 +80,10 @@ public class MembershipTests(ITestOutputHelper output)
             // As in Kafka, the reverted replicas keep the reassignment's order minus the added ones: 2,3,1.
             await AgreedMetadataAsync(cluster.Nodes, m => m.Topics["moving"][0].Replicas.SequenceEqual([2, 3, 1]), "the move is reverted everywhere");
 
-            // Drain and remove node 4: stop it cleanly (fenced), remove it from the voters, then unregister it.
+            // Drain and remove node 4: stop it cleanly (fenced), then unregister it.
             Assert.Equal(0, await cluster.StopAsync(4));
             await using (TestKafkaClient client = await TestKafkaClient.ConnectAsync(cluster.Node(2).KafkaPort))
             {
-                var removed = await client.SendAsync<RemoveRaftVoterResponse>(new RemoveRaftVoterRequest { ClusterId = null, VoterId = 4 }, 0, TimeSpan.FromSeconds(45));
-                Assert.Equal(0, removed.ErrorCode);
                 var unregistered = await client.SendAsync<UnregisterBrokerResponse>(new UnregisterBrokerRequest { BrokerId = 4 }, 0);
                 Assert.Equal(0, unregistered.ErrorCode);
                 var again = await client.SendAsync<UnregisterBrokerResponse>(new UnregisterBrokerRequest { BrokerId = 4 }, 0);

@@ -124,7 +124,7 @@ public sealed partial class MetadataQuorum
             (persisted, version) = await _voterStorage.LoadAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        VoterStartPlan plan = VoterBootstrap.Decide(_options.Self, _options.Voters, _options.JoinAs is not null, persisted);
+        VoterStartPlan plan = VoterBootstrap.Decide(_options.Self, _options.Voters, _options.JoinAs is not null, persisted, version);
         switch (plan.Action)
         {
             case VoterStartAction.Seed:

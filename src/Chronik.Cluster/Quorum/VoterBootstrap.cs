@@ -3,7 +3,10 @@ namespace Chronik.Cluster.Quorum;
 /// <summary>What a starting node does with the voter configuration of its metadata directory.</summary>
 public enum VoterStartAction
 {
-    /// <summary>No configuration yet (a new directory, or one made before voters were persisted): write the bootstrap voters.</summary>
+    /// <summary>
+    /// Write the bootstrap voters: the directory has no configuration yet (a new one, or one made before
+    /// voters were persisted), or only a seeded one that no voter change ever replaced and the flags now differ.
+    /// </summary>
     Seed,
 
     /// <summary>Use the persisted configuration as it is; the flags do not change it.</summary>
@@ -20,11 +23,14 @@ public enum VoterStartAction
 public sealed record VoterStartPlan(VoterStartAction Action, IReadOnlyList<QuorumPeer> Voters, bool IsVoter, string? Notice);
 
 /// <summary>
-/// Start-up decision of the voter configuration, as Kafka's KIP-853 dynamic quorums: the bootstrap voters
-/// (the --peers flags) seed the configuration once, when the metadata directory has none; from then on the
-/// replicated, persisted configuration wins over the flags, which AddRaftVoter / RemoveRaftVoter change.
-/// A node started to join (<c>--join</c>) is not among the bootstrap voters: it seeds them as they are and
-/// starts as a non-voter until the leader adds it. Pure: no I/O.
+/// Start-up decision of the voter configuration. The bootstrap voters (the --peers flags) seed it when the
+/// metadata directory has none. Until a voter change commits, the quorum is static, like Kafka's
+/// <c>controller.quorum.voters</c> (kraft.version 0): a seeded configuration (version 0) follows the flags,
+/// so a static cluster can still be re-addressed or changed one node at a time by restarts, and a
+/// <c>dev-cluster</c> restarted on new ports starts. The first committed AddRaftVoter / RemoveRaftVoter makes
+/// it dynamic (KIP-853, kraft.version 1): from then on the replicated, persisted configuration wins over
+/// the flags. A node started to join (<c>--join</c>) is not among the bootstrap voters: it seeds them as
+/// they are and starts as a non-voter until the leader adds it. Pure: no I/O.
 /// </summary>
 public static class VoterBootstrap
 {
@@ -32,15 +38,23 @@ public static class VoterBootstrap
     /// <param name="bootstrapVoters">The voters the flags name: this node included, unless it joins.</param>
     /// <param name="join">Whether this node was started to join an existing quorum.</param>
     /// <param name="persisted">The configuration in the metadata directory, or null if it has none.</param>
+    /// <param name="persistedVersion">Its version: the log index of the voter change that made it, 0 if it was only seeded.</param>
     /// <exception cref="QuorumStartException">The flags contradict the persisted configuration in a way that cannot be safely resolved here.</exception>
-    public static VoterStartPlan Decide(QuorumPeer self, IReadOnlyList<QuorumPeer> bootstrapVoters, bool join, IReadOnlyList<QuorumPeer>? persisted)
+    public static VoterStartPlan Decide(QuorumPeer self, IReadOnlyList<QuorumPeer> bootstrapVoters, bool join, IReadOnlyList<QuorumPeer>? persisted, long persistedVersion)
     {
         ArgumentNullException.ThrowIfNull(self);
         ArgumentNullException.ThrowIfNull(bootstrapVoters);
-        if (persisted is null)
+        if (persisted is null || persistedVersion == 0)
         {
             CheckBootstrap(self, bootstrapVoters, join);
-            return new VoterStartPlan(VoterStartAction.Seed, bootstrapVoters, !join, null);
+            if (persisted is not null && SameVoters(bootstrapVoters, persisted))
+            {
+                return new VoterStartPlan(VoterStartAction.Keep, persisted, !join, null);
+            }
+
+            string? replaced = persisted is null ? null
+                : $"no voter change was ever committed, so the voters follow the flags: {List(bootstrapVoters)} replace {List(persisted)}";
+            return new VoterStartPlan(VoterStartAction.Seed, bootstrapVoters, !join, replaced);
         }
 
         string selfKey = QuorumPeer.Key(self.EndPoint);
