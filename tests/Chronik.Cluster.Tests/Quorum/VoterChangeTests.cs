@@ -125,6 +125,50 @@ public class VoterChangeTests
         }
     }
 
+    /// <summary>
+    /// A node that accepts connections but never answers cannot catch up: the addition is refused
+    /// (REQUEST_TIMED_OUT, Kafka's "lagging behind"), and a second change asked for meanwhile is refused at
+    /// once (REQUEST_TIMED_OUT: one change at a time). The voters are unchanged.
+    /// </summary>
+    [Fact]
+    public async Task A_node_that_does_not_catch_up_is_not_added_and_changes_go_one_at_a_time()
+    {
+        using var dir = new TempDirectory("voters-silent");
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var mute = new QuorumPeer(2, "127.0.0.1", ((System.Net.IPEndPoint)silent.LocalEndpoint).Port);
+        await using var single = new MetadataQuorum(new MetadataQuorumOptions
+        {
+            NodeId = 1,
+            Voters = Voters(FreePort.Next(1)),
+            MetadataDirectory = Path.Combine(dir.Sub("n1"), "meta"),
+            CatchUpRounds = 2,
+        });
+        await single.StartAsync(CancellationToken.None);
+        await Eventually(() => single.IsLeader, "the single voter leads");
+        await single.ProposeAsync([new ClusterIdRecord("silent-cluster")], CancellationToken.None);
+
+        var controller = new RaftVoterController(single);
+        Task<ApiError> adding = controller.AddRaftVoterAsync(Addition(mute) with { ClusterId = null }, Timeout());
+        ApiError second = await controller.RemoveRaftVoterAsync(new RaftVoterRemoval(null, 1, Guid.Empty), Timeout());
+        Assert.Equal(ErrorCode.RequestTimedOut, second.Code);
+        Assert.Contains("previous voter change", second.Message);
+
+        ApiError added = await adding.WaitAsync(Patience);
+        Assert.Equal(ErrorCode.RequestTimedOut, added.Code);
+        Assert.Contains("did not catch up", added.Message);
+        Assert.Equal([1], single.Voters.Select(v => v.NodeId));
+        Assert.True(single.IsLeader);
+
+        // Nothing listening at all is refused the same way.
+        var absent = new QuorumPeer(3, "127.0.0.1", FreePort.Next(1)[0]);
+        Assert.Equal(ErrorCode.RequestTimedOut, (await controller.AddRaftVoterAsync(Addition(absent) with { ClusterId = null }, Timeout())).Code);
+        Assert.Equal([1], single.Voters.Select(v => v.NodeId));
+
+        // The gate is free again: the only voter cannot be removed.
+        Assert.Equal(ErrorCode.InvalidRequest, (await controller.RemoveRaftVoterAsync(new RaftVoterRemoval(null, 1, Guid.Empty), Timeout())).Code);
+    }
+
     private static MetadataQuorum Join(QuorumPeer self, IReadOnlyList<QuorumPeer> voters, string dataDir) =>
         new(new MetadataQuorumOptions
         {

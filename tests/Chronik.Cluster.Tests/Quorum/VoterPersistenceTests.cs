@@ -102,4 +102,38 @@ public class VoterPersistenceTests
         Assert.NotNull(moved.Current.GetTopic(topic));
         await moved.ProposeAsync(TopicWithConfig("after-move", Guid.NewGuid(), "1"), CancellationToken.None);
     }
+
+    /// <summary>
+    /// The WAL replays committed entries before Raft attaches the voter file; the state machine saves the
+    /// membership entries it replays, so a change in the log survives even a lost voter file (as it survives a
+    /// crash between commit and the file write).
+    /// </summary>
+    [Fact]
+    public async Task A_voter_change_in_the_log_is_recovered_when_the_voter_file_is_lost()
+    {
+        using var dir = new TempDirectory("voter-replay");
+        int[] ports = FreePort.Next(2);
+        var joiner = new QuorumPeer(2, "127.0.0.1", ports[1]);
+        string data = dir.Sub("n1");
+        await using (MetadataQuorum first = Create(1, Voters(ports[0]), data))
+        await using (var second = new MetadataQuorum(new MetadataQuorumOptions
+        {
+            NodeId = 2,
+            Voters = Voters(ports[0]),
+            JoinAs = joiner,
+            MetadataDirectory = Path.Combine(dir.Sub("n2"), "meta"),
+        }))
+        {
+            await first.StartAsync(CancellationToken.None);
+            await second.StartAsync(CancellationToken.None);
+            await Eventually(() => first.IsLeader, "the single voter leads");
+            Assert.True(await first.AddVoterAsync(joiner, new CancellationTokenSource(Patience).Token));
+            Assert.Equal([1, 2], first.Voters.Select(v => v.NodeId));
+        }
+
+        File.Delete(Path.Combine(data, "meta", "voters"));
+        await using MetadataQuorum restarted = Create(1, Voters(ports[0]), data);
+        await restarted.StartAsync(CancellationToken.None);
+        Assert.Equal([Voters(ports[0])[0], joiner], restarted.Voters);
+    }
 }
