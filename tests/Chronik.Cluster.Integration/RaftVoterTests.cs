@@ -105,36 +105,36 @@ public class RaftVoterTests(ITestOutputHelper output)
         string[] addresses = [.. voters.Select(id => Loopback.Address(cluster.Node(id).RaftPort))];
         try
         {
-        await Wait.UntilAsync(
-            async () =>
-            {
-                foreach (ClusterNode node in nodes)
+            await Wait.UntilAsync(
+                async () =>
                 {
-                    QuorumView view;
-                    try
+                    foreach (ClusterNode node in nodes)
                     {
-                        view = await DescribeQuorumAsync(node);
-                    }
-                    catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException)
-                    {
-                        last = $"node {node.NodeId}: {e.Message}";
-                        return false;
+                        QuorumView view;
+                        try
+                        {
+                            view = await DescribeQuorumAsync(node);
+                        }
+                        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+                        {
+                            last = $"node {node.NodeId}: {e.Message}";
+                            return false;
+                        }
+
+                        last = $"node {node.NodeId}: leader {view.LeaderId}, voters {string.Join(",", view.Voters)}, observers {string.Join(",", view.Observers)}, " +
+                            $"raft {string.Join(",", view.Nodes.Select(n => $"{n.Id}@{n.Raft}"))}";
+                        if (view.LeaderId < 0 || !view.Voters.SequenceEqual(voters) || view.Observers.Count != 0
+                            || !view.Nodes.OrderBy(n => n.Id).Select(n => n.Raft).SequenceEqual(addresses))
+                        {
+                            return false;
+                        }
                     }
 
-                    last = $"node {node.NodeId}: leader {view.LeaderId}, voters {string.Join(",", view.Voters)}, observers {string.Join(",", view.Observers)}, " +
-                        $"raft {string.Join(",", view.Nodes.Select(n => $"{n.Id}@{n.Raft}"))}";
-                    if (view.LeaderId < 0 || !view.Voters.SequenceEqual(voters) || view.Observers.Count != 0
-                        || !view.Nodes.OrderBy(n => n.Id).Select(n => n.Raft).SequenceEqual(addresses))
-                    {
-                        return false;
-                    }
-                }
-
-                return true;
-            },
-            $"every node describes voters {string.Join(",", voters)}",
-            TimeSpan.FromSeconds(60),
-            TimeSpan.FromMilliseconds(200));
+                    return true;
+                },
+                $"every node describes voters {string.Join(",", voters)}",
+                TimeSpan.FromSeconds(60),
+                TimeSpan.FromMilliseconds(200));
         }
         catch (TimeoutException e)
         {
