@@ -26,7 +26,8 @@ public sealed class BrokerOptions
 
     /// <summary>
     /// The bootstrap voters of the metadata quorum, this node included unless it joins: they seed the voter
-    /// configuration of a new metadata directory, after which the persisted configuration wins.
+    /// configuration of a new metadata directory, which follows them until the first voter change commits
+    /// and is persisted and authoritative from then on.
     /// </summary>
     public required IReadOnlyList<QuorumPeer> Voters { get; init; }
 

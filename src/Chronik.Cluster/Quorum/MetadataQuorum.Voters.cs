@@ -6,9 +6,9 @@ using Microsoft.Extensions.Logging;
 namespace Chronik.Cluster.Quorum;
 
 /// <summary>
-/// The voter configuration (KIP-853 on DotNext's membership): persisted in <c>meta/voters</c>, seeded once
-/// from the bootstrap voters, replicated as membership entries of the metadata log, changed one voter at a
-/// time by the leader.
+/// The voter configuration (KIP-853 on DotNext's membership): persisted in <c>meta/voters</c>, seeded from
+/// the bootstrap voters (<see cref="VoterBootstrap"/>), replicated as membership entries of the metadata log,
+/// changed one voter at a time by the leader.
 ///
 /// How DotNext 6.12 changes membership (read from the package): the leader catches the new member up
 /// (<see cref="MetadataQuorumOptions.CatchUpRounds"/> replication rounds, after which it must hold every

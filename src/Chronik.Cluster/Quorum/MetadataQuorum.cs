@@ -17,8 +17,9 @@ namespace Chronik.Cluster.Quorum;
 /// the metadata directory, folding committed entries into <see cref="Current"/>.
 ///
 /// Bootstrap: every node — a single node too — starts with <c>ColdStart = false</c> and the voter
-/// configuration of its metadata directory, which the bootstrap voters seed once (see
-/// <see cref="VoterBootstrap"/>); afterwards the persisted, replicated configuration wins. No node ever
+/// configuration of its metadata directory, which the bootstrap voters seed (and which follows them until
+/// the first voter change commits; from then on the persisted, replicated configuration wins: see
+/// <see cref="VoterBootstrap"/>). No node ever
 /// forms a group on its own, so nodes started one at a time in any order join one group; a node without a
 /// majority stays a follower/candidate and keeps retrying forever (<see cref="NotReadyReason"/> says why it
 /// is not ready). A configuration of one voter elects itself, which is how a single node runs the same code

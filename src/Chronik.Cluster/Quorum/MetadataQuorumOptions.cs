@@ -10,8 +10,8 @@ public sealed class MetadataQuorumOptions
 
     /// <summary>
     /// The bootstrap voters, this node included unless it joins (a single node is a list of one). They seed
-    /// the voter configuration of a metadata directory that has none; from then on the persisted, replicated
-    /// configuration (changed by AddRaftVoter / RemoveRaftVoter) wins over them (see <see cref="VoterBootstrap"/>).
+    /// the voter configuration of a metadata directory and it follows them until a voter change (AddRaftVoter /
+    /// RemoveRaftVoter) commits; from then on the persisted, replicated configuration wins (see <see cref="VoterBootstrap"/>).
     /// </summary>
     public required IReadOnlyList<QuorumPeer> Voters { get; init; }
 
