@@ -45,6 +45,8 @@ public static class BrokerServiceCollectionExtensions
         services.AddSingleton<IApiHandler, ListPartitionReassignmentsHandler>();
         services.AddSingleton<IApiHandler, UnregisterBrokerHandler>();
         services.AddSingleton<IApiHandler, DescribeQuorumHandler>();
+        services.AddSingleton<IApiHandler, AddRaftVoterHandler>();
+        services.AddSingleton<IApiHandler, RemoveRaftVoterHandler>();
 
         // The controller's RPCs from the other brokers (internal: not advertised to clients).
         services.AddSingleton<IApiHandler, BrokerRegistrationHandler>();

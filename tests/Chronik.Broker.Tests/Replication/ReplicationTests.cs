@@ -1,4 +1,4 @@
-using Chronik.Broker.Groups.Runtime;
+using Chronik.Broker.Coordinators;
 using Chronik.Broker.Partitions;
 using Chronik.Cluster.Metadata;
 using Chronik.Protocol.Messages;
