@@ -31,7 +31,7 @@ public sealed class BenchRunner(RunOptions options)
         ProgressLine.Say($"  {options.Duration.TotalSeconds:0.#} s per measurement after {options.Warmup.TotalSeconds:0.#} s warm-up{(options.Quick ? " (quick)" : string.Empty)}");
 
         await MeasureLimitsAsync(report, work, cancellationToken);
-        var executor = new ScenarioExecutor(options, new Profiler(options.ToolsDirectory, Path.Combine(work, "profiles")));
+        var executor = new ScenarioExecutor(options, new Profiler(options.ToolsDirectory, Path.Combine(work, "profiles")), work);
         int group = 0;
 
         if (Wants("S1") || Wants("S3"))

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Chronik.Bench.Cli;
+using Chronik.Bench.Limits;
 using Chronik.Bench.Measure;
 using Chronik.Bench.Profiling;
 using Chronik.Bench.Targets;
@@ -12,9 +13,10 @@ namespace Chronik.Bench.Scenarios;
 /// Runs one scenario on one target and turns the outcome into a <see cref="TargetRun"/>: figures,
 /// broker CPU and peak RSS over the measured interval, or the failure reason — a failure never
 /// ends the whole run. For chronik-server, a run that misses its target is repeated under the
-/// profiler (see <see cref="Profiler"/>).
+/// profiler (see <see cref="Profiler"/>). <paramref name="diskDirectory"/> is on the brokers' filesystem:
+/// S4 probes the disk's fsync latency there while it runs (<see cref="DiskProbe"/>).
 /// </summary>
-public sealed class ScenarioExecutor(RunOptions options, Profiler profiler)
+public sealed class ScenarioExecutor(RunOptions options, Profiler profiler, string diskDirectory)
 {
     private static readonly TimeSpan ProfileWarmup = TimeSpan.FromSeconds(0.5);
 
@@ -54,7 +56,15 @@ public sealed class ScenarioExecutor(RunOptions options, Profiler profiler)
             async (run, window) =>
             {
                 await target.CreateTopicsAsync([ScenarioCatalog.S4Topic], 1, 1, cancellationToken);
-                var result = await LatencyWorkload.RunAsync(target.BootstrapServers, ScenarioCatalog.S4Topic, ScenarioCatalog.S4Produce, options.LatencyRate, options.Warmup, options.Duration, Label(scenario, target), window.Begin, cancellationToken);
+                using var disk = DiskProbe.Start(diskDirectory);
+                void OnMeasuring()
+                {
+                    disk.Restart();
+                    window.Begin();
+                }
+
+                var result = await LatencyWorkload.RunAsync(target.BootstrapServers, ScenarioCatalog.S4Topic, ScenarioCatalog.S4Produce, options.LatencyRate, options.Warmup, options.Duration, Label(scenario, target), OnMeasuring, cancellationToken);
+                var (fsync, fsyncFailure) = disk.Stop();
                 run.Add("p50_ms", "end-to-end p50 ms", result.EndToEnd.P50, "0.00");
                 run.Add(ScenarioCatalog.P99, "end-to-end p99 ms", result.EndToEnd.P99, "0.00");
                 run.Add("p999_ms", "end-to-end p99.9 ms", result.EndToEnd.P999, "0.00");
@@ -63,6 +73,16 @@ public sealed class ScenarioExecutor(RunOptions options, Profiler profiler)
                 run.Add("ack_p99_ms", "ack p99 ms", result.Ack.P99, "0.00");
                 run.Add("achieved_rate", $"records/s sent (target {result.TargetRate:N0})", result.AchievedRate, "N0");
                 run.Add("lost", "sent but not consumed", result.Lost, "N0");
+                if (fsync is { } f)
+                {
+                    run.Add("disk_p50_ms", "disk meanwhile: 4 KiB append + fdatasync p50 ms", f.P50, "0.00");
+                    run.Add("disk_p99_ms", "disk meanwhile: 4 KiB append + fdatasync p99 ms", f.P99, "0.00");
+                    run.Add("disk_max_ms", "disk meanwhile: 4 KiB append + fdatasync max ms", f.Max, "0.00");
+                }
+                else
+                {
+                    run.Notes.Add($"the disk probe took no samples{(fsyncFailure is null ? string.Empty : ": " + fsyncFailure)}");
+                }
             },
             ct => LatencyWorkload.RunAsync(target.BootstrapServers, ScenarioCatalog.S4Topic, ScenarioCatalog.S4Produce, options.LatencyRate, ProfileWarmup, options.ProfileDuration, "profile", () => { }, ct),
             cancellationToken);
