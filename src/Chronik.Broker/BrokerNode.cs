@@ -1,5 +1,8 @@
 using Chronik.Broker.Configs;
+using Chronik.Broker.Controller;
+using Chronik.Broker.InterBroker;
 using Chronik.Broker.Partitions;
+using Chronik.Broker.Requests;
 using Chronik.Cluster.Controller;
 using Chronik.Cluster.Metadata;
 using Chronik.Cluster.Quorum;
@@ -40,26 +43,42 @@ public sealed partial class BrokerNode : IAsyncDisposable
             },
             loggerFactory,
             TimeProvider);
+        // One incarnation per process: the controller knows it as its own broker's, which lets this node's
+        // broker re-register at once after a kill -9 when this node is the controller.
+        var incarnation = Guid.NewGuid();
+        BrokerConfigs configs = options.Configs;
         Controller = new ControllerService(
             Quorum,
             new ControllerOptions
             {
-                DefaultNumPartitions = options.Configs.GetInt32(BrokerConfigCatalog.NumPartitions),
-                DefaultReplicationFactor = (short)options.Configs.GetInt32(BrokerConfigCatalog.DefaultReplicationFactor),
+                DefaultNumPartitions = configs.GetInt32(BrokerConfigCatalog.NumPartitions),
+                DefaultReplicationFactor = (short)configs.GetInt32(BrokerConfigCatalog.DefaultReplicationFactor),
+                BrokerSessionTimeout = TimeSpan.FromMilliseconds(configs.GetInt32(BrokerConfigCatalog.BrokerSessionTimeoutMs)),
+                AutoLeaderRebalanceEnable = configs.GetBoolean(BrokerConfigCatalog.AutoLeaderRebalanceEnable),
+                LeaderImbalanceCheckInterval = TimeSpan.FromSeconds(configs.GetInt64(BrokerConfigCatalog.LeaderImbalanceCheckIntervalSeconds)),
+                LeaderImbalancePerBrokerPercentage = configs.GetInt32(BrokerConfigCatalog.LeaderImbalancePerBrokerPercentage),
+                UncleanLeaderElectionEnable = configs.GetBoolean(BrokerConfigCatalog.UncleanLeaderElectionEnable),
             },
-            configValidator: new ConfigValidator(options.Configs),
+            configValidator: new ConfigValidator(configs),
             timeProvider: TimeProvider,
-            logger: loggerFactory.CreateLogger<ControllerService>());
+            logger: loggerFactory.CreateLogger<ControllerService>(),
+            localIncarnation: incarnation);
+
+        // The controller channel has its own connections: a controller call must never queue behind a follower's long-poll fetch.
+        ControllerConnections = new BrokerConnections(() => Quorum.Current, options.ListenerName, options.NodeId);
+        ControllerClient = new ControllerRouter(Quorum, Controller, ControllerConnections, loggerFactory.CreateLogger<ControllerRouter>(), TimeProvider);
         Lifecycle = new BrokerLifecycle(
             Quorum,
-            Controller,
+            ControllerClient,
             new BrokerIdentity(
                 options.NodeId,
                 [new BrokerEndpoint(options.ListenerName, options.AdvertisedHost, options.AdvertisedPort, SecurityProtocolPlaintext)],
-                options.Configs.GetString(BrokerConfigCatalog.BrokerRack),
+                configs.GetString(BrokerConfigCatalog.BrokerRack),
                 options.HttpEndpoint),
+            heartbeatInterval: TimeSpan.FromMilliseconds(configs.GetInt32(BrokerConfigCatalog.BrokerHeartbeatIntervalMs)),
             timeProvider: TimeProvider,
-            logger: loggerFactory.CreateLogger<BrokerLifecycle>());
+            logger: loggerFactory.CreateLogger<BrokerLifecycle>(),
+            incarnation: incarnation);
         Replicas = new ReplicaManager(
             new ReplicaManagerOptions { NodeId = options.NodeId, DataDirectory = options.DataDirectory, Configs = options.Configs },
             () => Quorum.Current,
@@ -76,10 +95,22 @@ public sealed partial class BrokerNode : IAsyncDisposable
 
     public MetadataQuorum Quorum { get; }
 
+    /// <summary>This node's controller: it acts while this node leads the metadata quorum, and answers NOT_CONTROLLER otherwise.</summary>
     public ControllerService Controller { get; }
 
-    /// <summary>How this broker reaches the controller (in-process; answers NotController off the leader).</summary>
-    public IControllerClient ControllerClient => Controller;
+    /// <summary>How this broker reaches the controller wherever it runs: in-process on the leader, forwarded otherwise, retried across elections.</summary>
+    public IControllerClient ControllerClient { get; }
+
+    /// <summary>The connections of the controller channel (forwarded controller calls), separate from the data path's.</summary>
+    public BrokerConnections ControllerConnections { get; }
+
+    /// <summary>
+    /// The controller a request's handler must use: for a request from another broker (which forwarded it
+    /// here because this node leads) this node's own controller, so an operation is never forwarded twice —
+    /// a node that lost leadership meanwhile answers NOT_CONTROLLER and the sender retries at the new
+    /// leader; for a client's request, <see cref="ControllerClient"/>.
+    /// </summary>
+    public IControllerClient ControllerFor(RequestContext context) => context.IsInterBroker ? Controller : ControllerClient;
 
     public BrokerLifecycle Lifecycle { get; }
 
@@ -113,6 +144,7 @@ public sealed partial class BrokerNode : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         await Lifecycle.StopAsync(cancellationToken).ConfigureAwait(false);
         await Controller.DisposeAsync().ConfigureAwait(false);
+        await ControllerConnections.DisposeAsync().ConfigureAwait(false);
         await Quorum.StopAsync(cancellationToken).ConfigureAwait(false);
         if (_readinessWatch is not null)
         {
@@ -130,6 +162,7 @@ public sealed partial class BrokerNode : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         await Lifecycle.DisposeAsync().ConfigureAwait(false);
         await Controller.DisposeAsync().ConfigureAwait(false);
+        await ControllerConnections.DisposeAsync().ConfigureAwait(false);
         await Quorum.DisposeAsync().ConfigureAwait(false);
         if (_imageWatch is not null)
         {

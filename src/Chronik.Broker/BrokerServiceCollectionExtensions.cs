@@ -1,11 +1,13 @@
 using System.Diagnostics.Metrics;
 using Chronik.Broker.Configs;
+using Chronik.Broker.Controller;
 
 using Chronik.Broker.Groups;
 using Chronik.Broker.Handlers;
 using Chronik.Broker.Network;
 using Chronik.Broker.Partitions;
 using Chronik.Broker.Partitions.FetchSessions;
+using Chronik.Broker.Producers;
 using Chronik.Broker.Requests;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -36,6 +38,19 @@ public static class BrokerServiceCollectionExtensions
         services.AddSingleton<IApiHandler, DescribeClusterHandler>();
         services.AddSingleton<IApiHandler, DescribeTopicPartitionsHandler>();
 
+        // Cluster control: leader elections, reassignments, broker removal (served everywhere, forwarded to the controller).
+        services.AddSingleton<IApiHandler, ElectLeadersHandler>();
+        services.AddSingleton<IApiHandler, AlterPartitionReassignmentsHandler>();
+        services.AddSingleton<IApiHandler, ListPartitionReassignmentsHandler>();
+        services.AddSingleton<IApiHandler, UnregisterBrokerHandler>();
+        services.AddSingleton<IApiHandler, DescribeQuorumHandler>();
+
+        // The controller's RPCs from the other brokers (internal: not advertised to clients).
+        services.AddSingleton<IApiHandler, BrokerRegistrationHandler>();
+        services.AddSingleton<IApiHandler, BrokerHeartbeatHandler>();
+        services.AddSingleton<IApiHandler, AlterPartitionHandler>();
+        services.AddSingleton<IApiHandler, AllocateProducerIdsHandler>();
+
         // Data path: the hosted partitions and the log-facing APIs.
         services.AddMetrics();
         services.AddSingleton(provider => provider.GetRequiredService<BrokerNode>().Replicas);
@@ -53,6 +68,15 @@ public static class BrokerServiceCollectionExtensions
         services.AddSingleton<IApiHandler, DeleteRecordsHandler>();
         services.AddSingleton<IApiHandler, OffsetForLeaderEpochHandler>();
         services.AddSingleton<IApiHandler, DescribeLogDirsHandler>();
+
+        // Producers (issue 9): producer ids from controller-allocated blocks, producer state per partition.
+        services.AddSingleton(provider =>
+        {
+            var node = provider.GetRequiredService<BrokerNode>();
+            return new ProducerIdManager(node.NodeId, () => node.Lifecycle.BrokerEpoch, node.ControllerClient, node.TimeProvider, provider.GetRequiredService<ILogger<ProducerIdManager>>());
+        });
+        services.AddSingleton<IApiHandler>(provider => new InitProducerIdHandler(provider.GetRequiredService<ProducerIdManager>(), provider.GetService<ITransactionCoordinator>()));
+        services.AddSingleton<IApiHandler, DescribeProducersHandler>();
 
         // Groups (issue 6): the group coordinator and its APIs.
         services.AddChronikGroupCoordinator();

@@ -2,6 +2,7 @@ using System.Collections;
 using System.CommandLine;
 using Chronik.Server.Cli;
 using Chronik.Server.Configuration;
+using Chronik.Server.DevCluster;
 using Chronik.Server.Hosting;
 
 namespace Chronik.Server;
@@ -28,6 +29,11 @@ public static class Program
             return await parse.InvokeAsync().ConfigureAwait(false);
         }
 
+        if (commandLine.IsDevCluster(parse))
+        {
+            return await RunDevClusterAsync(commandLine, parse).ConfigureAwait(false);
+        }
+
         ServerSettings settings;
         try
         {
@@ -40,6 +46,31 @@ public static class Program
         }
 
         return await ServerHost.RunAsync(settings, BrokerComposition.AddBroker, Console.Error).ConfigureAwait(false);
+    }
+
+    private static async Task<int> RunDevClusterAsync(ServerCommandLine commandLine, ParseResult parse)
+    {
+        using var stopping = new CancellationTokenSource();
+        IDisposable[] signals = DevClusterRunner.CancelOnSignals(stopping);
+        try
+        {
+            DevClusterOptions options = commandLine.ToDevClusterOptions(parse, Environment.CurrentDirectory);
+            return await new DevClusterRunner(options, Console.Out).RunAsync(stopping.Token).ConfigureAwait(false);
+        }
+        catch (ConfigurationException ex)
+        {
+            await Console.Error.WriteLineAsync($"chronik-server: {ex.Message}").ConfigureAwait(false);
+            return ServerHost.ExitUsage;
+        }
+        catch (DevClusterException ex)
+        {
+            await Console.Error.WriteLineAsync($"chronik-server: {ex.Message}").ConfigureAwait(false);
+            return ServerHost.ExitStartupFailure;
+        }
+        finally
+        {
+            Array.ForEach(signals, s => s.Dispose());
+        }
     }
 
     private static Dictionary<string, string> ReadEnvironment()

@@ -11,4 +11,10 @@ public enum AppendOrigin
     /// transaction markers): control batches allowed, offsets assigned by the log.
     /// </summary>
     Coordinator,
+
+    /// <summary>
+    /// A follower copying the leader's batches (and recovery rebuilding producer state from the log): producer
+    /// state follows the batches without checks, offsets and epochs are the leader's.
+    /// </summary>
+    Replication,
 }

@@ -58,6 +58,7 @@ public sealed class LogManager : IDisposable
         _services = new LogServices(_files, options.Time)
         {
             LogStartOffsetChanged = () => Interlocked.Exchange(ref _logStartDirty, 1),
+            ProducerIdExpirationMs = options.ProducerIdExpirationMs,
         };
         _flusher = new LogFlusher(logsDirectory, options.FlushStrategy, options.FlushParallelism, options.FileSystemSyncThreshold, options.Time, _services.ReportFailure);
         _services.Flusher = _flusher;
@@ -215,6 +216,18 @@ public sealed class LogManager : IDisposable
         return deleted;
     }
 
+    /// <summary>Removes expired producer state from every log (producer.id.expiration.ms); returns how many producers went.</summary>
+    public int RemoveExpiredProducers()
+    {
+        int removed = 0;
+        foreach (var log in Logs)
+        {
+            removed += log.RemoveExpiredProducers();
+        }
+
+        return removed;
+    }
+
     /// <summary>Drops the in-memory indexes of segments unused for <paramref name="idleFor"/>; returns how many.</summary>
     public int UnloadIdleIndexes(TimeSpan idleFor)
     {
@@ -370,6 +383,7 @@ public sealed class LogManager : IDisposable
         long nextRetention = now + (long)_options.RetentionCheckInterval.TotalMilliseconds;
         long idleMs = (long)_options.IdleIndexTimeout.TotalMilliseconds;
         long nextIdleSweep = now + idleMs / 2;
+        long nextProducerExpiry = now + (long)_options.ProducerIdExpirationCheckInterval.TotalMilliseconds;
         while (!_stop.IsCancellationRequested)
         {
             try
@@ -395,6 +409,12 @@ public sealed class LogManager : IDisposable
                 {
                     RunRetention();
                     nextRetention = now + (long)_options.RetentionCheckInterval.TotalMilliseconds;
+                }
+
+                if (now >= nextProducerExpiry)
+                {
+                    RemoveExpiredProducers();
+                    nextProducerExpiry = now + (long)_options.ProducerIdExpirationCheckInterval.TotalMilliseconds;
                 }
 
                 if (now >= nextIdleSweep)

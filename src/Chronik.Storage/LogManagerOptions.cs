@@ -41,6 +41,15 @@ public sealed record LogManagerOptions
     /// <summary>Threads opening partition logs at start-up (num.recovery.threads.per.data.dir, 2 in Kafka 4).</summary>
     public int RecoveryThreads { get; init; } = 2;
 
+    /// <summary>Kafka's producer.id.expiration.ms default (one day).</summary>
+    public const long DefaultProducerIdExpirationMs = 86_400_000;
+
+    /// <summary>producer.id.expiration.ms: a producer's state is dropped this long after its last batch (unless a transaction is open).</summary>
+    public long ProducerIdExpirationMs { get; init; } = DefaultProducerIdExpirationMs;
+
+    /// <summary>How often expired producers are removed (producer.id.expiration.check.interval.ms, 10 minutes in Kafka).</summary>
+    public TimeSpan ProducerIdExpirationCheckInterval { get; init; } = TimeSpan.FromMinutes(10);
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     public LogCleanerOptions Cleaner { get; init; } = new();

@@ -16,7 +16,11 @@ namespace Chronik.Storage;
 /// <param name="BatchCount">Batches appended.</param>
 /// <param name="RecordCount">Records appended, as the batches declare them.</param>
 /// <param name="Bytes">Bytes appended.</param>
-public readonly record struct AppendResult(long FirstOffset, long LastOffset, long LogAppendTime, long MaxTimestamp, long LogStartOffset, int BatchCount, int RecordCount, int Bytes);
+/// <param name="IsDuplicate">
+/// True when an idempotent producer's batch retried one the log already has: nothing was appended, the offsets are
+/// the original batch's and <paramref name="LogAppendTime"/> is its timestamp (Kafka answers a duplicate so).
+/// </param>
+public readonly record struct AppendResult(long FirstOffset, long LastOffset, long LogAppendTime, long MaxTimestamp, long LogStartOffset, int BatchCount, int RecordCount, int Bytes, bool IsDuplicate = false);
 
 /// <summary>A timestamp and the offset carrying it, for ListOffsets; <see cref="LeaderEpoch"/> is -1 when unknown.</summary>
 public readonly record struct TimestampAndOffset(long Timestamp, long Offset, int LeaderEpoch);

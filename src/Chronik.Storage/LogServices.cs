@@ -26,6 +26,9 @@ internal sealed class LogServices
     /// <summary>Set once by the manager after construction.</summary>
     public StorageMetrics Metrics { get; set; } = null!;
 
+    /// <summary>producer.id.expiration.ms: how long a producer's state outlives its last batch.</summary>
+    public long ProducerIdExpirationMs { get; set; } = LogManagerOptions.DefaultProducerIdExpirationMs;
+
     /// <summary>Called when a log start offset moved (DeleteRecords, retention) so the checkpoint is written soon.</summary>
     public Action? LogStartOffsetChanged { get; set; }
 

@@ -25,9 +25,22 @@ public sealed partial class PartitionLog
     /// Returns once the order is fixed, so a connection can pipeline; await
     /// <see cref="WaitForDurabilityAsync"/> with <see cref="AppendResult.LastOffset"/> before acknowledging.
     /// Throws <see cref="StorageException"/> with the Kafka error for invalid input.
+    /// <para>
+    /// Batches with a producer id are checked against the producer state in the same step (epoch, sequence,
+    /// transaction state; see <see cref="Producers.ProducerStateManager"/>): OUT_OF_ORDER_SEQUENCE_NUMBER,
+    /// INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE, TRANSACTION_COORDINATOR_FENCED. A client batch that retries one of
+    /// its producer's last five batches is not appended: the result carries the original offsets and
+    /// <see cref="AppendResult.IsDuplicate"/>. <paramref name="transactionVersion"/> is the transaction version a
+    /// coordinator's markers are checked with (KIP-890: 2 requires a bumped epoch); 0 for everything else.
+    /// </para>
     /// </summary>
-    public AppendResult Append(ReadOnlyMemory<byte> batches, int leaderEpoch, AppendOrigin origin = AppendOrigin.Client)
+    public AppendResult Append(ReadOnlyMemory<byte> batches, int leaderEpoch, AppendOrigin origin = AppendOrigin.Client, short transactionVersion = 0)
     {
+        if (origin == AppendOrigin.Replication)
+        {
+            throw new ArgumentException("replicated batches keep their offsets: use AppendAsFollower", nameof(origin));
+        }
+
         var config = Config;
         long now = _services.NowMs;
         var input = batches.Span;
@@ -50,6 +63,11 @@ public sealed partial class PartitionLog
             {
                 ThrowIfClosedLocked();
                 long first = LogEndOffset;
+                if (_producers.Prepare(data, first, origin, transactionVersion, out var duplicate))
+                {
+                    return DuplicateResult(duplicate);
+                }
+
                 long next = first;
                 int position = 0;
                 while (position < data.Length)
@@ -68,6 +86,7 @@ public sealed partial class PartitionLog
                 }
 
                 Volatile.Write(ref _logEndOffset, next);
+                CommitProducerStateLocked();
                 AfterAppendLocked(config, info.RecordCount, now);
                 _services.Metrics.AppendedBytes.Add(data.Length);
                 _services.Metrics.AppendedRecords.Add(info.RecordCount);
@@ -84,7 +103,8 @@ public sealed partial class PartitionLog
     /// A follower's append of batches fetched from the leader: offsets, epochs and timestamps are kept as the
     /// leader assigned them. Each batch is checked (framing, CRC, offsets increasing); the first offset must not
     /// be below the log end offset (<see cref="UnexpectedAppendOffsetException"/>), gaps are allowed (compacted
-    /// leaders have them). The leader-epoch cache learns every new epoch from the batches.
+    /// leaders have them). The leader-epoch cache learns every new epoch from the batches, and producer state
+    /// follows them without checks (so a follower that becomes leader knows every producer's sequences).
     /// </summary>
     public AppendResult AppendAsFollower(ReadOnlyMemory<byte> batches)
     {
@@ -100,6 +120,7 @@ public sealed partial class PartitionLog
                 throw new UnexpectedAppendOffsetException(firstOffset, LogEndOffset);
             }
 
+            _producers.Prepare(data, assignedFirstOffset: -1, AppendOrigin.Replication, transactionVersion: 0, out _);
             WriteLocked(config, data, info.MaxTimestamp, firstOffset, lastOffset, now);
             int position = 0;
             while (position < data.Length)
@@ -115,6 +136,7 @@ public sealed partial class PartitionLog
             }
 
             Volatile.Write(ref _logEndOffset, lastOffset + 1);
+            CommitProducerStateLocked();
             AfterAppendLocked(config, info.RecordCount, now);
             _services.Metrics.AppendedBytes.Add(data.Length);
             _services.Metrics.AppendedRecords.Add(info.RecordCount);
@@ -204,6 +226,7 @@ public sealed partial class PartitionLog
 
         var segment = LogSegment.Create(Directory, baseOffset, Config, _services.Files, now);
         Volatile.Write(ref _segments, [.. updated, segment]);
+        SnapshotProducerStateLocked(baseOffset, sync: false);
         _rollJitterMs = NewJitter(Config);
         MarkDirectoryDirty();
 

@@ -54,6 +54,8 @@ public sealed partial class PartitionLog
             }
 
             LeaderEpochs.TruncateFromEnd(offset);
+            _snapshots.DeleteAbove(offset);
+            ReloadProducerStateLocked(offset);
             _services.LogTruncated?.Invoke(TopicPartition, offset);
             MarkDirectoryDirty();
             lock (_flushLock)
@@ -100,6 +102,8 @@ public sealed partial class PartitionLog
 
             Volatile.Write(ref _logStartOffset, offset);
             LeaderEpochs.TruncateFromStart(offset);
+            _producers.OnLogStartOffsetIncremented(offset);
+            RefreshFirstUnstableOffsetLocked();
             DeleteOldSegmentsLocked(_services.NowMs, logStartOnly: true);
             _services.LogStartOffsetChanged?.Invoke();
             return LogStartOffset;
@@ -194,9 +198,12 @@ public sealed partial class PartitionLog
         }
 
         Volatile.Write(ref _segments, remaining);
+        _snapshots.DeleteBelow(remaining[0].BaseOffset);
         if (startMoved)
         {
             LeaderEpochs.TruncateFromStart(LogStartOffset);
+            _producers.OnLogStartOffsetIncremented(LogStartOffset);
+            RefreshFirstUnstableOffsetLocked();
             _services.LogStartOffsetChanged?.Invoke();
         }
 
@@ -223,6 +230,9 @@ public sealed partial class PartitionLog
         Volatile.Write(ref _logStartOffset, offset);
         Volatile.Write(ref _highWatermark, offset);
         LeaderEpochs.Clear();
+        _producers.Clear();
+        _snapshots.DeleteAll();
+        RefreshFirstUnstableOffsetLocked();
         _services.LogTruncated?.Invoke(TopicPartition, offset);
         MarkDirectoryDirty();
         lock (_flushLock)

@@ -50,6 +50,7 @@ public sealed partial class PartitionLog
         _recoveryPoint = Math.Min(recoveryPoint, logEndOffset);
         _highWatermark = Math.Clamp(highWatermark, logStartOffset, logEndOffset);
         _rollJitterMs = NewJitter(config);
+        _producers = new Producers.ProducerStateManager(topicPartition);
     }
 
     public TopicPartition TopicPartition { get; }
@@ -146,6 +147,8 @@ public sealed partial class PartitionLog
         lock (_lock)
         {
             Volatile.Write(ref _highWatermark, Math.Clamp(offset, LogStartOffset, LogEndOffset));
+            _producers.OnHighWatermarkUpdated(HighWatermark);
+            RefreshFirstUnstableOffsetLocked();
         }
     }
 
@@ -176,6 +179,13 @@ public sealed partial class PartitionLog
                 }
 
                 segment.Close(sync);
+            }
+
+            // Kafka snapshots producer state at a clean shutdown, so the next start replays nothing.
+            SnapshotProducerStateLocked(LogEndOffset, sync);
+            if (sync)
+            {
+                Files.FileSync.SyncDirectory(Directory);
             }
 
             lock (_flushLock)

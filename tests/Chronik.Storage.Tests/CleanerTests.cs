@@ -17,6 +17,33 @@ public class CleanerTests
     };
 
     [Fact]
+    public void Compaction_stops_at_the_first_offset_of_an_open_transaction()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(TestBatches.BaseTimestamp + 1000));
+        using var fx = new StorageFixture(time);
+        var log = fx.Manager.GetOrCreateLog(StorageFixture.Tp(), Compacted);
+        for (int i = 0; i < 40; i++)
+        {
+            log.Append(TestBatches.Build([TestRecord.Of($"k{i % 3}", $"before-{i}")]), 0);
+        }
+
+        long open = log.LogEndOffset;
+        log.Append(TestBatches.Build([TestRecord.Of("k0", "in-transaction")], attributes: RecordBatchAttributes.Transactional, producerId: 9, producerEpoch: 0, baseSequence: 0), 0);
+        for (int i = 0; i < 80; i++)
+        {
+            log.Append(TestBatches.Build([TestRecord.Of($"k{i % 3}", $"after-{i}")]), 0);
+        }
+
+        log.UpdateHighWatermark(log.LogEndOffset);
+        Assert.Equal(open, log.LastStableOffset);
+        var result = fx.Manager.Cleaner.Clean(log);
+
+        Assert.True(result.SegmentsRewritten > 0);
+        Assert.True(result.CleanedUpTo <= open, $"cleaned up to {result.CleanedUpTo}, past the open transaction at {open}");
+        Assert.Equal(81, PartitionLogTests.ReadAll(log).SelectMany(b => b.Records).Count(r => r.Offset >= open));
+    }
+
+    [Fact]
     public void Compaction_keeps_the_newest_record_per_key_with_its_offset_and_leaves_the_active_segment_alone()
     {
         var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(TestBatches.BaseTimestamp + 1000));

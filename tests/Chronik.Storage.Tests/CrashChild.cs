@@ -29,7 +29,17 @@ public static class CrashChild
         Cleaner = new LogCleanerOptions { Enabled = false },
     };
 
-    /// <summary>The batch every run appends at <paramref name="offset"/> of <paramref name="partition"/>: 1..12 keyed records of 0..1500 bytes.</summary>
+    /// <summary>Partitions written by an idempotent producer (the others get plain batches).</summary>
+    public static bool IsIdempotent(int partition) => partition < 2;
+
+    /// <summary>The producer id of an idempotent partition's writer; its sequence numbers equal the offsets.</summary>
+    public static long ProducerId(int partition) => 500 + partition;
+
+    /// <summary>
+    /// The batch every run appends at <paramref name="offset"/> of <paramref name="partition"/>: 1..12 keyed records
+    /// of 0..1500 bytes; on an idempotent partition from producer <see cref="ProducerId"/>, epoch 0, sequence = offset,
+    /// timestamped now (producer state expires by batch timestamps).
+    /// </summary>
     public static byte[] Content(int partition, long offset)
     {
         // Deterministic across processes (HashCode.Combine is seeded per process).
@@ -43,7 +53,9 @@ public static class CrashChild
             records[i] = new TestRecord(System.Text.Encoding.UTF8.GetBytes($"p{partition}-o{offset + i}"), value, i);
         }
 
-        return TestBatches.Build(records);
+        return IsIdempotent(partition)
+            ? TestBatches.Build(records, baseTimestamp: DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), producerId: ProducerId(partition), producerEpoch: 0, baseSequence: (int)offset)
+            : TestBatches.Build(records);
     }
 
     public static int Run(string dataDirectory, int seed)

@@ -9,7 +9,9 @@ namespace Chronik.Storage.Tests;
 /// <summary>
 /// kill -9 at random moments, many times: after each kill the log must reopen to exactly a prefix of what was
 /// appended (every batch is the one the writer put at that offset, offsets contiguous, CRCs valid), contain
-/// every batch that was acknowledged as durable, and accept appends again.
+/// every batch that was acknowledged as durable, and accept appends again. On the partitions an idempotent
+/// producer writes, a retry of any of its last five batches after the restart is recognised as a duplicate (its
+/// original offsets, nothing appended): producer state was rebuilt from the snapshots and the log.
 /// </summary>
 public class CrashRecoveryTests
 {
@@ -150,6 +152,10 @@ public class CrashRecoveryTests
             }
 
             Assert.Equal(end, offset);
+            if (CrashChild.IsIdempotent(p))
+            {
+                VerifyRetriesAreDuplicates(log, run, p);
+            }
 
             // The log takes appends again, and they are durable before the next child starts.
             var result = log.Append(CrashChild.Content(p, end), leaderEpoch: 1);
@@ -157,5 +163,29 @@ public class CrashRecoveryTests
             log.WaitForDurabilityAsync(result.LastOffset).AsTask().Wait(TimeSpan.FromSeconds(30));
             acked[p] = Math.Max(acked[p], result.LastOffset);
         }
+    }
+
+    private static void VerifyRetriesAreDuplicates(PartitionLog log, int run, int partition)
+    {
+        long end = log.LogEndOffset;
+        var last = new List<ParsedBatch>();
+        long offset = Math.Max(0, end - 200);
+        while (offset < end)
+        {
+            foreach (var batch in BatchParser.Parse(log.Read(offset, 1024 * 1024, long.MaxValue, minOneBatch: true).ToArray()))
+            {
+                last.Add(batch);
+                offset = batch.LastOffset + 1;
+            }
+        }
+
+        foreach (var batch in last.TakeLast(5))
+        {
+            var retry = log.Append(batch.Bytes, leaderEpoch: 1);
+            Assert.True(retry.IsDuplicate, $"run {run}: partition {partition}: the retry of the batch at {batch.BaseOffset} was appended again at {retry.FirstOffset}");
+            Assert.Equal((batch.BaseOffset, batch.LastOffset), (retry.FirstOffset, retry.LastOffset));
+        }
+
+        Assert.Equal(end, log.LogEndOffset);
     }
 }

@@ -11,7 +11,7 @@ public enum Signal
     Stop = 19,
 }
 
-internal static partial class Posix
+public static partial class Posix
 {
     /// <summary>Sends <paramref name="signal"/> to <paramref name="pid"/>; throws when the kernel refuses.</summary>
     public static void Send(int pid, Signal signal)

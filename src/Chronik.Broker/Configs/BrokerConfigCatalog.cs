@@ -15,7 +15,10 @@ namespace Chronik.Broker.Configs;
 public static class BrokerConfigCatalog
 {
     public const string AutoCreateTopicsEnable = "auto.create.topics.enable";
+    public const string AutoLeaderRebalanceEnable = "auto.leader.rebalance.enable";
+    public const string BrokerHeartbeatIntervalMs = "broker.heartbeat.interval.ms";
     public const string BrokerRack = "broker.rack";
+    public const string BrokerSessionTimeoutMs = "broker.session.timeout.ms";
     public const string CompressionGzipLevel = "compression.gzip.level";
     public const string CompressionLz4Level = "compression.lz4.level";
     public const string CompressionType = "compression.type";
@@ -29,6 +32,8 @@ public static class BrokerConfigCatalog
     public const string GroupInitialRebalanceDelayMs = "group.initial.rebalance.delay.ms";
     public const string GroupMaxSessionTimeoutMs = "group.max.session.timeout.ms";
     public const string GroupMinSessionTimeoutMs = "group.min.session.timeout.ms";
+    public const string LeaderImbalanceCheckIntervalSeconds = "leader.imbalance.check.interval.seconds";
+    public const string LeaderImbalancePerBrokerPercentage = "leader.imbalance.per.broker.percentage";
     public const string LogCleanerDeleteRetentionMs = "log.cleaner.delete.retention.ms";
     public const string LogCleanerMaxCompactionLagMs = "log.cleaner.max.compaction.lag.ms";
     public const string LogCleanerMinCleanableRatio = "log.cleaner.min.cleanable.ratio";
@@ -82,7 +87,10 @@ public static class BrokerConfigCatalog
     public static IReadOnlyList<BrokerConfigDefinition> All { get; } =
     [
         new(AutoCreateTopicsEnable, BrokerConfigType.Boolean, "true", "Create a topic when a client asks for metadata of (or produces to) a topic that does not exist."),
+        new(AutoLeaderRebalanceEnable, BrokerConfigType.Boolean, "true", "The controller periodically moves leadership back to preferred replicas (see leader.imbalance.*)."),
+        new(BrokerHeartbeatIntervalMs, BrokerConfigType.Int, "2000", "How often this broker heartbeats to the controller.", min: 1),
         new(BrokerRack, BrokerConfigType.String, null, "Rack of this broker, used for rack-aware replica placement."),
+        new(BrokerSessionTimeoutMs, BrokerConfigType.Int, "9000", "A broker the controller has not heard from for this long is fenced and its leaderships move.", min: 1),
         new(CompressionGzipLevel, BrokerConfigType.Int, "-1", "Default gzip level of topics (topic config compression.gzip.level); -1 or 1-9.", min: -1, max: 9),
         new(CompressionLz4Level, BrokerConfigType.Int, "9", "Default lz4 level of topics (topic config compression.lz4.level).", min: 1, max: 17),
         new(CompressionType, BrokerConfigType.String, "producer", "Compression of stored batches; 'producer' keeps the producer's codec.",
@@ -97,6 +105,8 @@ public static class BrokerConfigCatalog
         new(GroupInitialRebalanceDelayMs, BrokerConfigType.Int, "3000", "How long a new classic group waits for more members before the first rebalance.", min: 0),
         new(GroupMaxSessionTimeoutMs, BrokerConfigType.Int, "1800000", "Largest session timeout a classic group member may ask for."),
         new(GroupMinSessionTimeoutMs, BrokerConfigType.Int, "6000", "Smallest session timeout a classic group member may ask for."),
+        new(LeaderImbalanceCheckIntervalSeconds, BrokerConfigType.Long, "300", "How often the controller checks for leader imbalance.", min: 1),
+        new(LeaderImbalancePerBrokerPercentage, BrokerConfigType.Int, "10", "Share of a broker's preferred partitions led elsewhere that triggers a rebalance.", min: 0, max: 100),
         new(LogCleanerDeleteRetentionMs, BrokerConfigType.Long, "86400000", "Default delete.retention.ms of topics: how long compaction keeps tombstones.", min: 0),
         new(LogCleanerMaxCompactionLagMs, BrokerConfigType.Long, LongMax, "Default max.compaction.lag.ms of topics.", min: 1),
         new(LogCleanerMinCleanableRatio, BrokerConfigType.Double, "0.5", "Default min.cleanable.dirty.ratio of topics.", min: 0, max: 1),

@@ -14,6 +14,9 @@ internal static class AdminSupport
     /// <summary>AclOperation codes Kafka allows on the cluster (CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE).</summary>
     public const int ClusterOperations = (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12);
 
+    /// <summary>How long a controller operation whose request carries no timeout may take (Kafka's request.timeout.ms default).</summary>
+    public const int DefaultForwardTimeoutMs = 30_000;
+
     /// <summary>Kafka's metadata log topic: KRaft refuses to create it ("Authorization failed.").</summary>
     public const string ClusterMetadataTopic = "__cluster_metadata";
 

@@ -7,7 +7,9 @@ namespace Chronik.Broker.Handlers;
 
 /// <summary>
 /// ApiVersions (key 18), v0-4.
-/// Behavior: advertises exactly the handlers this broker registered, with their version ranges.
+/// Behavior: advertises exactly the handlers this broker registered, with their version ranges; the
+/// internal controller APIs (Kafka serves them only on its controller listener) only to other Chronik
+/// brokers (<see cref="RequestContext.IsInterBroker"/>).
 /// Version notes: v1 throttle time; v3 flexible, client software name/version (KIP-511) validated with
 /// Kafka's pattern (INVALID_REQUEST when malformed); v3 features (KIP-584); v4 same schema (KIP-896).
 /// An unsupported newer version is answered in v0 by <see cref="KafkaRequestProcessor"/>.
@@ -48,8 +50,14 @@ public sealed partial class ApiVersionsHandler : ApiHandler<ApiVersionsRequest, 
 
         IReadOnlyList<IApiHandler> handlers = _registry().Handlers;
         response.ApiKeys = new List<ApiVersionsResponse.ApiVersion>(handlers.Count);
+        bool interBroker = context.IsInterBroker;
         foreach (IApiHandler handler in handlers)
         {
+            if (handler.IsInternal && !interBroker)
+            {
+                continue;
+            }
+
             response.ApiKeys.Add(new ApiVersionsResponse.ApiVersion
             {
                 ApiKey = (short)handler.ApiKey,

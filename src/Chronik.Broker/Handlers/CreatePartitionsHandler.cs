@@ -82,7 +82,7 @@ public sealed class CreatePartitionsHandler : ApiHandler<CreatePartitionsRequest
         IReadOnlyList<CreatePartitionsResult> outcomes;
         try
         {
-            outcomes = await _broker.ControllerClient.CreatePartitionsAsync(topics, validateOnly, deadline.Token).ConfigureAwait(false);
+            outcomes = await _broker.ControllerFor(context).CreatePartitionsAsync(topics, validateOnly, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
         {

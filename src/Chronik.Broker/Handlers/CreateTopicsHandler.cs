@@ -18,7 +18,8 @@ namespace Chronik.Broker.Handlers;
 /// answers right after the commit (the spec: "return immediately"); a topic still not visible when the
 /// time is up is answered REQUEST_TIMED_OUT. validate_only runs every check and commits nothing.
 /// Chronik refuses client creation of its internal topics (__consumer_offsets, __transaction_state) with
-/// INVALID_REQUEST: the coordinators create them with their layout (Kafka would accept a client's);
+/// INVALID_REQUEST: the coordinators create them with their layout (Kafka would accept a client's), and a
+/// coordinator on another node forwards its creation here (an inter-broker connection is not refused);
 /// __cluster_metadata is refused with TOPIC_AUTHORIZATION_FAILED as KRaft refuses it.
 /// Version notes: v1 validate_only and per-topic error messages; v2 throttle time; v4 -1 partitions /
 /// replication factor take num.partitions / default.replication.factor (KIP-464); v5 flexible, and the
@@ -69,7 +70,7 @@ public sealed class CreateTopicsHandler : ApiHandler<CreateTopicsRequest, Create
             results.Add(result);
             ApiError refused = counts[topic.Name] > 1 ? new ApiError(ErrorCode.InvalidRequest, "Duplicate topic name.")
                 : topic.Name == AdminSupport.ClusterMetadataTopic ? new ApiError(ErrorCode.TopicAuthorizationFailed, "Authorization failed.")
-                : InternalTopics.IsInternal(topic.Name) ? new ApiError(ErrorCode.InvalidRequest, $"Topic '{topic.Name}' is an internal topic; the broker creates it, clients cannot.")
+                : InternalTopics.IsInternal(topic.Name) && !context.IsInterBroker ? new ApiError(ErrorCode.InvalidRequest, $"Topic '{topic.Name}' is an internal topic; the broker creates it, clients cannot.")
                 : DuplicateAssignment(topic);
             if (refused.IsError)
             {
@@ -96,7 +97,7 @@ public sealed class CreateTopicsHandler : ApiHandler<CreateTopicsRequest, Create
         IReadOnlyList<CreateTopicResult> outcomes;
         try
         {
-            outcomes = await _broker.ControllerClient.CreateTopicsAsync(topics, validateOnly, deadline.Token).ConfigureAwait(false);
+            outcomes = await _broker.ControllerFor(context).CreateTopicsAsync(topics, validateOnly, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
         {

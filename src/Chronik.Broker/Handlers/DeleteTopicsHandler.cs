@@ -131,7 +131,7 @@ public sealed class DeleteTopicsHandler : ApiHandler<DeleteTopicsRequest, Delete
         IReadOnlyList<DeleteTopicResult> outcomes;
         try
         {
-            outcomes = await _broker.ControllerClient.DeleteTopicsAsync(topics, deadline.Token).ConfigureAwait(false);
+            outcomes = await _broker.ControllerFor(context).DeleteTopicsAsync(topics, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
         {

@@ -105,7 +105,19 @@ public sealed class FindCoordinatorHandler : ApiHandler<FindCoordinatorRequest, 
                 ["compression.type"] = "producer",
                 ["segment.bytes"] = options.OffsetsTopicSegmentBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
             });
-        IReadOnlyList<CreateTopicResult> results = await _broker.ControllerClient.CreateTopicsAsync([topic], validateOnly: false, cancellationToken).ConfigureAwait(false);
+        // Bounded: during a controller election the client is better served by a retriable answer than a hung request.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(10));
+        IReadOnlyList<CreateTopicResult> results;
+        try
+        {
+            results = await _broker.ControllerClient.CreateTopicsAsync([topic], validateOnly: false, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return ErrorCode.CoordinatorNotAvailable;
+        }
+
         return results.Count == 1 && (!results[0].Error.IsError || results[0].Error.Code == ErrorCode.TopicAlreadyExists)
             ? ErrorCode.None
             : ErrorCode.CoordinatorNotAvailable;

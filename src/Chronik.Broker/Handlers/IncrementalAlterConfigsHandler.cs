@@ -88,10 +88,18 @@ public sealed class IncrementalAlterConfigsHandler : ApiHandler<IncrementalAlter
 
         if (toAlter.Count > 0)
         {
-            IReadOnlyList<AlterConfigsResult> outcomes = await _broker.ControllerClient.AlterConfigsAsync(toAlter, request.ValidateOnly, context.CancellationToken).ConfigureAwait(false);
-            for (int i = 0; i < outcomes.Count; i++)
+            using CancellationTokenSource deadline = AdminSupport.Deadline(context, AdminSupport.DefaultForwardTimeoutMs);
+            try
             {
-                SetError(pending[i], outcomes[i].Error);
+                IReadOnlyList<AlterConfigsResult> outcomes = await _broker.ControllerFor(context).AlterConfigsAsync(toAlter, request.ValidateOnly, deadline.Token).ConfigureAwait(false);
+                for (int i = 0; i < outcomes.Count; i++)
+                {
+                    SetError(pending[i], outcomes[i].Error);
+                }
+            }
+            catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
+            {
+                pending.ForEach(r => SetError(r, AdminSupport.TimedOut("The config change")));
             }
         }
 

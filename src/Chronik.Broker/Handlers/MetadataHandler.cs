@@ -22,6 +22,9 @@ namespace Chronik.Broker.Handlers;
 /// </summary>
 public sealed class MetadataHandler : ApiHandler<MetadataRequest, MetadataResponse>
 {
+    /// <summary>How long auto-creation may take before the topic is answered LEADER_NOT_AVAILABLE.</summary>
+    private const int AutoCreateTimeoutMs = 10_000;
+
     private readonly BrokerNode _broker;
 
     public MetadataHandler(BrokerNode broker)
@@ -56,7 +59,33 @@ public sealed class MetadataHandler : ApiHandler<MetadataRequest, MetadataRespon
             topics.Add(new CreatableTopic(name));
         }
 
-        IReadOnlyList<CreateTopicResult> results = await _broker.ControllerClient.CreateTopicsAsync(topics, validateOnly: false, context.CancellationToken).ConfigureAwait(false);
+        // Bounded: while the controller is elected the client gets LEADER_NOT_AVAILABLE (retriable) instead of a hung request.
+        using CancellationTokenSource deadline = AdminSupport.Deadline(context, AutoCreateTimeoutMs);
+        IReadOnlyList<CreateTopicResult> results;
+        try
+        {
+            results = await _broker.ControllerClient.CreateTopicsAsync(topics, validateOnly: false, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
+        {
+            results = topics.ConvertAll(t => new CreateTopicResult(t.Name, AdminSupport.TimedOut("Topic creation")));
+        }
+
+        // A topic the controller created must be in this broker's image before the answer (it may lag the controller's).
+        var created = new HashSet<string>(StringComparer.Ordinal);
+        foreach (CreateTopicResult result in results)
+        {
+            if (!result.Error.IsError || result.Error.Code == ErrorCode.TopicAlreadyExists)
+            {
+                created.Add(result.Name);
+            }
+        }
+
+        if (created.Count > 0)
+        {
+            await AdminSupport.WaitForImageAsync(_broker, image => created.All(name => image.GetTopic(name) is not null), deadline.Token).ConfigureAwait(false);
+        }
+
         var errors = new Dictionary<string, ErrorCode>(StringComparer.Ordinal);
         foreach (CreateTopicResult result in results)
         {

@@ -22,12 +22,18 @@ namespace Chronik.Broker.Handlers;
 /// INVALID_REQUIRED_ACKS (acks not -1, 0 or 1), INVALID_TOPIC_EXCEPTION (internal topics, except for the
 /// "__admin_client" client id as in Kafka), CORRUPT_MESSAGE, INVALID_RECORD (also a keyless record in a compacted
 /// topic), UNSUPPORTED_COMPRESSION_TYPE, NOT_ENOUGH_REPLICAS(_AFTER_APPEND), KAFKA_STORAGE_ERROR.
-/// Simplified: idempotent and transactional batches (producer id ≥ 0) are appended as plain batches — producer
-/// state (sequence checks, duplicates, fencing, transaction verification) is issue 9's; they are not rejected,
-/// because librdkafka and the Java client enable idempotence by default. compression.type other than
-/// "producer" does not recompress. An acks=0 request with errors closes the connection after the append, as
-/// Kafka does: the client has no response to learn from, so it reconnects and refreshes its metadata. No
-/// quotas (throttle 0).
+/// Idempotent and transactional batches (producer id ≥ 0) are checked against the partition's producer state in
+/// the same step that assigns their offsets (Kafka 4's rules, see Chronik.Storage's ProducerStateManager):
+/// OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE (a plain batch in an open transaction);
+/// a retry of one of the producer's last five batches is not appended again and is answered as Kafka does, with
+/// success, the original batch's base offset and its timestamp as log_append_time_ms (the client treats it as the
+/// acknowledgement it missed); its acknowledgement waits for the original's durability/replication like any other.
+/// A producer the partition has no state of may start at any sequence (Kafka 4 no longer sends UNKNOWN_PRODUCER_ID).
+/// An acks=0 request with errors closes the connection after the append, as Kafka does: the client has no
+/// response to learn from, so it reconnects and refreshes its metadata.
+/// Simplified: no transaction verification (KIP-890 part 1) and no check that a transactional batch comes with the
+/// request's transactional_id yet (the transaction coordinator's work). compression.type other than "producer"
+/// does not recompress. No quotas (throttle 0).
 /// Version notes: v0-2 carry message format v0/v1, up-converted to v2 batches before the append (magic 2 is
 /// accepted too, as Kafka did); v2 log_append_time; v3 transactional_id and exactly one v2 batch per partition;
 /// v4 KAFKA_STORAGE_ERROR (older versions get NOT_LEADER_OR_FOLLOWER instead); v5 log_start_offset; v7 zstd
@@ -170,7 +176,11 @@ public sealed class ProduceHandler : ApiHandler<ProduceRequest, ProduceResponse>
         partitionResponse.BaseOffset = result.FirstOffset;
         partitionResponse.LogAppendTimeMs = result.LogAppendTime;
         partitionResponse.LogStartOffset = result.LogStartOffset;
-        _metrics.RecordProduced(topic, result.Bytes, result.RecordCount);
+        if (!result.IsDuplicate)
+        {
+            _metrics.RecordProduced(topic, result.Bytes, result.RecordCount);
+        }
+
         if (acks != 0)
         {
             (pending ??= []).Add(new PendingAck(partition, result, partitionResponse));

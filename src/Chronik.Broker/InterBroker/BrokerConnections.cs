@@ -69,10 +69,20 @@ public sealed class BrokerConnections : IAsyncDisposable
             ?? throw new KafkaClientException(Protocol.Wire.ErrorCode.BrokerNotAvailable, $"broker {nodeId} is not registered");
         BrokerEndpoint endpoint = broker.GetEndpoint(_listenerName)
             ?? throw new KafkaClientException(Protocol.Wire.ErrorCode.ListenerNotFound, $"broker {nodeId} has no {_listenerName} listener");
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        return ConnectWithTimeoutAsync(endpoint, timeout.Token);
+        return ConnectWithTimeoutAsync(endpoint);
     }
 
-    private async Task<KafkaClientConnection> ConnectWithTimeoutAsync(BrokerEndpoint endpoint, CancellationToken cancellationToken) =>
-        await KafkaClientConnection.ConnectAsync(endpoint.Host, endpoint.Port, _clientId, cancellationToken).ConfigureAwait(false);
+    /// <summary>Connects and negotiates versions within 10 s: a peer that accepts but never answers (SIGSTOP) must not hold the slot forever.</summary>
+    private async Task<KafkaClientConnection> ConnectWithTimeoutAsync(BrokerEndpoint endpoint)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            return await KafkaClientConnection.ConnectAsync(endpoint.Host, endpoint.Port, _clientId, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (timeout.IsCancellationRequested)
+        {
+            throw new KafkaClientException(Protocol.Wire.ErrorCode.NetworkException, $"{endpoint.Host}:{endpoint.Port} did not answer within 10 s", e);
+        }
+    }
 }

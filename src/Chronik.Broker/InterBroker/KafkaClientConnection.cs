@@ -15,6 +15,9 @@ namespace Chronik.Broker.InterBroker;
 /// </summary>
 public sealed class KafkaClientConnection : IAsyncDisposable
 {
+    /// <summary>The KIP-511 client software name this connection introduces itself with; brokers recognise each other by it.</summary>
+    public const string SoftwareName = "chronik-broker";
+
     private const int MaxResponseSize = 256 * 1024 * 1024;
 
     private readonly Socket _socket;
@@ -60,7 +63,7 @@ public sealed class KafkaClientConnection : IAsyncDisposable
         try
         {
             var versions = await connection.SendAsync<ApiVersionsResponse>(
-                new ApiVersionsRequest { ClientSoftwareName = "chronik", ClientSoftwareVersion = "1" }, 3, cancellationToken).ConfigureAwait(false);
+                new ApiVersionsRequest { ClientSoftwareName = SoftwareName, ClientSoftwareVersion = "1" }, 3, cancellationToken).ConfigureAwait(false);
             if (versions.ErrorCode != 0)
             {
                 throw new KafkaClientException((ErrorCode)versions.ErrorCode, $"ApiVersions to {connection.Endpoint} failed");

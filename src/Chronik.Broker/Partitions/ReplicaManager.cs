@@ -90,6 +90,7 @@ public sealed partial class ReplicaManager : IDisposable
                 DefaultConfig = defaults.Log,
                 ConfigFor = ConfigForExistingLog,
                 RetentionCheckInterval = TimeSpan.FromMilliseconds(_options.Configs.GetInt64(BrokerConfigCatalog.LogRetentionCheckIntervalMs)),
+                ProducerIdExpirationMs = _options.Configs.GetInt32(BrokerConfigCatalog.ProducerIdExpirationMs),
                 Time = _time,
             };
             var logs = LogManager.Open(_options.ConfigureStorage?.Invoke(storage) ?? storage);

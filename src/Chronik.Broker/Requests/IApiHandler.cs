@@ -19,6 +19,15 @@ public interface IApiHandler
 
     short MaxVersion { get; }
 
+    /// <summary>
+    /// An API Kafka serves only on its controller listener (BrokerRegistration, BrokerHeartbeat,
+    /// AlterPartition, AllocateProducerIds): Chronik serves it on the Kafka listener for the other
+    /// brokers, but ApiVersions advertises it only to them (see <see cref="RequestContext.IsInterBroker"/>),
+    /// and it does not wait for this broker to be ready — the controller answers whatever state its own
+    /// broker is in.
+    /// </summary>
+    bool IsInternal => false;
+
     /// <summary>The response, or null to send none (Produce with acks=0).</summary>
     ValueTask<IApiResponse?> HandleAsync(RequestContext context, IApiRequest request);
 }
@@ -33,6 +42,9 @@ public abstract class ApiHandler<TRequest, TResponse> : IApiHandler
     public abstract short MinVersion { get; }
 
     public abstract short MaxVersion { get; }
+
+    /// <inheritdoc cref="IApiHandler.IsInternal"/>
+    public virtual bool IsInternal => false;
 
     ValueTask<IApiResponse?> IApiHandler.HandleAsync(RequestContext context, IApiRequest request)
     {

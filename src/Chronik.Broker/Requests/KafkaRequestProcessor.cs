@@ -14,7 +14,9 @@ namespace Chronik.Broker.Requests;
 /// As Kafka does, a request that cannot be parsed, an unknown api key and an unsupported version of
 /// any API but ApiVersions close the connection. An ApiVersions request newer than we know gets the
 /// version-0 answer with UNSUPPORTED_VERSION and our ApiVersions range (KIP-511), so the client can
-/// retry with a version we speak.
+/// retry with a version we speak. Requests wait for the readiness gate except ApiVersions, the internal
+/// controller APIs and anything on an inter-broker connection (<see cref="RequestContext.IsInterBroker"/>):
+/// the controller serves the other brokers whatever state its own broker is in.
 /// </remarks>
 public sealed partial class KafkaRequestProcessor : IKafkaRequestProcessor
 {
@@ -78,7 +80,8 @@ public sealed partial class KafkaRequestProcessor : IKafkaRequestProcessor
         }
 
         var context = new RequestContext(header, connection, cancellationToken);
-        if (handler.ApiKey != ApiKey.ApiVersions && MustWaitForGate(connection, out Task? previous))
+        // The inter-broker check (a lookup in the connection's items) only runs while the gate would hold the request.
+        if (handler.ApiKey != ApiKey.ApiVersions && !handler.IsInternal && MustWaitForGate(connection, out Task? previous) && !context.IsInterBroker)
         {
             return DispatchWhenReadyAsync(handler, context, body, previous);
         }

@@ -1,3 +1,5 @@
+using Chronik.Broker.Handlers;
+using Chronik.Broker.InterBroker;
 using Chronik.Broker.Network;
 using Chronik.Protocol.Messages;
 
@@ -25,6 +27,15 @@ public sealed class RequestContext
     public string ClientId => Header.ClientId ?? "";
 
     public KafkaConnectionContext Connection { get; }
+
+    /// <summary>
+    /// Whether the connection comes from another Chronik broker: it introduced itself in ApiVersions
+    /// (KIP-511) with <see cref="KafkaClientConnection.SoftwareName"/>. Such connections see the internal
+    /// APIs in ApiVersions, are served before this broker is ready, and get controller operations
+    /// answered by this node's controller itself (never forwarded again). Until the listeners are split
+    /// (the security work), this is the whole distinction between the broker and the controller listener.
+    /// </summary>
+    public bool IsInterBroker => ApiVersionsHandler.ClientSoftware(Connection)?.Name == KafkaClientConnection.SoftwareName;
 
     /// <summary>Cancelled when the connection is gone or closes without further responses.</summary>
     public CancellationToken CancellationToken { get; }

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Chronik.Cluster.Metadata;
 using Chronik.Protocol.Wire;
 
@@ -10,7 +9,8 @@ namespace Chronik.Cluster.Controller;
 /// unknown partition, epochs newer than ours (NotController: we are a stale controller), older leader
 /// epoch (FencedLeaderEpoch), requester not the leader (InvalidRequest), older partition epoch
 /// (InvalidUpdateVersion), ISR not a subset of the replicas or without the leader (InvalidRequest),
-/// members not registered / fenced / of another epoch (IneligibleReplica).
+/// members not registered / fenced / of another epoch (IneligibleReplica). An accepted ISR that holds
+/// every target replica of a running reassignment completes it (<see cref="PartitionChangeBuilder"/>).
 /// </summary>
 public static class AlterPartitionDecisions
 {
@@ -42,12 +42,13 @@ public static class AlterPartitionDecisions
                 continue;
             }
 
-            ImmutableArray<int> newIsr = [.. item.NewIsr.Select(m => m.BrokerId)];
-            if (!newIsr.SequenceEqual(partition!.Isr))
+            // A grown ISR may complete a reassignment (the new replicas caught up): the builder then also
+            // drops the removed replicas and, if the leader was one of them, elects another.
+            var change = new PartitionChangeBuilder(working, item.TopicId, partition!) { TargetIsr = [.. item.NewIsr.Select(m => m.BrokerId)] }.Build();
+            if (change is not null)
             {
-                var record = new PartitionChangeRecord(item.TopicId, item.Partition, Isr: newIsr);
-                records.Add(record);
-                working = working.Apply(record);
+                records.Add(change);
+                working = working.Apply(change);
             }
 
             results.Add(new AlterPartitionItemResult(item.TopicId, item.Partition, ApiError.None, working.GetPartition(item.TopicId, item.Partition)));

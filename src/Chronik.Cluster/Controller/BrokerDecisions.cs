@@ -9,8 +9,16 @@ namespace Chronik.Cluster.Controller;
 /// image has reached its own broker epoch (so it serves nothing older than its registration), and it
 /// is fenced again when it asks to, when it shuts down, or when its session expires. Fencing moves
 /// leadership away (<see cref="PartitionElections"/>); unfencing gives leaderless partitions back.
+///
+/// A new incarnation of a registered broker id is refused (DuplicateBrokerRegistration) only while the
+/// old one holds a valid session, which as in Kafka's BrokerHeartbeatManager means unfenced and heard
+/// from within broker.session.timeout.ms: a broker that shut down cleanly (fenced by its want-shutdown
+/// heartbeat) re-registers at once, one killed with -9 waits for its session to expire. One exception:
+/// the broker that runs in the controller's own process (<paramref name="localBroker"/>: the Raft
+/// leader's node id and this process's incarnation) is accepted at once, because an older incarnation
+/// of that node cannot be alive while this process holds the node's Raft identity.
 /// </summary>
-public sealed class BrokerDecisions(BrokerHeartbeatTracker tracker, ControllerOptions options)
+public sealed class BrokerDecisions(BrokerHeartbeatTracker tracker, ControllerOptions options, LocalBroker? localBroker = null)
 {
     public BrokerHeartbeatTracker Tracker => tracker;
 
@@ -33,7 +41,8 @@ public sealed class BrokerDecisions(BrokerHeartbeatTracker tracker, ControllerOp
         }
 
         BrokerRegistration? existing = image.GetBroker(request.BrokerId);
-        if (existing is not null && existing.Incarnation != request.Incarnation && tracker.HasActiveSession(request.BrokerId))
+        if (existing is not null && existing.Incarnation != request.Incarnation && !existing.Fenced
+            && tracker.HasActiveSession(request.BrokerId) && !IsLocal(request))
         {
             return ControllerResult.Of(new BrokerRegistrationResult(new ApiError(ErrorCode.DuplicateBrokerRegistration,
                 $"Another broker is registered with that broker id ({request.BrokerId}) and its session has not expired.")));
@@ -48,6 +57,7 @@ public sealed class BrokerDecisions(BrokerHeartbeatTracker tracker, ControllerOp
         }
 
         records.Add(new RegisterBrokerRecord(request.BrokerId, request.Incarnation, epoch, [.. request.Endpoints], request.Rack, request.HttpEndpoint, Fenced: true));
+        tracker.Remove(request.BrokerId);
         tracker.Touch(request.BrokerId);
         return ControllerResult.Of(new BrokerRegistrationResult(ApiError.None, epoch), records);
     }
@@ -82,6 +92,25 @@ public sealed class BrokerDecisions(BrokerHeartbeatTracker tracker, ControllerOp
         }
 
         return ControllerResult.Of(new BrokerHeartbeatResult(ApiError.None, caughtUp, IsFenced: broker.Fenced));
+    }
+
+    /// <summary>
+    /// UnregisterBroker (KIP-631): removes the registration after taking the broker out of every ISR and
+    /// moving its leaderships, as Kafka's handleBrokerUnregistered. Meant for a drained broker; one that
+    /// still runs registers again with its next heartbeat (BROKER_ID_NOT_REGISTERED makes it re-register).
+    /// </summary>
+    public ControllerResult<ApiError> Unregister(MetadataImage image, int brokerId)
+    {
+        BrokerRegistration? broker = image.GetBroker(brokerId);
+        if (broker is null)
+        {
+            return ControllerResult.Of(new ApiError(ErrorCode.BrokerIdNotRegistered, $"Broker ID {brokerId} is not currently registered"));
+        }
+
+        List<MetadataRecord> records = PartitionElections.BrokerLeaving(image, brokerId);
+        records.Add(new UnregisterBrokerRecord(brokerId, broker.BrokerEpoch));
+        tracker.Remove(brokerId);
+        return ControllerResult.Of(ApiError.None, records);
     }
 
     /// <summary>Fences every unfenced broker whose session expired (one batch, brokers in id order).</summary>
@@ -121,6 +150,9 @@ public sealed class BrokerDecisions(BrokerHeartbeatTracker tracker, ControllerOp
 
         return ControllerResult.Of(new ProducerIdsResult(ApiError.None, first, size), [new ProducerIdsRecord(brokerId, first, size)]);
     }
+
+    private bool IsLocal(BrokerRegistrationRequest request) =>
+        localBroker is { } local && local.BrokerId == request.BrokerId && local.Incarnation == request.Incarnation;
 
     private static List<MetadataRecord> Fence(MetadataImage image, BrokerRegistration broker)
     {

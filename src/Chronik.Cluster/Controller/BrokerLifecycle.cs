@@ -17,7 +17,9 @@ public readonly record struct BrokerReadiness(bool IsReady, string Reason);
 /// metadata leader, registers with a fresh incarnation id, then heartbeats every
 /// <c>heartbeatInterval</c> (broker.heartbeat.interval.ms, 2 s) reporting how far its image is; the
 /// controller unfences it once caught up. Never gives up: a missing quorum, NotController or a
-/// failed call is retried after a pause. On stop it asks for a controlled shutdown (fence).
+/// failed call is retried after a pause. Each call is bounded by <see cref="CallTimeout"/>, so a
+/// controller that vanished mid-call delays the next heartbeat, never the loop. On stop it asks for a
+/// controlled shutdown (fence), which lets the next incarnation register at once.
 /// </summary>
 public sealed class BrokerLifecycle : IAsyncDisposable
 {
@@ -39,8 +41,10 @@ public sealed class BrokerLifecycle : IAsyncDisposable
         BrokerIdentity identity,
         TimeSpan? heartbeatInterval = null,
         TimeProvider? timeProvider = null,
-        ILogger<BrokerLifecycle>? logger = null)
+        ILogger<BrokerLifecycle>? logger = null,
+        Guid incarnation = default)
     {
+        Incarnation = incarnation == Guid.Empty ? Guid.NewGuid() : incarnation;
         _quorum = quorum;
         _controller = controller;
         _identity = identity;
@@ -49,8 +53,11 @@ public sealed class BrokerLifecycle : IAsyncDisposable
         _logger = logger ?? NullLogger<BrokerLifecycle>.Instance;
     }
 
+    /// <summary>How long one registration or heartbeat may take (the controller client retries elections within it).</summary>
+    public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Incarnation of this process's registration (a restart registers a new one).</summary>
-    public Guid Incarnation { get; } = Guid.NewGuid();
+    public Guid Incarnation { get; }
 
     /// <summary>The epoch of the current registration, or -1 before registering.</summary>
     public long BrokerEpoch => Interlocked.Read(ref _brokerEpoch);
@@ -94,10 +101,12 @@ public sealed class BrokerLifecycle : IAsyncDisposable
         long epoch = BrokerEpoch;
         if (epoch >= 0)
         {
+            using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            call.CancelAfter(CallTimeout);
             try
             {
                 await _controller.BrokerHeartbeatAsync(
-                    new BrokerHeartbeatRequest(_identity.BrokerId, epoch, _quorum.Current.Version, WantShutdown: true), cancellationToken).ConfigureAwait(false);
+                    new BrokerHeartbeatRequest(_identity.BrokerId, epoch, _quorum.Current.Version, WantShutdown: true), call.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or InvalidOperationException)
             {
@@ -144,6 +153,10 @@ public sealed class BrokerLifecycle : IAsyncDisposable
             {
                 return;
             }
+            catch (OperationCanceledException)
+            {
+                _lastProblem = $"the controller did not answer within {CallTimeout.TotalSeconds} s";
+            }
             catch (Exception e)
             {
                 _lastProblem = e.Message;
@@ -164,7 +177,9 @@ public sealed class BrokerLifecycle : IAsyncDisposable
     private async Task RegisterAsync(CancellationToken stopping)
     {
         var request = new BrokerRegistrationRequest(_identity.BrokerId, Incarnation, _identity.Endpoints, _identity.Rack, _identity.HttpEndpoint, _quorum.Current.ClusterId);
-        BrokerRegistrationResult result = await _controller.RegisterBrokerAsync(request, stopping).ConfigureAwait(false);
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        call.CancelAfter(CallTimeout);
+        BrokerRegistrationResult result = await _controller.RegisterBrokerAsync(request, call.Token).ConfigureAwait(false);
         if (result.Error.IsError)
         {
             _lastProblem = $"registration: {result.Error}";
@@ -182,7 +197,9 @@ public sealed class BrokerLifecycle : IAsyncDisposable
     {
         long epoch = BrokerEpoch;
         var request = new BrokerHeartbeatRequest(_identity.BrokerId, epoch, _quorum.Current.Version);
-        BrokerHeartbeatResult result = await _controller.BrokerHeartbeatAsync(request, stopping).ConfigureAwait(false);
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        call.CancelAfter(CallTimeout);
+        BrokerHeartbeatResult result = await _controller.BrokerHeartbeatAsync(request, call.Token).ConfigureAwait(false);
         switch (result.Error.Code)
         {
             case ErrorCode.None:

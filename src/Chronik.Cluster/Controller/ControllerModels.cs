@@ -69,3 +69,33 @@ public sealed record AlterPartitionItemResult(Guid TopicId, int Partition, ApiEr
 public sealed record AlterPartitionResult(ApiError Error, IReadOnlyList<AlterPartitionItemResult> Partitions);
 
 public sealed record ProducerIdsResult(ApiError Error, long FirstProducerId = -1, int Size = 0);
+
+/// <summary>The broker that runs in the controller's own process: its id (the quorum node id) and this process's incarnation.</summary>
+public readonly record struct LocalBroker(int BrokerId, Guid Incarnation);
+
+/// <summary>One partition by topic name.</summary>
+public readonly record struct TopicPartitionRef(string Topic, int Partition)
+{
+    public override string ToString() => $"{Topic}-{Partition}";
+}
+
+/// <summary>ElectLeaders' election type (Kafka's ElectionType: PREFERRED 0, UNCLEAN 1).</summary>
+public enum ElectionType : byte
+{
+    Preferred = 0,
+    Unclean = 1,
+}
+
+/// <summary>Outcome of ElectLeaders for one partition (ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE, ...).</summary>
+public sealed record ElectLeadersResult(TopicPartitionRef Partition, ApiError Error);
+
+/// <summary>ElectLeaders' answer: a request-level error (NotController) or one result per partition.</summary>
+public sealed record ElectLeadersOutcome(ApiError Error, IReadOnlyList<ElectLeadersResult> Partitions);
+
+/// <summary>AlterPartitionReassignments for one partition: the target replicas, or null to cancel a running reassignment.</summary>
+public sealed record PartitionReassignment(TopicPartitionRef Partition, IReadOnlyList<int>? Replicas);
+
+public sealed record PartitionReassignmentResult(TopicPartitionRef Partition, ApiError Error);
+
+/// <summary>A running reassignment as ListPartitionReassignments reports it.</summary>
+public sealed record OngoingReassignment(TopicPartitionRef Partition, IReadOnlyList<int> Replicas, IReadOnlyList<int> AddingReplicas, IReadOnlyList<int> RemovingReplicas);

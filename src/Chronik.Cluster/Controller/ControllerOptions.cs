@@ -18,6 +18,18 @@ public sealed class ControllerOptions
     /// <summary>Producer ids handed out per AllocateProducerIds request (Kafka uses blocks of 1000).</summary>
     public int ProducerIdBlockSize { get; init; } = 1000;
 
+    /// <summary>auto.leader.rebalance.enable: move leadership back to preferred replicas periodically (default true).</summary>
+    public bool AutoLeaderRebalanceEnable { get; init; } = true;
+
+    /// <summary>leader.imbalance.check.interval.seconds: how often the rebalance check runs (default 300 s).</summary>
+    public TimeSpan LeaderImbalanceCheckInterval { get; init; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>leader.imbalance.per.broker.percentage: a broker's share of non-preferred leaderships that triggers a rebalance (default 10).</summary>
+    public int LeaderImbalancePerBrokerPercentage { get; init; } = 10;
+
+    /// <summary>unclean.leader.election.enable, the broker default; a topic config overrides it.</summary>
+    public bool UncleanLeaderElectionEnable { get; init; }
+
     /// <summary>Kafka's cap on partitions created by one request (MAX_PARTITIONS_PER_BATCH).</summary>
     public int MaxPartitionsPerRequest { get; init; } = 10_000;
 }

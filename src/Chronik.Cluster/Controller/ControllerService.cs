@@ -18,6 +18,8 @@ namespace Chronik.Cluster.Controller;
 /// </summary>
 public sealed class ControllerService : IControllerClient, IAsyncDisposable
 {
+    private const string UncleanLeaderElectionConfig = "unclean.leader.election.enable";
+
     private readonly MetadataQuorum _quorum;
     private readonly ControllerOptions _options;
     private readonly TimeProvider _time;
@@ -30,6 +32,7 @@ public sealed class ControllerService : IControllerClient, IAsyncDisposable
     private int _disposed;
     private CancellationToken _readyLeadership = new(true);
     private Task? _livenessLoop;
+    private Task? _rebalanceLoop;
 
     public ControllerService(
         MetadataQuorum quorum,
@@ -37,7 +40,8 @@ public sealed class ControllerService : IControllerClient, IAsyncDisposable
         IConfigValidator? configValidator = null,
         TimeProvider? timeProvider = null,
         Random? random = null,
-        ILogger<ControllerService>? logger = null)
+        ILogger<ControllerService>? logger = null,
+        Guid localIncarnation = default)
     {
         _quorum = quorum;
         _options = options ?? new ControllerOptions();
@@ -46,11 +50,19 @@ public sealed class ControllerService : IControllerClient, IAsyncDisposable
         Random rng = random ?? Random.Shared;
         _topics = new TopicDecisions(_options, new ReplicaPlacer(rng), configValidator ?? AcceptAllConfigValidator.Instance, rng);
         _configs = new ConfigDecisions(configValidator ?? AcceptAllConfigValidator.Instance);
-        _brokers = new BrokerDecisions(new BrokerHeartbeatTracker(_time, _options.BrokerSessionTimeout), _options);
+        LocalBroker? local = localIncarnation == Guid.Empty ? null : new LocalBroker(quorum.NodeId, localIncarnation);
+        _brokers = new BrokerDecisions(new BrokerHeartbeatTracker(_time, _options.BrokerSessionTimeout), _options, local);
     }
 
-    /// <summary>Starts the broker-session watch. The quorum must be started.</summary>
-    public void Start() => _livenessLoop ??= Task.Run(() => LivenessLoopAsync(_stopping.Token));
+    /// <summary>Starts the broker-session watch and, when enabled, the preferred-leader rebalance. The quorum must be started.</summary>
+    public void Start()
+    {
+        _livenessLoop ??= Task.Run(() => LivenessLoopAsync(_stopping.Token));
+        if (_options.AutoLeaderRebalanceEnable)
+        {
+            _rebalanceLoop ??= Task.Run(() => RebalanceLoopAsync(_stopping.Token));
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -60,9 +72,12 @@ public sealed class ControllerService : IControllerClient, IAsyncDisposable
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_livenessLoop is { } loop)
+        foreach (Task? loop in (Task?[])[_livenessLoop, _rebalanceLoop])
         {
-            await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (loop is not null)
+            {
+                await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
 
         _stopping.Dispose();
@@ -107,6 +122,19 @@ public sealed class ControllerService : IControllerClient, IAsyncDisposable
 
     public Task<ProducerIdsResult> AllocateProducerIdsAsync(int brokerId, long brokerEpoch, CancellationToken cancellationToken) =>
         RunAsync(image => _brokers.AllocateProducerIds(image, brokerId, brokerEpoch), error => new ProducerIdsResult(error), validateOnly: false, cancellationToken);
+
+    public Task<ElectLeadersOutcome> ElectLeadersAsync(ElectionType type, IReadOnlyList<TopicPartitionRef>? partitions, CancellationToken cancellationToken) =>
+        RunAsync(image => LeaderElectionDecisions.Elect(image, type, partitions), error => new ElectLeadersOutcome(error, []), validateOnly: false, cancellationToken);
+
+    public Task<IReadOnlyList<PartitionReassignmentResult>> AlterPartitionReassignmentsAsync(IReadOnlyList<PartitionReassignment> reassignments, CancellationToken cancellationToken) =>
+        RunAsync(
+            image => ReassignmentDecisions.Alter(image, reassignments, topic => UncleanAllowed(image, topic)),
+            error => reassignments.Select(r => new PartitionReassignmentResult(r.Partition, error)).ToList(),
+            validateOnly: false,
+            cancellationToken);
+
+    public Task<ApiError> UnregisterBrokerAsync(int brokerId, CancellationToken cancellationToken) =>
+        RunAsync(image => _brokers.Unregister(image, brokerId), error => error, validateOnly: false, cancellationToken);
 
     private async Task<T> RunAsync<T>(
         Func<MetadataImage, ControllerResult<T>> decide,
@@ -192,6 +220,47 @@ public sealed class ControllerService : IControllerClient, IAsyncDisposable
         }
     }
 
+    private async Task RebalanceLoopAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(_options.LeaderImbalanceCheckInterval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
+            {
+                if (!_quorum.IsLeader)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    await RebalanceLeadersAsync(stopping).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    _logger.LogWarning(e, "Preferred leader rebalance failed; retrying on the next check");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>One auto-rebalance pass: preferred elections for the imbalanced brokers' partitions (internal so tests can drive it).</summary>
+    internal async Task RebalanceLeadersAsync(CancellationToken cancellationToken)
+    {
+        List<TopicPartitionRef> partitions = LeaderImbalance.PartitionsToRebalance(_quorum.Current, _options.LeaderImbalancePerBrokerPercentage);
+        if (partitions.Count == 0)
+        {
+            return;
+        }
+
+        ElectLeadersOutcome outcome = await ElectLeadersAsync(ElectionType.Preferred, partitions, cancellationToken).ConfigureAwait(false);
+        _logger.LogInformation("Preferred leader rebalance moved {Count} partition(s) back to their preferred replica",
+            outcome.Partitions.Count(r => !r.Error.IsError));
+    }
+
     /// <summary>One liveness pass: fence brokers whose session expired (internal so tests with a fake clock can drive it).</summary>
     internal async Task CheckSessionsAsync(CancellationToken cancellationToken)
     {
@@ -219,6 +288,12 @@ public sealed class ControllerService : IControllerClient, IAsyncDisposable
             _gate.Release();
         }
     }
+
+    /// <summary>unclean.leader.election.enable of <paramref name="topic"/>: its override, else the broker default.</summary>
+    private bool UncleanAllowed(MetadataImage image, string topic) =>
+        image.GetConfig(ConfigResource.ForTopic(topic), UncleanLeaderElectionConfig) is { } value
+            ? string.Equals(value, "true", StringComparison.OrdinalIgnoreCase)
+            : _options.UncleanLeaderElectionEnable;
 
     private ApiError NotControllerError()
     {

@@ -227,7 +227,11 @@ public sealed class MetadataImage
             return this;
         }
 
-        var partition = new PartitionRegistration(r.Partition, r.Replicas, r.Isr, r.Leader, r.LeaderEpoch, r.PartitionEpoch);
+        var partition = new PartitionRegistration(r.Partition, r.Replicas, r.Isr, r.Leader, r.LeaderEpoch, r.PartitionEpoch)
+        {
+            AddingReplicas = r.AddingReplicas.IsDefault ? [] : r.AddingReplicas,
+            RemovingReplicas = r.RemovingReplicas.IsDefault ? [] : r.RemovingReplicas,
+        };
         return With(topics: Topics.SetItem(r.TopicId, topic with { Partitions = topic.Partitions.SetItem(r.Partition, partition) }));
     }
 
@@ -245,6 +249,8 @@ public sealed class MetadataImage
             Leader = r.Leader ?? p.Leader,
             LeaderEpoch = r.Leader.HasValue ? p.LeaderEpoch + 1 : p.LeaderEpoch,
             PartitionEpoch = p.PartitionEpoch + 1,
+            AddingReplicas = r.AddingReplicas ?? p.AddingReplicas,
+            RemovingReplicas = r.RemovingReplicas ?? p.RemovingReplicas,
         };
         return With(topics: Topics.SetItem(r.TopicId, topic with { Partitions = topic.Partitions.SetItem(r.Partition, changed) }));
     }

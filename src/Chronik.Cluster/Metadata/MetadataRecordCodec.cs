@@ -5,15 +5,19 @@ namespace Chronik.Cluster.Metadata;
 
 /// <summary>
 /// The binary encoding of metadata records: <c>type id (1 byte) | version (1 byte) | fields</c>.
-/// Every record type is at version 0. A newer version or an unknown type is refused
-/// (<see cref="MetadataFormatException"/>): a node must never fold a record it only half understands.
+/// Record types are at version 0, except Partition and PartitionChange, whose version 1 appends the
+/// reassignment state (adding and removing replicas). A record is written at the lowest version that
+/// carries it, so a build that only reads version 0 still reads every record outside a reassignment.
+/// A newer version or an unknown type is refused (<see cref="MetadataFormatException"/>): a node must
+/// never fold a record it only half understands.
 /// Lists of records are encoded as <c>varint count | (varint length | record)*</c> so each record is
 /// bounded and a trailing-byte mismatch is detected.
 /// </summary>
 public static class MetadataRecordCodec
 {
-    /// <summary>Highest version of each record type this build reads and writes.</summary>
-    public const byte CurrentVersion = 0;
+    /// <summary>The highest version this build reads for <paramref name="type"/>.</summary>
+    public static byte HighestVersion(MetadataRecordType type) =>
+        type is MetadataRecordType.Partition or MetadataRecordType.PartitionChange ? (byte)1 : (byte)0;
 
     /// <summary>Encodes one record.</summary>
     public static byte[] Encode(MetadataRecord record)
@@ -66,8 +70,9 @@ public static class MetadataRecordCodec
 
     private static void Write(MetadataWriter w, MetadataRecord record)
     {
+        byte version = VersionFor(record);
         w.WriteByte((byte)record.Type);
-        w.WriteByte(CurrentVersion);
+        w.WriteByte(version);
         switch (record)
         {
             case ClusterIdRecord r:
@@ -114,6 +119,12 @@ public static class MetadataRecordCodec
                 w.WriteInt32(r.Leader);
                 w.WriteInt32(r.LeaderEpoch);
                 w.WriteInt32(r.PartitionEpoch);
+                if (version >= 1)
+                {
+                    w.WriteInt32Array(r.AddingReplicas.IsDefault ? [] : r.AddingReplicas);
+                    w.WriteInt32Array(r.RemovingReplicas.IsDefault ? [] : r.RemovingReplicas);
+                }
+
                 break;
             case PartitionChangeRecord r:
                 w.WriteGuid(r.TopicId);
@@ -122,6 +133,12 @@ public static class MetadataRecordCodec
                 w.WriteInt32Array(r.Isr);
                 w.WriteBool(r.Leader.HasValue);
                 w.WriteInt32(r.Leader ?? -1);
+                if (version >= 1)
+                {
+                    w.WriteInt32Array(r.AddingReplicas);
+                    w.WriteInt32Array(r.RemovingReplicas);
+                }
+
                 break;
             case RemoveTopicRecord r:
                 w.WriteGuid(r.TopicId);
@@ -142,6 +159,14 @@ public static class MetadataRecordCodec
         }
     }
 
+    /// <summary>Version 1 only for a Partition / PartitionChange record that carries reassignment state.</summary>
+    private static byte VersionFor(MetadataRecord record) => record switch
+    {
+        PartitionRecord r when !r.AddingReplicas.IsDefaultOrEmpty || !r.RemovingReplicas.IsDefaultOrEmpty => 1,
+        PartitionChangeRecord r when r.AddingReplicas.HasValue || r.RemovingReplicas.HasValue => 1,
+        _ => 0,
+    };
+
     private static MetadataRecord Read(ref MetadataReader r)
     {
         byte typeId = r.ReadByte();
@@ -152,9 +177,9 @@ public static class MetadataRecordCodec
             throw new MetadataFormatException($"unknown metadata record type {typeId}");
         }
 
-        if (version > CurrentVersion)
+        if (version > HighestVersion(type))
         {
-            throw new MetadataFormatException($"{type} record version {version} is newer than this build reads ({CurrentVersion})");
+            throw new MetadataFormatException($"{type} record version {version} is newer than this build reads ({HighestVersion(type)})");
         }
 
         switch (type)
@@ -185,7 +210,11 @@ public static class MetadataRecordCodec
             case MetadataRecordType.Topic:
                 return new TopicRecord(r.ReadRequiredString("topic name"), r.ReadGuid());
             case MetadataRecordType.Partition:
-                return new PartitionRecord(r.ReadGuid(), r.ReadInt32(), r.ReadInt32Array("replicas"), r.ReadInt32Array("isr"), r.ReadInt32(), r.ReadInt32(), r.ReadInt32());
+            {
+                var record = new PartitionRecord(r.ReadGuid(), r.ReadInt32(), r.ReadInt32Array("replicas"), r.ReadInt32Array("isr"), r.ReadInt32(), r.ReadInt32(), r.ReadInt32());
+                return version == 0 ? record : record with { AddingReplicas = r.ReadInt32Array("adding replicas"), RemovingReplicas = r.ReadInt32Array("removing replicas") };
+            }
+
             case MetadataRecordType.PartitionChange:
             {
                 Guid topicId = r.ReadGuid();
@@ -194,7 +223,8 @@ public static class MetadataRecordCodec
                 ImmutableArray<int>? isr = r.ReadNullableInt32Array();
                 bool hasLeader = r.ReadBool();
                 int leader = r.ReadInt32();
-                return new PartitionChangeRecord(topicId, partition, replicas, isr, hasLeader ? leader : null);
+                var record = new PartitionChangeRecord(topicId, partition, replicas, isr, hasLeader ? leader : null);
+                return version == 0 ? record : record with { AddingReplicas = r.ReadNullableInt32Array(), RemovingReplicas = r.ReadNullableInt32Array() };
             }
 
             case MetadataRecordType.RemoveTopic:

@@ -68,7 +68,10 @@ public sealed record TopicRecord(string Name, Guid TopicId) : MetadataRecord
     public override MetadataRecordType Type => MetadataRecordType.Topic;
 }
 
-/// <summary>The full state of one partition: replicas, ISR, leader (-1 = none) and its epochs.</summary>
+/// <summary>
+/// The full state of one partition: replicas, ISR, leader (-1 = none) and its epochs, and while a
+/// reassignment runs the replicas being added and removed (encoded from record version 1 on).
+/// </summary>
 public sealed record PartitionRecord(
     Guid TopicId,
     int Partition,
@@ -80,17 +83,23 @@ public sealed record PartitionRecord(
 {
     public override MetadataRecordType Type => MetadataRecordType.Partition;
 
+    public ImmutableArray<int> AddingReplicas { get; init; } = [];
+
+    public ImmutableArray<int> RemovingReplicas { get; init; } = [];
+
     public bool Equals(PartitionRecord? other) =>
         other is not null && TopicId == other.TopicId && Partition == other.Partition && Replicas.SequenceEqual(other.Replicas)
-        && Isr.SequenceEqual(other.Isr) && Leader == other.Leader && LeaderEpoch == other.LeaderEpoch && PartitionEpoch == other.PartitionEpoch;
+        && Isr.SequenceEqual(other.Isr) && Leader == other.Leader && LeaderEpoch == other.LeaderEpoch && PartitionEpoch == other.PartitionEpoch
+        && PartitionRegistration.SameOrEmpty(AddingReplicas, other.AddingReplicas) && PartitionRegistration.SameOrEmpty(RemovingReplicas, other.RemovingReplicas);
 
     public override int GetHashCode() => HashCode.Combine(TopicId, Partition, Leader, LeaderEpoch, PartitionEpoch);
 }
 
 /// <summary>
-/// A change to a partition; absent fields keep their value. As in Kafka's PartitionChangeRecord the
-/// epochs are not carried: folding bumps the partition epoch on every change and the leader epoch
-/// whenever <see cref="Leader"/> is present.
+/// A change to a partition; absent (null) fields keep their value. As in Kafka's PartitionChangeRecord
+/// the epochs are not carried: folding bumps the partition epoch on every change and the leader epoch
+/// whenever <see cref="Leader"/> is present. <see cref="AddingReplicas"/> and <see cref="RemovingReplicas"/>
+/// set the reassignment state (an empty list ends it); they are encoded from record version 1 on.
 /// </summary>
 public sealed record PartitionChangeRecord(
     Guid TopicId,
@@ -101,9 +110,14 @@ public sealed record PartitionChangeRecord(
 {
     public override MetadataRecordType Type => MetadataRecordType.PartitionChange;
 
+    public ImmutableArray<int>? AddingReplicas { get; init; }
+
+    public ImmutableArray<int>? RemovingReplicas { get; init; }
+
     public bool Equals(PartitionChangeRecord? other) =>
         other is not null && TopicId == other.TopicId && Partition == other.Partition && SameList(Replicas, other.Replicas)
-        && SameList(Isr, other.Isr) && Leader == other.Leader;
+        && SameList(Isr, other.Isr) && Leader == other.Leader
+        && SameList(AddingReplicas, other.AddingReplicas) && SameList(RemovingReplicas, other.RemovingReplicas);
 
     public override int GetHashCode() => HashCode.Combine(TopicId, Partition, Leader);
 

@@ -129,6 +129,7 @@ public sealed class MetadataQuorum : IAsyncDisposable
             LowerElectionTimeout = (int)_options.ElectionTimeoutLower.TotalMilliseconds,
             UpperElectionTimeout = (int)_options.ElectionTimeoutUpper.TotalMilliseconds,
             RequestTimeout = _options.ElectionTimeoutLower,
+            HeartbeatThreshold = _options.HeartbeatInterval / _options.ElectionTimeoutLower,
             LoggerFactory = _loggerFactory,
         };
         if (_options.MemberMetadata is { } metadata)
@@ -316,6 +317,17 @@ public sealed class MetadataQuorum : IAsyncDisposable
         {
             _pendingProposals.TryRemove(proposalId, out _);
         }
+    }
+
+    /// <summary>
+    /// This node's view of the quorum (DescribeQuorum): the leader it knows, the current term (Kafka's
+    /// leader epoch), the committed index (the metadata log's high watermark) and its own last index.
+    /// </summary>
+    public QuorumDescription Describe()
+    {
+        WriteAheadLog? wal = _wal;
+        long term = _raft is IRaftCluster raft ? raft.Term : 0;
+        return new QuorumDescription(LeaderNodeId, term, wal?.LastCommittedEntryIndex ?? 0, wal?.LastEntryIndex ?? 0, _options.Voters);
     }
 
     /// <summary>Index of the newest snapshot the log may be compacted up to (0: none yet).</summary>

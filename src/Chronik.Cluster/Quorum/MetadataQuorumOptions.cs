@@ -22,6 +22,14 @@ public sealed class MetadataQuorumOptions
 
     public TimeSpan ElectionTimeoutUpper { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How often the leader sends AppendEntries when it has nothing new. A follower learns that an entry
+    /// committed only from the leader's next AppendEntries, so this bounds how far a follower's image lags
+    /// the controller's (DotNext's default, half the lower election timeout, let followers answer Metadata
+    /// without a just-created topic for half a second).
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Take a snapshot of the image after this many log entries (the log before it is then compacted).</summary>
     public int SnapshotInterval { get; init; } = 1000;
 
@@ -75,6 +83,11 @@ public sealed class MetadataQuorumOptions
         if (ElectionTimeoutLower <= TimeSpan.Zero || ElectionTimeoutUpper <= ElectionTimeoutLower)
         {
             throw new ArgumentException($"election timeouts must satisfy 0 < lower ({ElectionTimeoutLower}) < upper ({ElectionTimeoutUpper})");
+        }
+
+        if (HeartbeatInterval <= TimeSpan.Zero || HeartbeatInterval >= ElectionTimeoutLower)
+        {
+            throw new ArgumentException($"the heartbeat interval must satisfy 0 < {HeartbeatInterval} < the lower election timeout ({ElectionTimeoutLower})");
         }
 
         if (SnapshotInterval < 1)

@@ -6,8 +6,9 @@ namespace Chronik.Server.Cli;
 /// <summary>
 /// The command line of chronik-server: global flags (one per server setting, plus --config and
 /// --override) that work before and after the subcommand, and one subcommand per
-/// <see cref="ServerMode"/>. A new mode (e.g. dev-cluster) is a new <see cref="ModeCommand"/> with its
-/// own options in <see cref="CreateModeCommands"/>.
+/// <see cref="ServerMode"/>. A new mode is a new <see cref="ModeCommand"/> with its own options in
+/// <see cref="CreateModeCommands"/>. `dev-cluster` is not a mode of this process but a launcher of N
+/// node processes (<see cref="DevCluster.DevClusterRunner"/>).
 /// </summary>
 public sealed class ServerCommandLine
 {
@@ -48,6 +49,91 @@ public sealed class ServerCommandLine
         {
             _root.Subcommands.Add(command);
         }
+
+        _nodes = new Option<int>("--nodes")
+        {
+            Description = "Number of nodes, each a voter of the metadata quorum and a broker (1-9; 1, 3 or 5 make sense)",
+            HelpName = "N",
+            DefaultValueFactory = _ => 3,
+        };
+        _basePort = new Option<int?>("--base-port")
+        {
+            Description = "First port of the block B..B+3N-1 the nodes take (node i: Kafka B+3(i-1), HTTP +1, Raft +2); default: free ports, printed",
+            HelpName = "B",
+        };
+        _devCluster = new Command("dev-cluster", "Start a local cluster of N chronik-server processes on loopback (data in --data-dir, default ./dev-cluster) and stop them on Ctrl+C.");
+        _devCluster.Options.Add(_nodes);
+        _devCluster.Options.Add(_basePort);
+        _devCluster.SetAction(_ => 0);
+        _root.Subcommands.Add(_devCluster);
+    }
+
+    /// <summary>Settings dev-cluster decides per node; giving one is refused.</summary>
+    private static readonly string[] DevClusterOwnSettings =
+    [
+        ServerSettingDefinitions.NodeId.Key, ServerSettingDefinitions.BindAddr.Key, ServerSettingDefinitions.KafkaPort.Key,
+        ServerSettingDefinitions.AdvertisedAddr.Key, ServerSettingDefinitions.HttpBind.Key, ServerSettingDefinitions.HttpPort.Key,
+        ServerSettingDefinitions.RaftAddr.Key,
+    ];
+
+    private readonly Command _devCluster;
+    private readonly Option<int> _nodes;
+    private readonly Option<int?> _basePort;
+
+    /// <summary>Whether the parse selected `dev-cluster`.</summary>
+    public bool IsDevCluster(ParseResult result) => result.CommandResult.Command == _devCluster;
+
+    /// <summary>
+    /// The dev-cluster request of a successful parse. The per-node settings (node id, ports, addresses) are
+    /// dev-cluster's to choose and refused here; the other global flags are passed to every node as given.
+    /// </summary>
+    public DevCluster.DevClusterOptions ToDevClusterOptions(ParseResult result, string currentDirectory)
+    {
+        CommandLineValues values = ToValues(result);
+        foreach (string key in DevClusterOwnSettings)
+        {
+            if (values.Settings.ContainsKey(key))
+            {
+                throw new ConfigurationException($"--{key.Replace('_', '-')}: dev-cluster chooses every node's id, addresses and ports itself (see --base-port)");
+            }
+        }
+
+        int nodes = result.GetValue(_nodes);
+        if (nodes is < 1 or > 9)
+        {
+            throw new ConfigurationException($"--nodes: {nodes} is not a node count (1-9)");
+        }
+
+        var forwarded = new List<string>();
+        foreach (var (key, value) in values.Settings)
+        {
+            if (key != ServerSettingDefinitions.DataDir.Key)
+            {
+                forwarded.Add("--" + key.Replace('_', '-'));
+                forwarded.Add(value);
+            }
+        }
+
+        foreach (string setting in values.BrokerOverrides)
+        {
+            forwarded.Add("--override");
+            forwarded.Add(setting);
+        }
+
+        if (values.ConfigFile is { } file)
+        {
+            forwarded.Add("--config");
+            forwarded.Add(Path.GetFullPath(file, currentDirectory));
+        }
+
+        string dataDir = values.Settings.TryGetValue(ServerSettingDefinitions.DataDir.Key, out string? dir) ? dir : "./dev-cluster";
+        return new DevCluster.DevClusterOptions
+        {
+            Nodes = nodes,
+            BasePort = result.GetValue(_basePort),
+            DataDirectory = Path.GetFullPath(dataDir, currentDirectory),
+            NodeArguments = forwarded,
+        };
     }
 
     /// <summary>Parses <paramref name="args"/>; check <see cref="ParseResult.Errors"/> and help/version actions before <see cref="ToValues"/>.</summary>

@@ -15,12 +15,12 @@ internal readonly record struct CleanableRange(long FirstDirtyOffset, long First
 /// <summary>
 /// Kafka's LogCleanerManager decisions as pure functions: where the dirty section starts (the cleaner
 /// checkpoint, reset to the log start when out of range), where cleaning must stop (the active segment, the
-/// high watermark standing in for the last stable offset, the first segment younger than
+/// last stable offset — nothing of an undecided transaction is cleaned —, the first segment younger than
 /// min.compaction.lag.ms), the dirty ratio, and whether max.compaction.lag.ms forces a pass.
 /// </summary>
 internal static class CleanerPlanner
 {
-    public static CleanableRange Compute(IReadOnlyList<CleanerSegment> segments, long logStartOffset, long logEndOffset, long highWatermark, long? checkpoint, LogConfig config, long nowMs)
+    public static CleanableRange Compute(IReadOnlyList<CleanerSegment> segments, long logStartOffset, long logEndOffset, long lastStableOffset, long? checkpoint, LogConfig config, long nowMs)
     {
         long firstDirty = checkpoint ?? logStartOffset;
         if (firstDirty < logStartOffset || firstDirty > logEndOffset)
@@ -29,7 +29,7 @@ internal static class CleanerPlanner
         }
 
         long activeBase = segments[^1].BaseOffset;
-        long firstUncleanable = Math.Min(activeBase, highWatermark);
+        long firstUncleanable = Math.Min(activeBase, lastStableOffset);
         if (config.MinCompactionLagMs > 0)
         {
             for (int i = 0; i < segments.Count - 1; i++)

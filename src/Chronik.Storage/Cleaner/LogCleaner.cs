@@ -240,7 +240,7 @@ public sealed class LogCleaner : IDisposable
             checkpoint = _checkpoints.TryGetValue(log.TopicPartition, out long c) ? c : null;
         }
 
-        return CleanerPlanner.Compute(summaries, log.LogStartOffset, log.LogEndOffset, log.HighWatermark, checkpoint, config, now);
+        return CleanerPlanner.Compute(summaries, log.LogStartOffset, log.LogEndOffset, log.LastStableOffset, checkpoint, config, now);
     }
 
     private CleanResult CleanLocked(PartitionLog log)

@@ -1,4 +1,5 @@
 using Chronik.Storage.Epochs;
+using Chronik.Storage.Producers;
 using Chronik.Storage.Segments;
 
 namespace Chronik.Storage.Recovery;
@@ -9,6 +10,8 @@ internal readonly record struct LoadOutcome(int SegmentsRecovered, long BytesTru
 /// <summary>
 /// Opens a partition directory following a <see cref="RecoveryPlan"/>: the I/O half of recovery. With
 /// <c>deferSync</c> the recovered files are written but not fsynced; the caller syncs the file system once.
+/// Producer state is loaded last, from the newest snapshot at or below the recovered log end plus the batches
+/// after it (snapshots beyond the end, left by a torn tail, are deleted).
 /// </summary>
 internal static class LogLoader
 {
@@ -106,6 +109,8 @@ internal static class LogLoader
         epochs.TruncateFromEnd(logEnd);
         epochs.TruncateFromStart(logStart);
         outcome = new LoadOutcome(recovered, truncatedBytes, rebuilt, plan.FilesToDelete.Count);
-        return new PartitionLog(topicPartition, directory, config, services, epochs, [.. segments], logStart, logEnd, logEnd, highWatermark ?? logStart);
+        var log = new PartitionLog(topicPartition, directory, config, services, epochs, [.. segments], logStart, logEnd, logEnd, highWatermark ?? logStart);
+        log.LoadProducerState(ProducerSnapshotFile.Offsets(files.Select(f => f.Name)));
+        return log;
     }
 }

@@ -7,6 +7,9 @@ namespace Chronik.Storage.Segments;
 /// <summary>A run of whole batches inside one segment file.</summary>
 internal readonly record struct SegmentSlice(bool Found, long Position, int Length, long FirstOffset);
 
+/// <summary>Sees one stored batch during a walk; <paramref name="reader"/> can read its bytes (<see cref="SegmentReader.ReadBatch"/>).</summary>
+internal delegate void BatchVisitor(in BatchInfo info, SegmentReader reader);
+
 /// <summary>What recovering one segment found.</summary>
 internal readonly record struct SegmentRecovery(int ValidBytes, long TruncatedBytes, long? NextOffset, bool Corrupt);
 
@@ -88,6 +91,36 @@ internal sealed partial class LogSegment
         using var lease = _files.Acquire(File);
         using var reader = new SegmentReader(lease.Handle, size);
         return TryFindBatch(reader, start.Position, offset, out batch);
+    }
+
+    /// <summary>
+    /// Walks the batches whose last offset is ≥ <paramref name="fromOffset"/> and whose base offset is below
+    /// <paramref name="toOffsetExclusive"/>, in order (rebuilding producer state reads headers only, and the records
+    /// of control batches).
+    /// </summary>
+    public void VisitBatches(long fromOffset, long toOffsetExclusive, BatchVisitor visitor)
+    {
+        OffsetPosition start;
+        int size;
+        lock (_lock)
+        {
+            size = Size;
+            EnsureIndexesLoadedLocked(size);
+            start = _offsetIndex.Lookup(fromOffset);
+        }
+
+        using var lease = _files.Acquire(File);
+        using var reader = new SegmentReader(lease.Handle, size);
+        long position = start.Position;
+        while (reader.TryReadHeader(position, out var info) && info.BaseOffset < toOffsetExclusive)
+        {
+            if (info.LastOffset >= fromOffset)
+            {
+                visitor(info, reader);
+            }
+
+            position = info.End;
+        }
     }
 
     /// <summary>Copies file bytes into <paramref name="destination"/>; the range must lie within the segment.</summary>

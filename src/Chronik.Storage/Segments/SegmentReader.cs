@@ -15,6 +15,8 @@ internal readonly record struct BatchInfo(
     int PartitionLeaderEpoch,
     RecordBatchAttributes Attributes,
     long ProducerId,
+    short ProducerEpoch,
+    int BaseSequence,
     int RecordCount)
 {
     public long End => Position + Size;
@@ -32,6 +34,8 @@ internal readonly record struct BatchInfo(
         RecordBatchHeader.PartitionLeaderEpoch(header),
         RecordBatchHeader.Attributes(header),
         RecordBatchHeader.ProducerId(header),
+        RecordBatchHeader.ProducerEpoch(header),
+        RecordBatchHeader.BaseSequence(header),
         RecordBatchHeader.RecordCount(header));
 }
 

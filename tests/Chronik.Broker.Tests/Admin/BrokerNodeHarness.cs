@@ -21,12 +21,17 @@ public sealed class BrokerNodeHarness : IAsyncDisposable
 
     private readonly TempDirectory _directory;
     private readonly KafkaConnectionContext _connection;
+    private readonly KafkaConnectionContext _interBrokerConnection;
 
     private BrokerNodeHarness(TempDirectory directory, BrokerNode node)
     {
         _directory = directory;
         Node = node;
         _connection = new KafkaConnectionContext(1, node.Options.ListenerName, new IPEndPoint(IPAddress.Loopback, node.Options.AdvertisedPort), new IPEndPoint(IPAddress.Loopback, 50000));
+        _interBrokerConnection = new KafkaConnectionContext(2, node.Options.ListenerName, new IPEndPoint(IPAddress.Loopback, node.Options.AdvertisedPort), new IPEndPoint(IPAddress.Loopback, 50001));
+
+        // What another broker's connection says about itself in ApiVersions (KIP-511).
+        _interBrokerConnection.Items[typeof(Handlers.ApiVersionsHandler)] = (InterBroker.KafkaClientConnection.SoftwareName, "1");
     }
 
     public BrokerNode Node { get; }
@@ -59,14 +64,17 @@ public sealed class BrokerNodeHarness : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends <paramref name="request"/> at <paramref name="version"/> through <paramref name="handler"/>, over the wire format both ways.</summary>
-    public async Task<TResponse> SendAsync<TRequest, TResponse>(ApiHandler<TRequest, TResponse> handler, TRequest request, short version)
+    /// <summary>
+    /// Sends <paramref name="request"/> at <paramref name="version"/> through <paramref name="handler"/>, over the wire format both ways;
+    /// <paramref name="interBroker"/> sends it on a connection that introduced itself as another Chronik broker.
+    /// </summary>
+    public async Task<TResponse> SendAsync<TRequest, TResponse>(ApiHandler<TRequest, TResponse> handler, TRequest request, short version, bool interBroker = false)
         where TRequest : IApiRequest, new()
         where TResponse : class, IApiResponse, new()
     {
         TRequest decoded = new TRequest().ReadFrom(request.ToBytes(version), version);
         var header = new RequestHeader { RequestApiKey = (short)handler.ApiKey, RequestApiVersion = version, CorrelationId = 1, ClientId = "admin-test" };
-        IApiResponse? response = await ((IApiHandler)handler).HandleAsync(new RequestContext(header, _connection, CancellationToken.None), decoded);
+        IApiResponse? response = await ((IApiHandler)handler).HandleAsync(new RequestContext(header, interBroker ? _interBrokerConnection : _connection, CancellationToken.None), decoded);
         Assert.NotNull(response);
         return new TResponse().ReadFrom(response.ToBytes(version), version);
     }

@@ -215,7 +215,7 @@ public class BrokerAndElectionTests
             for (int step = 0; step < 150; step++)
             {
                 int broker = random.Next(1, 6);
-                switch (random.Next(8))
+                switch (random.Next(11))
                 {
                     case 0:
                         var reg = h.Commit(h.Brokers.Register(h.Image, new BrokerRegistrationRequest(broker, new Guid(broker, 0, 0, new byte[8]), [new BrokerEndpoint("PLAINTEXT", "h", 1)], "r" + (broker % 2))));
@@ -251,6 +251,23 @@ public class BrokerAndElectionTests
                         break;
                     case 6:
                         h.Commit(h.Topics.CreatePartitions(h.Image, [new CreatePartitionsTopic("t" + random.Next(5), random.Next(1, 6))]));
+                        break;
+                    case 7:
+                        int[] target = [.. Enumerable.Range(1, 5).OrderBy(_ => random.Next()).Take(random.Next(0, 4))];
+                        h.Commit(ReassignmentDecisions.Alter(h.Image,
+                            [new PartitionReassignment(new TopicPartitionRef("t" + random.Next(5), random.Next(3)), random.Next(4) == 0 ? null : target)],
+                            _ => random.Next(2) == 0));
+                        break;
+                    case 8:
+                        var type = random.Next(2) == 0 ? ElectionType.Preferred : ElectionType.Unclean;
+                        h.Commit(LeaderElectionDecisions.Elect(h.Image, type, random.Next(3) == 0 ? null : [new TopicPartitionRef("t" + random.Next(5), 0)]));
+                        break;
+                    case 9:
+                        if (random.Next(5) == 0)
+                        {
+                            h.Commit(h.Brokers.Unregister(h.Image, broker));
+                        }
+
                         break;
                     default:
                         if (random.Next(4) == 0)

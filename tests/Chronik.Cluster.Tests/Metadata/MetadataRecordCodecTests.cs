@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Chronik.Cluster.Metadata;
 
 namespace Chronik.Cluster.Tests.Metadata;
@@ -12,12 +13,30 @@ public class MetadataRecordCodecTests
         {
             byte[] bytes = MetadataRecordCodec.Encode(record);
             Assert.Equal((byte)record.Type, bytes[0]);
-            Assert.Equal(MetadataRecordCodec.CurrentVersion, bytes[1]);
+            Assert.True(bytes[1] <= MetadataRecordCodec.HighestVersion(record.Type));
             Assert.Equal(record, MetadataRecordCodec.Decode(bytes));
             types.Add(record.Type);
         }
 
         Assert.Equal(Enum.GetValues<MetadataRecordType>().Length, types.Count);
+    }
+
+    [Fact]
+    public void Partition_records_use_version_1_only_to_carry_a_reassignment()
+    {
+        var plain = new PartitionRecord(RecordFactory.TopicA, 0, [1, 2], [1, 2], 1, 0, 0);
+        Assert.Equal(0, MetadataRecordCodec.Encode(plain)[1]);
+        Assert.Equal(0, MetadataRecordCodec.Encode(new PartitionChangeRecord(RecordFactory.TopicA, 0, Leader: 2))[1]);
+
+        var moving = plain with { Replicas = [3, 1, 2], AddingReplicas = [3], RemovingReplicas = [2] };
+        byte[] bytes = MetadataRecordCodec.Encode(moving);
+        Assert.Equal(1, bytes[1]);
+        Assert.Equal(moving, MetadataRecordCodec.Decode(bytes));
+
+        var ending = new PartitionChangeRecord(RecordFactory.TopicA, 0, Replicas: ImmutableArray.Create(3, 1)) { AddingReplicas = [], RemovingReplicas = [] };
+        bytes = MetadataRecordCodec.Encode(ending);
+        Assert.Equal(1, bytes[1]);
+        Assert.Equal(ending, MetadataRecordCodec.Decode(bytes));
     }
 
     [Fact]
@@ -55,7 +74,7 @@ public class MetadataRecordCodecTests
         Assert.Contains("unknown metadata record type", Assert.Throws<MetadataFormatException>(() => MetadataRecordCodec.Decode(unknownType)).Message);
 
         byte[] newer = [.. record];
-        newer[1] = MetadataRecordCodec.CurrentVersion + 1;
+        newer[1] = (byte)(MetadataRecordCodec.HighestVersion(MetadataRecordType.RemoveTopic) + 1);
         Assert.Contains("newer", Assert.Throws<MetadataFormatException>(() => MetadataRecordCodec.Decode(newer)).Message);
     }
 

@@ -22,6 +22,8 @@ internal static class RecordFactory
         new PartitionChangeRecord(TopicA, 0, Isr: ImmutableArray.Create(1)),
         new PartitionChangeRecord(TopicA, 0, Replicas: ImmutableArray.Create(3, 1), Isr: ImmutableArray<int>.Empty, Leader: -1),
         new PartitionChangeRecord(TopicA, 1),
+        new PartitionRecord(TopicA, 1, [4, 1, 2], [1, 2], 1, 0, 0) { AddingReplicas = [4], RemovingReplicas = [2] },
+        new PartitionChangeRecord(TopicA, 1, Replicas: ImmutableArray.Create(4, 1)) { AddingReplicas = [], RemovingReplicas = [] },
         new RemoveTopicRecord(TopicB),
         new ConfigRecord(ConfigResourceType.Topic, "orders.eu", "retention.ms", "1000"),
         new ConfigRecord(ConfigResourceType.Broker, "", "log.retention.hours", null),
@@ -39,7 +41,7 @@ internal static class RecordFactory
             long epoch = random.Next(3);
             Guid topic = topicIds[random.Next(topicIds.Length)];
             ImmutableArray<int> List() => [.. Enumerable.Range(0, random.Next(4)).Select(_ => random.Next(4))];
-            records.Add(random.Next(11) switch
+            records.Add(random.Next(13) switch
             {
                 0 => new ClusterIdRecord("id" + random.Next(3)),
                 1 => new RegisterBrokerRecord(broker, new Guid(random.Next(3), 0, 0, new byte[8]), epoch, [new BrokerEndpoint("PLAINTEXT", "h" + broker, 9092)], random.Next(2) == 0 ? null : "r" + random.Next(2), null, random.Next(2) == 0),
@@ -50,6 +52,8 @@ internal static class RecordFactory
                 6 => new PartitionRecord(topic, random.Next(3), List(), List(), random.Next(-1, 4), random.Next(5), random.Next(5)),
                 7 => new PartitionChangeRecord(topic, random.Next(3), random.Next(2) == 0 ? null : List(), random.Next(2) == 0 ? null : List(), random.Next(2) == 0 ? null : random.Next(-1, 4)),
                 8 => new RemoveTopicRecord(topic),
+                11 => new PartitionRecord(topic, random.Next(3), List(), List(), random.Next(-1, 4), random.Next(5), random.Next(5)) { AddingReplicas = List(), RemovingReplicas = List() },
+                12 => new PartitionChangeRecord(topic, random.Next(3), random.Next(2) == 0 ? null : List()) { AddingReplicas = random.Next(2) == 0 ? null : List(), RemovingReplicas = random.Next(2) == 0 ? null : List() },
                 9 => new ConfigRecord(random.Next(2) == 0 ? ConfigResourceType.Topic : ConfigResourceType.Broker, random.Next(2) == 0 ? names[random.Next(names.Length)] : "", "k" + random.Next(3), random.Next(3) == 0 ? null : "v" + random.Next(3)),
                 _ => new ProducerIdsRecord(broker, random.Next(5) * 1000L, 1000),
             });

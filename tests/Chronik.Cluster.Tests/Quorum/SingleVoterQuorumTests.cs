@@ -203,6 +203,63 @@ public class SingleVoterQuorumTests
     }
 
     [Fact]
+    public async Task The_rebalance_pass_returns_leadership_to_preferred_replicas_through_the_quorum()
+    {
+        using var dir = new TempDirectory("quorum-rebalance");
+        await using MetadataQuorum quorum = Create(1, Voters(FreePort.Next()), dir.Path);
+        await quorum.StartAsync(CancellationToken.None);
+        await quorum.WaitForLeaderAsync(new CancellationTokenSource(Patience).Token);
+        var time = new FakeTimeProvider();
+        await using var controller = new ControllerService(quorum, timeProvider: time);
+
+        async Task<long> RegisterAsync(int id)
+        {
+            var reg = await controller.RegisterBrokerAsync(new BrokerRegistrationRequest(id, Guid.NewGuid(), [new BrokerEndpoint("PLAINTEXT", "h", id)]), CancellationToken.None);
+            Assert.False((await controller.BrokerHeartbeatAsync(new BrokerHeartbeatRequest(id, reg.BrokerEpoch, quorum.Current.Version), CancellationToken.None)).IsFenced);
+            return reg.BrokerEpoch;
+        }
+
+        long e1 = await RegisterAsync(1);
+        long e2 = await RegisterAsync(2);
+        var created = await controller.CreateTopicsAsync([new CreatableTopic("t", Assignments: new Dictionary<int, IReadOnlyList<int>> { [0] = [1, 2] })], false, CancellationToken.None);
+        Guid topicId = created[0].TopicId;
+
+        // Broker 1 steps away and back: broker 2 leads; once 1 is in the ISR again the rebalance pass moves leadership back.
+        await controller.BrokerHeartbeatAsync(new BrokerHeartbeatRequest(1, e1, quorum.Current.Version, WantFence: true), CancellationToken.None);
+        await controller.BrokerHeartbeatAsync(new BrokerHeartbeatRequest(1, e1, quorum.Current.Version), CancellationToken.None);
+        Assert.Equal(2, quorum.Current.GetPartition(topicId, 0)!.Leader);
+        await controller.RebalanceLeadersAsync(CancellationToken.None);
+        Assert.Equal(2, quorum.Current.GetPartition(topicId, 0)!.Leader);
+
+        PartitionRegistration p = quorum.Current.GetPartition(topicId, 0)!;
+        var isr = await controller.AlterPartitionAsync(new AlterPartitionRequest(2, e2, [new AlterPartitionItem(topicId, 0, p.LeaderEpoch, p.PartitionEpoch, [new IsrMember(2), new IsrMember(1)])]), CancellationToken.None);
+        Assert.False(isr.Partitions.Single().Error.IsError);
+        await controller.RebalanceLeadersAsync(CancellationToken.None);
+        Assert.Equal(1, quorum.Current.GetPartition(topicId, 0)!.Leader);
+    }
+
+    [Fact]
+    public async Task The_controllers_own_broker_registers_a_new_incarnation_at_once()
+    {
+        using var dir = new TempDirectory("quorum-local");
+        await using MetadataQuorum quorum = Create(1, Voters(FreePort.Next()), dir.Path);
+        await quorum.StartAsync(CancellationToken.None);
+        await quorum.WaitForLeaderAsync(new CancellationTokenSource(Patience).Token);
+        var incarnation = Guid.NewGuid();
+        await using var controller = new ControllerService(quorum, localIncarnation: incarnation);
+
+        // An earlier incarnation of broker 1, unfenced and heard from just now (as after a kill -9 and a quick restart).
+        var old = await controller.RegisterBrokerAsync(new BrokerRegistrationRequest(1, Guid.NewGuid(), [new BrokerEndpoint("PLAINTEXT", "h", 1)]), CancellationToken.None);
+        Assert.False((await controller.BrokerHeartbeatAsync(new BrokerHeartbeatRequest(1, old.BrokerEpoch, quorum.Current.Version), CancellationToken.None)).IsFenced);
+
+        var stranger = await controller.RegisterBrokerAsync(new BrokerRegistrationRequest(1, Guid.NewGuid(), [new BrokerEndpoint("PLAINTEXT", "h", 1)]), CancellationToken.None);
+        Assert.Equal(ErrorCode.DuplicateBrokerRegistration, stranger.Error.Code);
+        var local = await controller.RegisterBrokerAsync(new BrokerRegistrationRequest(1, incarnation, [new BrokerEndpoint("PLAINTEXT", "h", 1)]), CancellationToken.None);
+        Assert.Equal(ErrorCode.None, local.Error.Code);
+        Assert.Equal(incarnation, quorum.Current.GetBroker(1)!.Incarnation);
+    }
+
+    [Fact]
     public async Task A_taken_raft_port_is_a_one_line_error()
     {
         using var dir = new TempDirectory("quorum-port");
