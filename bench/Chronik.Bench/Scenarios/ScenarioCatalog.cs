@@ -57,7 +57,7 @@ public static class ScenarioCatalog
         $"Topic {S4Topic} with 1 partition; {S4Produce.Describe()}; paced every millisecond; a consumer in the same process " +
         $"(fetch.wait.max.ms={LatencyWorkload.FetchWaitMaxMs}: the mock holds a fetch that finds no data for the whole wait instead of answering when data arrives, " +
         "so the default 500 ms would make its figure meaningless; a broker that answers waiting fetches on arrival is unaffected) " +
-        "reads from the start; latency = consumer receipt − the Produce call's Stopwatch stamp carried in the value. " +
+        "reads from the partition's end as it starts; latency = consumer receipt − the Produce call's Stopwatch stamp carried in the value. " +
         "'ack' is Produce call → delivery report. 'disk meanwhile': a 4 KiB append + fdatasync every 20 ms on the brokers' filesystem during the measured interval — " +
         "chronik-server acknowledges acks=all and exposes records to consumers only after the group fsync, so its tail cannot be shorter than the disk's; " +
         "the probe's percentiles count one sample per stall, so it also reports the share of the time spent inside slow syncs, which is the share of appends that wait that long. " +
