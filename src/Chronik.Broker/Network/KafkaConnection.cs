@@ -151,6 +151,14 @@ internal sealed class KafkaConnection
                 ? await input.ReadAtLeastAsync(Math.Min(missing, MaxReadAhead)).ConfigureAwait(false)
                 : await input.ReadAsync().ConfigureAwait(false);
             Volatile.Write(ref _lastActivity, _time.GetTimestamp());
+            if (result.IsCompleted)
+            {
+                // The client ended its side cleanly (a reset throws instead). Kestrel may signal ConnectionClosed for
+                // the same end before this loop runs, and OnTransportClosed then claimed "aborted" first: the clean
+                // end of the stream is the truer reason.
+                Interlocked.CompareExchange(ref _stopReason, (int)ConnectionCloseReason.ClientClosed, (int)ConnectionCloseReason.Aborted);
+            }
+
             if (result.IsCanceled || StopRequested)
             {
                 return;
