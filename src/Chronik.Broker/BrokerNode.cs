@@ -2,6 +2,7 @@ using Chronik.Broker.Configs;
 using Chronik.Broker.Controller;
 using Chronik.Broker.InterBroker;
 using Chronik.Broker.Partitions;
+using Chronik.Broker.Replication;
 using Chronik.Broker.Requests;
 using Chronik.Cluster.Controller;
 using Chronik.Cluster.Metadata;
@@ -20,6 +21,7 @@ public sealed partial class BrokerNode : IAsyncDisposable
 {
     private readonly ILogger<BrokerNode> _logger;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly ControllerRouter _router;
     private Task? _readinessWatch;
     private Task? _imageWatch;
 
@@ -28,7 +30,7 @@ public sealed partial class BrokerNode : IAsyncDisposable
         Options = options;
         TimeProvider = timeProvider ?? TimeProvider.System;
         _logger = loggerFactory.CreateLogger<BrokerNode>();
-        if (!options.Voters.Any(v => v.NodeId == options.NodeId))
+        if (options.JoinQuorumAs is null && !options.Voters.Any(v => v.NodeId == options.NodeId))
         {
             throw new ArgumentException($"node {options.NodeId} is not among the voters {string.Join(",", options.Voters)}");
         }
@@ -38,11 +40,13 @@ public sealed partial class BrokerNode : IAsyncDisposable
             {
                 NodeId = options.NodeId,
                 Voters = options.Voters,
+                JoinAs = options.JoinQuorumAs,
                 MetadataDirectory = options.MetadataDirectory,
                 BindAddress = options.RaftBindAddress,
             },
             loggerFactory,
             TimeProvider);
+        VoterController = new RaftVoterController(Quorum, loggerFactory.CreateLogger<RaftVoterController>());
         // One incarnation per process: the controller knows it as its own broker's, which lets this node's
         // broker re-register at once after a kill -9 when this node is the controller.
         var incarnation = Guid.NewGuid();
@@ -66,7 +70,8 @@ public sealed partial class BrokerNode : IAsyncDisposable
 
         // The controller channel has its own connections: a controller call must never queue behind a follower's long-poll fetch.
         ControllerConnections = new BrokerConnections(() => Quorum.Current, options.ListenerName, options.NodeId);
-        ControllerClient = new ControllerRouter(Quorum, Controller, ControllerConnections, loggerFactory.CreateLogger<ControllerRouter>(), TimeProvider);
+        _router = new ControllerRouter(Quorum, Controller, VoterController, ControllerConnections, loggerFactory.CreateLogger<ControllerRouter>(), TimeProvider);
+        ControllerClient = _router;
         Lifecycle = new BrokerLifecycle(
             Quorum,
             ControllerClient,
@@ -80,7 +85,14 @@ public sealed partial class BrokerNode : IAsyncDisposable
             logger: loggerFactory.CreateLogger<BrokerLifecycle>(),
             incarnation: incarnation);
         Replicas = new ReplicaManager(
-            new ReplicaManagerOptions { NodeId = options.NodeId, DataDirectory = options.DataDirectory, Configs = options.Configs },
+            new ReplicaManagerOptions
+            {
+                NodeId = options.NodeId,
+                DataDirectory = options.DataDirectory,
+                Configs = options.Configs,
+                LeaderChannels = new BrokerReplicaChannels(() => Quorum.Current, options.ListenerName, options.NodeId),
+                Controller = () => ControllerClient,
+            },
             () => Quorum.Current,
             loggerFactory,
             TimeProvider);
@@ -112,6 +124,12 @@ public sealed partial class BrokerNode : IAsyncDisposable
     /// </summary>
     public IControllerClient ControllerFor(RequestContext context) => context.IsInterBroker ? Controller : ControllerClient;
 
+    /// <summary>This node's side of AddRaftVoter / RemoveRaftVoter: acts while this node is the Raft leader, answers NOT_CONTROLLER otherwise.</summary>
+    public RaftVoterController VoterController { get; }
+
+    /// <summary>Where a request's voter change goes: as <see cref="ControllerFor"/>, this node's own controller for a forwarded request, else the router.</summary>
+    public IRaftVoterClient VoterControllerFor(RequestContext context) => context.IsInterBroker ? VoterController : _router;
+
     public BrokerLifecycle Lifecycle { get; }
 
     public ReadinessGate Gate { get; } = new();
@@ -136,7 +154,7 @@ public sealed partial class BrokerNode : IAsyncDisposable
         Controller.Start();
         Lifecycle.Start();
         _readinessWatch = WatchReadinessAsync(_stopping.Token);
-        LogStarted(_logger, NodeId, Options.Voters.Count);
+        LogStarted(_logger, NodeId, Quorum.Voters.Count);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

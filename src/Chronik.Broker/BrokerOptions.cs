@@ -24,8 +24,18 @@ public sealed class BrokerOptions
     /// <summary>This node's HTTP endpoint (host:port), registered so other nodes and tools can find it.</summary>
     public string? HttpEndpoint { get; init; }
 
-    /// <summary>Every voter of the metadata quorum, this node included.</summary>
+    /// <summary>
+    /// The bootstrap voters of the metadata quorum, this node included unless it joins: they seed the voter
+    /// configuration of a new metadata directory, which follows them until the first voter change commits
+    /// and is persisted and authoritative from then on.
+    /// </summary>
     public required IReadOnlyList<QuorumPeer> Voters { get; init; }
+
+    /// <summary>
+    /// Set when this node starts to join a running quorum (raft-cluster --join): its own id and Raft
+    /// address; <see cref="Voters"/> are then the current voters. It becomes a voter through AddRaftVoter.
+    /// </summary>
+    public QuorumPeer? JoinQuorumAs { get; init; }
 
     /// <summary>The address the Raft listener binds; null binds the address of this node's voter entry.</summary>
     public IPAddress? RaftBindAddress { get; init; }

@@ -9,6 +9,7 @@ using Chronik.Broker.Partitions;
 using Chronik.Broker.Partitions.FetchSessions;
 using Chronik.Broker.Producers;
 using Chronik.Broker.Requests;
+using Chronik.Broker.Transactions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -44,6 +45,8 @@ public static class BrokerServiceCollectionExtensions
         services.AddSingleton<IApiHandler, ListPartitionReassignmentsHandler>();
         services.AddSingleton<IApiHandler, UnregisterBrokerHandler>();
         services.AddSingleton<IApiHandler, DescribeQuorumHandler>();
+        services.AddSingleton<IApiHandler, AddRaftVoterHandler>();
+        services.AddSingleton<IApiHandler, RemoveRaftVoterHandler>();
 
         // The controller's RPCs from the other brokers (internal: not advertised to clients).
         services.AddSingleton<IApiHandler, BrokerRegistrationHandler>();
@@ -57,7 +60,10 @@ public static class BrokerServiceCollectionExtensions
         services.AddSingleton(provider => new BrokerTopicMetrics(provider.GetRequiredService<IMeterFactory>(), provider.GetRequiredService<ReplicaManager>()));
         services.AddSingleton(_ => new FetchSessionCache());
         services.AddSingleton<IApiHandler>(provider => new ProduceHandler(
-            provider.GetRequiredService<ReplicaManager>(), provider.GetRequiredService<BrokerTopicMetrics>(), provider.GetRequiredService<BrokerNode>().TimeProvider));
+            provider.GetRequiredService<ReplicaManager>(),
+            provider.GetRequiredService<BrokerTopicMetrics>(),
+            provider.GetRequiredService<BrokerNode>().TimeProvider,
+            provider.GetService<ITransactionVerifier>()));
         services.AddSingleton<IApiHandler>(provider => new FetchHandler(
             provider.GetRequiredService<ReplicaManager>(),
             provider.GetRequiredService<FetchSessionCache>(),
@@ -93,6 +99,16 @@ public static class BrokerServiceCollectionExtensions
         services.AddSingleton<IApiHandler, OffsetDeleteHandler>();
         services.AddSingleton<IApiHandler, ConsumerGroupHeartbeatHandler>();
         services.AddSingleton<IApiHandler, ConsumerGroupDescribeHandler>();
+
+        // Transactions (issue 9): the transaction coordinator and its APIs.
+        services.AddChronikTransactionCoordinator();
+        services.AddSingleton<IApiHandler, AddPartitionsToTxnHandler>();
+        services.AddSingleton<IApiHandler, AddOffsetsToTxnHandler>();
+        services.AddSingleton<IApiHandler, EndTxnHandler>();
+        services.AddSingleton<IApiHandler, WriteTxnMarkersHandler>();
+        services.AddSingleton<IApiHandler, TxnOffsetCommitHandler>();
+        services.AddSingleton<IApiHandler, DescribeTransactionsHandler>();
+        services.AddSingleton<IApiHandler, ListTransactionsHandler>();
 
         services.AddSingleton<ApiHandlerRegistry>();
         services.AddSingleton<IKafkaRequestProcessor, KafkaRequestProcessor>();

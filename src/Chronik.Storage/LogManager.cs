@@ -59,6 +59,7 @@ public sealed class LogManager : IDisposable
         {
             LogStartOffsetChanged = () => Interlocked.Exchange(ref _logStartDirty, 1),
             ProducerIdExpirationMs = options.ProducerIdExpirationMs,
+            TransactionVerificationEnabled = options.TransactionVerificationEnabled,
         };
         _flusher = new LogFlusher(logsDirectory, options.FlushStrategy, options.FlushParallelism, options.FileSystemSyncThreshold, options.Time, _services.ReportFailure);
         _services.Flusher = _flusher;

@@ -47,6 +47,14 @@ public sealed record LogManagerOptions
     /// <summary>producer.id.expiration.ms: a producer's state is dropped this long after its last batch (unless a transaction is open).</summary>
     public long ProducerIdExpirationMs { get; init; } = DefaultProducerIdExpirationMs;
 
+    /// <summary>
+    /// Kafka's transaction.partition.verification.enable (KIP-890 part 1): a transactional batch that opens its
+    /// producer's transaction on a partition must carry the guard of a verification with the transaction
+    /// coordinator (<see cref="PartitionLog.StartTransactionVerification"/>). Off by default here, where the log is
+    /// used on its own; the broker sets it from its config, whose default is on, as Kafka's.
+    /// </summary>
+    public bool TransactionVerificationEnabled { get; init; }
+
     /// <summary>How often expired producers are removed (producer.id.expiration.check.interval.ms, 10 minutes in Kafka).</summary>
     public TimeSpan ProducerIdExpirationCheckInterval { get; init; } = TimeSpan.FromMinutes(10);
 

@@ -29,6 +29,9 @@ internal sealed class LogServices
     /// <summary>producer.id.expiration.ms: how long a producer's state outlives its last batch.</summary>
     public long ProducerIdExpirationMs { get; set; } = LogManagerOptions.DefaultProducerIdExpirationMs;
 
+    /// <summary>Whether transactional appends must be verified (see <see cref="LogManagerOptions.TransactionVerificationEnabled"/>).</summary>
+    public bool TransactionVerificationEnabled { get; set; }
+
     /// <summary>Called when a log start offset moved (DeleteRecords, retention) so the checkpoint is written soon.</summary>
     public Action? LogStartOffsetChanged { get; set; }
 

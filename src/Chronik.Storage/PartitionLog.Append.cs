@@ -1,6 +1,7 @@
 using System.Buffers;
 using Chronik.Protocol.Records;
 using Chronik.Protocol.Wire;
+using Chronik.Storage.Producers;
 using Chronik.Storage.Records;
 using Chronik.Storage.Segments;
 
@@ -32,9 +33,13 @@ public sealed partial class PartitionLog
     /// its producer's last five batches is not appended: the result carries the original offsets and
     /// <see cref="AppendResult.IsDuplicate"/>. <paramref name="transactionVersion"/> is the transaction version a
     /// coordinator's markers are checked with (KIP-890: 2 requires a bumped epoch); 0 for everything else.
+    /// While transaction verification is on (<see cref="LogManagerOptions.TransactionVerificationEnabled"/>), a
+    /// transactional batch that opens its producer's transaction here must present the
+    /// <paramref name="verification"/> guard <see cref="StartTransactionVerification"/> handed out (INVALID_TXN_STATE
+    /// otherwise, KIP-890 part 1).
     /// </para>
     /// </summary>
-    public AppendResult Append(ReadOnlyMemory<byte> batches, int leaderEpoch, AppendOrigin origin = AppendOrigin.Client, short transactionVersion = 0)
+    public AppendResult Append(ReadOnlyMemory<byte> batches, int leaderEpoch, AppendOrigin origin = AppendOrigin.Client, short transactionVersion = 0, VerificationGuard verification = default)
     {
         if (origin == AppendOrigin.Replication)
         {
@@ -63,7 +68,7 @@ public sealed partial class PartitionLog
             {
                 ThrowIfClosedLocked();
                 long first = LogEndOffset;
-                if (_producers.Prepare(data, first, origin, transactionVersion, out var duplicate))
+                if (_producers.Prepare(data, first, origin, transactionVersion, verification, _services.TransactionVerificationEnabled, out var duplicate))
                 {
                     return DuplicateResult(duplicate);
                 }
@@ -120,7 +125,7 @@ public sealed partial class PartitionLog
                 throw new UnexpectedAppendOffsetException(firstOffset, LogEndOffset);
             }
 
-            _producers.Prepare(data, assignedFirstOffset: -1, AppendOrigin.Replication, transactionVersion: 0, out _);
+            _producers.Prepare(data, assignedFirstOffset: -1, AppendOrigin.Replication, transactionVersion: 0, VerificationGuard.None, verificationRequired: false, out _);
             WriteLocked(config, data, info.MaxTimestamp, firstOffset, lastOffset, now);
             int position = 0;
             while (position < data.Length)
@@ -226,6 +231,10 @@ public sealed partial class PartitionLog
 
         var segment = LogSegment.Create(Directory, baseOffset, Config, _services.Files, now);
         Volatile.Write(ref _segments, [.. updated, segment]);
+
+        // The snapshot below lets recovery rebuild aborted-transaction entries from here on only: the rolled
+        // segment's own entries must be durable first (a no-op unless it recorded aborts since its last sync).
+        old.TransactionIndex.Sync();
         SnapshotProducerStateLocked(baseOffset, sync: false);
         _rollJitterMs = NewJitter(Config);
         MarkDirectoryDirty();

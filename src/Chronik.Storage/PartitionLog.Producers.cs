@@ -8,6 +8,8 @@ namespace Chronik.Storage;
 /// updated under the log's lock in the same step that assigns offsets, so a retried batch is recognised exactly
 /// when its original is in the log. Snapshots: written at each roll and at a clean shutdown, loaded at open, and the
 /// batches after the snapshot replayed (headers only); truncation reloads the newest snapshot below the new end.
+/// The aborted-transaction index follows the same path: entries are written as markers complete transactions, and
+/// those from the replay's start on are rebuilt by the replay.
 /// </summary>
 public sealed partial class PartitionLog
 {
@@ -55,6 +57,27 @@ public sealed partial class PartitionLog
         lock (_lock)
         {
             return _producers.TryGet(producerId, out var state) && state.HasOngoingTransaction && state.Epoch == producerEpoch;
+        }
+    }
+
+    /// <summary>
+    /// Starts the verification of a transactional batch of <paramref name="producerId"/> before it is appended (KIP-890
+    /// part 1, Kafka's UnifiedLog.maybeStartTransactionVerification): <see cref="VerificationGuard.None"/> when the
+    /// producer has its transaction open here in <paramref name="producerEpoch"/> already, or verification is off;
+    /// otherwise the guard to append with once the transaction coordinator confirmed the partition is in the
+    /// transaction. A marker or transactional batch of the producer appended meanwhile invalidates it.
+    /// </summary>
+    public VerificationGuard StartTransactionVerification(long producerId, short producerEpoch)
+    {
+        if (!_services.TransactionVerificationEnabled)
+        {
+            return VerificationGuard.None;
+        }
+
+        lock (_lock)
+        {
+            ThrowIfClosedLocked();
+            return _producers.StartVerification(producerId, producerEpoch, _services.NowMs);
         }
     }
 
@@ -118,6 +141,10 @@ public sealed partial class PartitionLog
         long now = _services.NowMs;
         long snapshot = _snapshots.LoadLatestAtOrBelow(logEnd, _producers, state => !ProducerStateManager.IsExpired(state, now, expirationMs));
         long from = Math.Max(snapshot, LogStartOffset);
+
+        // The aborted-transaction index entries from there on are rebuilt by the replay (after a crash they may be
+        // missing, or name markers truncated away).
+        TruncateTransactionIndexesLocked(from);
         if (from < logEnd)
         {
             var segments = Segments;
@@ -141,7 +168,7 @@ public sealed partial class PartitionLog
 
         var batch = new ProducerBatch(info.ProducerId, info.ProducerEpoch, info.BaseSequence, info.BaseOffset, (int)(info.LastOffset - info.BaseOffset), info.MaxTimestamp, info.IsTransactional, info.IsControl);
         var marker = info.IsControl ? ProducerBatch.ReadMarker(reader.ReadBatch(info)) : null;
-        _producers.Replay(batch, marker);
+        CompleteTransactionsLocked(_producers.Replay(batch, marker));
     }
 
     /// <summary>
@@ -150,12 +177,25 @@ public sealed partial class PartitionLog
     /// </summary>
     private void CommitProducerStateLocked()
     {
-        foreach (var transaction in _producers.Commit())
+        CompleteTransactionsLocked(_producers.Commit());
+        RefreshFirstUnstableOffsetLocked();
+    }
+
+    /// <summary>
+    /// Completes the transactions an append's (or a replayed batch's) markers ended, in order; an aborted one is first
+    /// recorded in the aborted-transaction index with the last stable offset it leaves (Kafka's updateTxnIndex).
+    /// </summary>
+    private void CompleteTransactionsLocked(ReadOnlySpan<CompletedTransaction> completed)
+    {
+        foreach (var transaction in completed)
         {
+            if (transaction.IsAborted)
+            {
+                RecordAbortedTransactionLocked(new Transactions.AbortedTransaction(transaction.ProducerId, transaction.FirstOffset, transaction.LastOffset, _producers.LastStableOffsetAfter(transaction)));
+            }
+
             _producers.CompleteTransaction(transaction);
         }
-
-        RefreshFirstUnstableOffsetLocked();
     }
 
     private void RefreshFirstUnstableOffsetLocked() => Volatile.Write(ref _firstUnstableOffset, _producers.FirstUnstableOffset);

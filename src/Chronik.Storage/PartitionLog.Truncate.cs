@@ -40,6 +40,7 @@ public sealed partial class PartitionLog
             var remaining = segments[..keep];
             var active = remaining[^1];
             active.TruncateTo(offset);
+            active.TransactionIndex.TruncateTo(offset);
             if (!active.IsActive)
             {
                 active.Reactivate();

@@ -133,6 +133,26 @@ public class SettingsValidationTests
     }
 
     [Fact]
+    public void Join_is_a_raft_cluster_switch_from_the_flag_the_environment_or_the_file()
+    {
+        using var sources = new SettingsSources();
+        string[] joining = ["--node-id", "4", "raft-cluster", "--raft-addr", "h4:9093", "--peers", "1@h1:9093,2@h2:9093,3@h3:9093"];
+        Assert.False(sources.Load(joining).Join);
+        Assert.True(sources.Load([.. joining, "--join"]).Join);
+        Assert.True(sources.Load(["--node-id", "4", "raft-cluster", "--join", "--raft-addr", "h4:9093", "--peers", "1@h1:9093"]).Join);
+        Assert.False(sources.Load([.. joining, "--join", "false"]).Join);
+        Assert.Equal("--join: 'maybe' is not true or false", sources.Error([.. joining, "--join", "maybe"]));
+
+        sources.Environment["CHRONIK_JOIN"] = "true";
+        Assert.True(sources.Load(joining).Join);
+        Assert.StartsWith("CHRONIK_JOIN: join is only used by the raft-cluster subcommand", sources.Error(), StringComparison.Ordinal);
+        sources.Environment.Remove("CHRONIK_JOIN");
+
+        string config = sources.WriteConfig("join = true\n");
+        Assert.True(sources.Load(["--config", config, .. joining]).Join);
+    }
+
+    [Fact]
     public void Peers_may_be_a_toml_array()
     {
         using var sources = new SettingsSources();

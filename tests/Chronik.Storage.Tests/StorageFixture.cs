@@ -8,7 +8,7 @@ public sealed class StorageFixture : IDisposable
 {
     private readonly TempDirectory _directory = new("storage");
 
-    public StorageFixture(TimeProvider? time = null, int maxOpenFiles = 256)
+    public StorageFixture(TimeProvider? time = null, int maxOpenFiles = 256, bool transactionVerification = false)
     {
         Options = new LogManagerOptions
         {
@@ -18,6 +18,7 @@ public sealed class StorageFixture : IDisposable
             RetentionCheckInterval = TimeSpan.FromDays(1),
             CheckpointInterval = TimeSpan.FromDays(1),
             Cleaner = new LogCleanerOptions { Enabled = false, IoMaxBytesPerSecond = double.PositiveInfinity },
+            TransactionVerificationEnabled = transactionVerification,
         };
         Manager = LogManager.Open(Options);
     }

@@ -104,9 +104,10 @@ public sealed class ClusterProcesses : IAsyncDisposable
     /// <summary>
     /// Starts a node and returns once it is live and its Kafka port accepts connections — or, with
     /// <paramref name="waitForReady"/>, once /health/ready says 200. <paramref name="voters"/> is the
-    /// voter set the node is configured with (default: every node of this cluster).
+    /// voter set the node is configured with (default: every node of this cluster); with
+    /// <paramref name="join"/> the node starts to join (<c>--join</c>) the quorum of the other voters given.
     /// </summary>
-    public async Task<BrokerProcess> StartAsync(int nodeId, bool waitForReady = false, TimeSpan? timeout = null, IReadOnlyCollection<int>? voters = null)
+    public async Task<BrokerProcess> StartAsync(int nodeId, bool waitForReady = false, TimeSpan? timeout = null, IReadOnlyCollection<int>? voters = null, bool join = false)
     {
         ClusterNode node = Node(nodeId);
         if (node.Process is { HasExited: false })
@@ -131,6 +132,11 @@ public sealed class ClusterProcesses : IAsyncDisposable
         }
 
         options.Arguments.Add("raft-cluster");
+        if (join)
+        {
+            options.Arguments.Add("--join");
+        }
+
         options.Arguments.Add("--peers");
         options.Arguments.Add(string.Join(",", Nodes.Where(n => n.NodeId != nodeId && (voters is null || voters.Contains(n.NodeId)))
             .Select(n => $"{n.NodeId.ToString(CultureInfo.InvariantCulture)}@{Loopback.Address(n.RaftPort)}")));

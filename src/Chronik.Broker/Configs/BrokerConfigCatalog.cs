@@ -74,6 +74,7 @@ public static class BrokerConfigCatalog
     public const string ReplicaLagTimeMaxMs = "replica.lag.time.max.ms";
     public const string SocketRequestMaxBytes = "socket.request.max.bytes";
     public const string TransactionMaxTimeoutMs = "transaction.max.timeout.ms";
+    public const string TransactionPartitionVerificationEnable = "transaction.partition.verification.enable";
     public const string TransactionStateLogMinIsr = "transaction.state.log.min.isr";
     public const string TransactionStateLogNumPartitions = "transaction.state.log.num.partitions";
     public const string TransactionStateLogReplicationFactor = "transaction.state.log.replication.factor";
@@ -149,6 +150,7 @@ public static class BrokerConfigCatalog
         new(ReplicaLagTimeMaxMs, BrokerConfigType.Long, "30000", "A follower not caught up for this long leaves the ISR."),
         new(SocketRequestMaxBytes, BrokerConfigType.Int, "104857600", "Largest request frame; a larger size prefix closes the connection.", min: 1),
         new(TransactionMaxTimeoutMs, BrokerConfigType.Int, "900000", "Largest transaction timeout a producer may ask for.", min: 1),
+        new(TransactionPartitionVerificationEnable, BrokerConfigType.Boolean, "true", "Verify with the transaction coordinator that a partition is in the transaction before its first transactional write (KIP-890)."),
         new(TransactionStateLogMinIsr, BrokerConfigType.Int, "2", "min.insync.replicas of __transaction_state.", min: 1),
         new(TransactionStateLogNumPartitions, BrokerConfigType.Int, "50", "Partitions of __transaction_state.", min: 1),
         new(TransactionStateLogReplicationFactor, BrokerConfigType.Short, "3", "Replication factor of __transaction_state.", min: 1),

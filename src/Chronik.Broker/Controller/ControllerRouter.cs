@@ -34,6 +34,7 @@ public sealed partial class ControllerRouter : IControllerClient
 
     private readonly MetadataQuorum _quorum;
     private readonly IControllerClient _local;
+    private readonly IRaftVoterClient _localVoters;
     private readonly BrokerConnections _connections;
     private readonly TimeProvider _time;
     private readonly Random _random;
@@ -42,6 +43,7 @@ public sealed partial class ControllerRouter : IControllerClient
     public ControllerRouter(
         MetadataQuorum quorum,
         IControllerClient local,
+        IRaftVoterClient localVoters,
         BrokerConnections connections,
         ILogger<ControllerRouter> logger,
         TimeProvider? timeProvider = null,
@@ -49,6 +51,7 @@ public sealed partial class ControllerRouter : IControllerClient
     {
         _quorum = quorum;
         _local = local;
+        _localVoters = localVoters;
         _connections = connections;
         _logger = logger;
         _time = timeProvider ?? TimeProvider.System;
@@ -104,7 +107,19 @@ public sealed partial class ControllerRouter : IControllerClient
 
     private static bool IsNotController(ApiError error) => error.Code == ErrorCode.NotController;
 
-    private async Task<T> CallAsync<T>(ApiKey operation, Func<IControllerClient, CancellationToken, Task<T>> call, Func<T, bool> notController, CancellationToken cancellationToken)
+    private Task<T> CallAsync<T>(ApiKey operation, Func<IControllerClient, CancellationToken, Task<T>> call, Func<T, bool> notController, CancellationToken cancellationToken) =>
+        CallAsync(operation, _local, Remote, call, notController, cancellationToken);
+
+    private RemoteController Remote(int leader) => new(_connections, leader, () => _quorum.Current);
+
+    /// <summary>Runs <paramref name="call"/> on the leader's <typeparamref name="TClient"/>: <paramref name="local"/> here, <paramref name="remote"/>(leader) elsewhere.</summary>
+    private async Task<T> CallAsync<TClient, T>(
+        ApiKey operation,
+        TClient local,
+        Func<int, TClient> remote,
+        Func<TClient, CancellationToken, Task<T>> call,
+        Func<T, bool> notController,
+        CancellationToken cancellationToken)
     {
         var backoff = new RetryBackoff(InitialBackoff, MaxBackoff, _random);
         int attempts = 0;
@@ -117,7 +132,7 @@ public sealed partial class ControllerRouter : IControllerClient
             if (leader == _quorum.NodeId)
             {
                 // In-process: the quorum bounds it (a leader that cannot commit steps down and answers NOT_CONTROLLER).
-                T result = await call(_local, cancellationToken).ConfigureAwait(false);
+                T result = await call(local, cancellationToken).ConfigureAwait(false);
                 if (!notController(result))
                 {
                     return result;
@@ -131,7 +146,7 @@ public sealed partial class ControllerRouter : IControllerClient
                 attempt.CancelAfter(AttemptTimeout);
                 try
                 {
-                    T result = await call(new RemoteController(_connections, leader, () => _quorum.Current), attempt.Token).ConfigureAwait(false);
+                    T result = await call(remote(leader), attempt.Token).ConfigureAwait(false);
                     if (!notController(result))
                     {
                         return result;

@@ -18,7 +18,7 @@ namespace Chronik.Broker.Controller;
 /// One attempt per call: a failed connection throws <see cref="KafkaClientException"/>, and a node that
 /// is not the controller answers NOT_CONTROLLER; <see cref="ControllerRouter"/> retries both.
 /// </summary>
-public sealed class RemoteController(BrokerConnections connections, int nodeId, Func<MetadataImage> image) : IControllerClient
+public sealed partial class RemoteController(BrokerConnections connections, int nodeId, Func<MetadataImage> image) : IControllerClient
 {
     /// <summary>timeout_ms of forwarded admin requests: how long the controller may take (the caller's own deadline still applies).</summary>
     public const int ForwardedTimeoutMs = 10_000;

@@ -1,3 +1,4 @@
+using Chronik.Broker.Coordinators;
 using Chronik.Broker.Groups.Runtime;
 using Chronik.Cluster.Metadata;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,14 +12,13 @@ public static class GroupCoordinatorServiceCollectionExtensions
 {
     public static IServiceCollection AddChronikGroupCoordinator(this IServiceCollection services)
     {
-        services.AddSingleton<ICoordinatorLogProvider>(provider => new ReplicaManagerCoordinatorLogProvider(provider.GetRequiredService<BrokerNode>().Replicas));
         services.AddSingleton(provider =>
         {
             BrokerNode node = provider.GetRequiredService<BrokerNode>();
             return new GroupCoordinator(
                 GroupCoordinatorOptions.FromConfigs(node.Options.Configs),
                 node.NodeId,
-                provider.GetRequiredService<ICoordinatorLogProvider>(),
+                new ReplicaManagerCoordinatorLogProvider(node.Replicas, InternalTopics.ConsumerOffsets),
                 () => node.Image,
                 node.TimeProvider,
                 provider.GetRequiredService<ILogger<GroupCoordinator>>());

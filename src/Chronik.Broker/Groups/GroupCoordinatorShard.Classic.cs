@@ -1,6 +1,6 @@
 using Chronik.Broker.Groups.Classic;
 using Chronik.Broker.Groups.Consumer;
-using Chronik.Broker.Groups.Runtime;
+using Chronik.Broker.Coordinators;
 using Chronik.Protocol.Messages;
 using Chronik.Protocol.Wire;
 

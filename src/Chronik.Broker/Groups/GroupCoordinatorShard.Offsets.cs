@@ -14,7 +14,10 @@ public sealed partial class GroupCoordinatorShard
 
     public OffsetCommitResponse OffsetCommit(GroupRequestContext context, OffsetCommitRequest request)
     {
-        ErrorCode groupError = ValidateOffsetCommit(context, request);
+        int generation = context.ApiVersion >= 1 ? request.GenerationIdOrMemberEpoch : -1;
+        string memberId = context.ApiVersion >= 1 ? request.MemberId : "";
+        string? instanceId = context.ApiVersion >= 7 ? request.GroupInstanceId : null;
+        ErrorCode groupError = ValidateOffsetCommit(context.ApiVersion, request.GroupId, generation, memberId, instanceId, transactional: false);
         long now = NowMs;
         long expireTimestamp = context.ApiVersion is >= 2 and <= 4 && request.RetentionTimeMs >= 0 ? now + request.RetentionTimeMs : -1;
         var response = new OffsetCommitResponse();
@@ -44,22 +47,23 @@ public sealed partial class GroupCoordinatorShard
         return response;
     }
 
-    /// <summary>Kafka's validateOffsetCommit for both group types (generation / member epoch fencing).</summary>
-    private ErrorCode ValidateOffsetCommit(GroupRequestContext context, OffsetCommitRequest request)
+    /// <summary>
+    /// Kafka's validateOffsetCommit for both group types (generation / member epoch fencing). A transactional
+    /// commit (TxnOffsetCommit) is not refused for a rebalance in progress, nor for naming no member in a group
+    /// that has members (older transactional producers send no group metadata).
+    /// </summary>
+    private ErrorCode ValidateOffsetCommit(short apiVersion, string groupId, int generation, string memberId, string? instanceId, bool transactional)
     {
-        if (request.GroupId.Length == 0)
+        if (groupId.Length == 0)
         {
             return ErrorCode.InvalidGroupId;
         }
 
-        int generation = context.ApiVersion >= 1 ? request.GenerationIdOrMemberEpoch : -1;
-        string memberId = context.ApiVersion >= 1 ? request.MemberId : "";
-        string? instanceId = context.ApiVersion >= 7 ? request.GroupInstanceId : null;
-        switch (GetGroup(request.GroupId))
+        switch (GetGroup(groupId))
         {
             case null:
                 // A commit without generation creates a "simple" group (assign() consumers, admin clients).
-                return generation < 0 ? ErrorCode.None : context.ApiVersion >= 9 ? ErrorCode.GroupIdNotFound : ErrorCode.IllegalGeneration;
+                return generation < 0 ? ErrorCode.None : !transactional && apiVersion >= 9 ? ErrorCode.GroupIdNotFound : ErrorCode.IllegalGeneration;
 
             case ClassicGroup group:
                 if (group.IsDead)
@@ -85,15 +89,20 @@ public sealed partial class GroupCoordinatorShard
                         return ErrorCode.IllegalGeneration;
                     }
                 }
-                else if (group.State != ClassicGroupState.Empty)
+                else if (!transactional && group.State != ClassicGroupState.Empty)
                 {
                     return ErrorCode.UnknownMemberId;
                 }
 
-                return group.State == ClassicGroupState.CompletingRebalance ? ErrorCode.RebalanceInProgress : ErrorCode.None;
+                return !transactional && group.State == ClassicGroupState.CompletingRebalance ? ErrorCode.RebalanceInProgress : ErrorCode.None;
 
             case ConsumerGroup group:
                 if (generation < 0 && group.IsEmpty)
+                {
+                    return ErrorCode.None;
+                }
+
+                if (transactional && generation < 0 && memberId.Length == 0 && instanceId is null)
                 {
                     return ErrorCode.None;
                 }
@@ -103,7 +112,7 @@ public sealed partial class GroupCoordinatorShard
                     return ErrorCode.UnknownMemberId;
                 }
 
-                if (context.ApiVersion < 9)
+                if (!transactional && apiVersion < 9)
                 {
                     return ErrorCode.UnsupportedVersion;
                 }
@@ -118,8 +127,12 @@ public sealed partial class GroupCoordinatorShard
     private static ErrorCode ValidateMemberEpoch(int received, int expected) =>
         received > expected ? ErrorCode.FencedMemberEpoch : received < expected ? ErrorCode.StaleMemberEpoch : ErrorCode.None;
 
-    /// <summary>One group of an OffsetFetch: requested partitions (or all when <paramref name="topics"/> is null).</summary>
-    public OffsetFetchResponse.OffsetFetchResponseGroup OffsetFetch(string groupId, string? memberId, int memberEpoch, IReadOnlyList<(string Topic, IReadOnlyList<int> Partitions)>? topics)
+    /// <summary>
+    /// One group of an OffsetFetch: requested partitions (or all when <paramref name="topics"/> is null). With
+    /// <paramref name="requireStable"/> (KIP-447) a partition with transactional offsets still pending answers
+    /// UNSTABLE_OFFSET_COMMIT, which the consumer retries until the transaction ended.
+    /// </summary>
+    public OffsetFetchResponse.OffsetFetchResponseGroup OffsetFetch(string groupId, string? memberId, int memberEpoch, IReadOnlyList<(string Topic, IReadOnlyList<int> Partitions)>? topics, bool requireStable = false)
     {
         var result = new OffsetFetchResponse.OffsetFetchResponseGroup { GroupId = groupId };
         if (GetGroup(groupId) is ConsumerGroup consumer && (memberId is not null || memberEpoch >= 0))
@@ -139,7 +152,7 @@ public sealed partial class GroupCoordinatorShard
                 var topic = new OffsetFetchResponse.OffsetFetchResponseTopics { Name = group.Key };
                 foreach (var (_, partition, value) in group)
                 {
-                    topic.Partitions.Add(FetchedPartition(partition, value));
+                    topic.Partitions.Add(FetchedPartition(groupId, group.Key, partition, value, requireStable));
                 }
 
                 result.Topics.Add(topic);
@@ -153,7 +166,7 @@ public sealed partial class GroupCoordinatorShard
             var topic = new OffsetFetchResponse.OffsetFetchResponseTopics { Name = name };
             foreach (int partition in partitions)
             {
-                topic.Partitions.Add(FetchedPartition(partition, Offsets.Get(groupId, name, partition)));
+                topic.Partitions.Add(FetchedPartition(groupId, name, partition, Offsets.Get(groupId, name, partition), requireStable));
             }
 
             result.Topics.Add(topic);
@@ -162,13 +175,16 @@ public sealed partial class GroupCoordinatorShard
         return result;
     }
 
-    private static OffsetFetchResponse.OffsetFetchResponsePartitions FetchedPartition(int partition, OffsetCommitValue? value) => new()
-    {
-        PartitionIndex = partition,
-        CommittedOffset = value?.Offset ?? -1,
-        CommittedLeaderEpoch = value?.LeaderEpoch ?? -1,
-        Metadata = value?.Metadata ?? "",
-    };
+    private OffsetFetchResponse.OffsetFetchResponsePartitions FetchedPartition(string groupId, string topic, int partition, OffsetCommitValue? value, bool requireStable) =>
+        requireStable && PendingTransactionalOffsets.HasPending(groupId, topic, partition)
+            ? new() { PartitionIndex = partition, CommittedOffset = -1, CommittedLeaderEpoch = -1, Metadata = "", ErrorCode = (short)ErrorCode.UnstableOffsetCommit }
+            : new()
+            {
+                PartitionIndex = partition,
+                CommittedOffset = value?.Offset ?? -1,
+                CommittedLeaderEpoch = value?.LeaderEpoch ?? -1,
+                Metadata = value?.Metadata ?? "",
+            };
 
     public OffsetDeleteResponse OffsetDelete(OffsetDeleteRequest request)
     {

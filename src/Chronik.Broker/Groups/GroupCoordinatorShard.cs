@@ -1,8 +1,8 @@
+using Chronik.Broker.Coordinators;
 using Chronik.Broker.Groups.Classic;
 using Chronik.Broker.Groups.Consumer;
 using Chronik.Broker.Groups.Offsets;
 using Chronik.Broker.Groups.Records;
-using Chronik.Broker.Groups.Runtime;
 using Chronik.Cluster.Metadata;
 using Chronik.Protocol.Wire;
 
@@ -25,7 +25,7 @@ public readonly record struct GroupRequestContext(short ApiVersion, string Clien
 /// change only by replaying the records they write — the same code that loads the partition — so the
 /// state served is the state a reload rebuilds.
 /// </remarks>
-public sealed partial class GroupCoordinatorShard
+public sealed partial class GroupCoordinatorShard : ICoordinatorShard<CoordinatorRecord>
 {
     /// <summary>KIP-394: a new member's join times out after this long if the client went away.</summary>
     public const int NewMemberJoinTimeoutMs = 5 * 60 * 1000;
@@ -35,6 +35,9 @@ public sealed partial class GroupCoordinatorShard
     private readonly TimeProvider _time;
     private readonly Random _random;
     private readonly Func<MetadataImage> _image;
+
+    /// <summary>Position of the next offset record in the shard's write order (stands in for Kafka's record offsets).</summary>
+    private long _offsetRecordOrder;
 
     public GroupCoordinatorShard(int partition, GroupCoordinatorOptions options, TimeProvider time, Random random, Func<MetadataImage> image)
     {
@@ -48,11 +51,14 @@ public sealed partial class GroupCoordinatorShard
     /// <summary>The __consumer_offsets partition this shard owns.</summary>
     public int Partition { get; }
 
-    public CoordinatorEffects Effects { get; } = new();
+    public CoordinatorEffects<CoordinatorRecord> Effects { get; } = new();
 
     public CoordinatorTimers Timers { get; } = new();
 
     public OffsetStore Offsets { get; } = new();
+
+    /// <summary>Offsets of producers' transactions that no marker has ended yet.</summary>
+    public PendingTransactionalOffsets PendingTransactionalOffsets { get; } = new();
 
     public IReadOnlyDictionary<string, Group> Groups => _groups;
 
@@ -61,12 +67,30 @@ public sealed partial class GroupCoordinatorShard
     public Group? GetGroup(string groupId) => _groups.GetValueOrDefault(groupId);
 
     /// <summary>Applies one record read from the partition (loading) or written by this shard.</summary>
-    public void Replay(CoordinatorRecord record)
+    public void Replay(CoordinatorRecord record) => Replay(record, null);
+
+    /// <summary>
+    /// Applies one record; a record of a producer's transaction (<paramref name="transaction"/> set) is an offset
+    /// that becomes visible only with the producer's COMMIT marker.
+    /// </summary>
+    public void Replay(CoordinatorRecord record, TransactionalProducer? transaction)
     {
         switch (record)
         {
             case OffsetCommitRecord r:
-                Offsets.Replay(r);
+                long order = _offsetRecordOrder++;
+                if (transaction is { } producer)
+                {
+                    if (r.Value is not null)
+                    {
+                        PendingTransactionalOffsets.Add(producer.ProducerId, r, order);
+                    }
+                }
+                else
+                {
+                    Offsets.Replay(r, order);
+                }
+
                 if (r.Value is not null && !_groups.ContainsKey(r.GroupId))
                 {
                     // A group that only commits offsets (assign() consumers, admin tools) is an empty classic group.
@@ -200,6 +224,7 @@ public sealed partial class GroupCoordinatorShard
         }
 
         _groups.Clear();
+        PendingTransactionalOffsets.Clear();
     }
 
     private ConsumerGroup ConsumerGroupFor(string groupId)

@@ -1,4 +1,5 @@
 using Chronik.Broker.Requests;
+using Chronik.Cluster.Controller;
 using Chronik.Cluster.Metadata;
 using Chronik.Cluster.Quorum;
 using Chronik.Protocol.Messages;
@@ -10,11 +11,13 @@ namespace Chronik.Broker.Handlers;
 /// DescribeQuorum (key 55), v0-2 (KIP-595, KIP-836, KIP-853).
 /// Behavior: describes the metadata quorum — Kafka's partition __cluster_metadata-0 (any other partition:
 /// UNKNOWN_TOPIC_OR_PARTITION) — from this node's view: the leader it knows (-1 during an election), the
-/// Raft term as leader epoch, the committed index as high watermark, and the configured voters. Every
-/// node answers (Kafka forwards to the controller); the log end of a voter is known only for this node
-/// itself (-1 for the others: DotNext does not expose the leader's per-follower replication state), and
-/// there are no observers: every Chronik node is a voter. v2 lists each voter's registered Kafka
-/// listeners as its endpoints and leaves directory ids zero.
+/// Raft term as leader epoch, the committed index as high watermark, and the voters of the configuration
+/// applied on this node (they change with AddRaftVoter / RemoveRaftVoter). Every node answers (Kafka
+/// forwards to the controller); the log end of a voter is known only for this node itself (-1 for the
+/// others: DotNext does not expose the leader's per-follower replication state). The only observer listed
+/// is this node itself while it is not a voter (started to join and not added yet, or removed): other
+/// nodes do not know of non-voters. v2 lists each voter's Raft address as listener CONTROLLER (what
+/// AddRaftVoter takes) followed by its registered Kafka listeners, and leaves directory ids zero.
 /// Version notes: v1 last fetch / caught-up timestamps (-1: unknown); v2 error messages, directory ids, nodes.
 /// </summary>
 public sealed class DescribeQuorumHandler(BrokerNode broker) : ApiHandler<DescribeQuorumRequest, DescribeQuorumResponse>
@@ -56,6 +59,7 @@ public sealed class DescribeQuorumHandler(BrokerNode broker) : ApiHandler<Descri
         foreach (QuorumPeer voter in quorum.Voters)
         {
             var node = new DescribeQuorumResponse.Node { NodeId = voter.NodeId };
+            node.Listeners.Add(new DescribeQuorumResponse.Listener { Name = RaftVoterDecisions.ControllerListenerName, Host = voter.Host, Port = checked((ushort)voter.Port) });
             foreach (BrokerEndpoint endpoint in image.GetBroker(voter.NodeId)?.Endpoints ?? [])
             {
                 node.Listeners.Add(new DescribeQuorumResponse.Listener { Name = endpoint.Name, Host = endpoint.Host, Port = checked((ushort)endpoint.Port) });
@@ -79,5 +83,6 @@ public sealed class DescribeQuorumHandler(BrokerNode broker) : ApiHandler<Descri
             ReplicaId = v.NodeId,
             LogEndOffset = v.NodeId == broker.NodeId ? quorum.LastIndex : -1,
         }).ToList(),
+        Observers = quorum.IsVoter ? [] : [new DescribeQuorumResponse.ReplicaState { ReplicaId = broker.NodeId, LogEndOffset = quorum.LastIndex }],
     };
 }

@@ -13,8 +13,8 @@ namespace Chronik.Broker.Handlers;
 /// Fetch (key 1), v0-17.
 /// Behavior: each partition is read from fetch_offset — whole batches as stored, copied once from the segment file
 /// into the response — up to the high watermark for consumers (replica_id -1; read_committed stops at the last
-/// stable offset, which equals the high watermark until transactions exist, so aborted_transactions is always
-/// empty) and to the log end for followers. partition_max_bytes and max_bytes (capped by the broker's
+/// stable offset, below the first transaction still open, and lists the aborted transactions overlapping the
+/// batches returned, from the partition's aborted-transaction index) and to the log end for followers. partition_max_bytes and max_bytes (capped by the broker's
 /// fetch.max.bytes) bound the response, except that the first batch of the first partition with data is returned
 /// even when larger (KIP-74). With fewer than min_bytes available the request waits up to max_wait_ms without
 /// holding a thread: a partition's high watermark moving (the group fsync completing a produce) wakes it, and it
@@ -72,7 +72,8 @@ public sealed class FetchHandler : ApiHandler<FetchRequest, FetchResponseBody>
 
         var isolation = version >= 4 && request.IsolationLevel == 1 ? FetchIsolation.TxnCommitted : FetchIsolation.HighWatermark;
         int maxBytes = version >= 3 ? Math.Min(request.MaxBytes, _fetchMaxBytes) : int.MaxValue;
-        var operation = new FetchOperation(Resolve(fetchContext), replicaId, isolation, maxBytes, minOneMessage: version >= 3, checkLastFetchedEpoch: version >= 12);
+        long replicaEpoch = version >= 15 ? request.ReplicaState.ReplicaEpoch : -1;
+        var operation = new FetchOperation(Resolve(fetchContext), replicaId, isolation, maxBytes, minOneMessage: version >= 3, checkLastFetchedEpoch: version >= 12, replicaEpoch);
         var reading = operation.ReadAndWaitAsync(request.MinBytes, request.MaxWaitMs, _time, context.CancellationToken);
         return reading.IsCompletedSuccessfully
             ? new(BuildResponse(context, fetchContext, operation, isolation))
@@ -272,6 +273,11 @@ public sealed class FetchHandler : ApiHandler<FetchRequest, FetchResponseBody>
         if (version >= 4)
         {
             data.Records = slice;
+            if (data.AbortedTransactions is not null)
+            {
+                data.AbortedTransactions = AbortedTransactions(target, slice.Span);
+            }
+
             return ErrorCode.None;
         }
 
@@ -290,6 +296,31 @@ public sealed class FetchHandler : ApiHandler<FetchRequest, FetchResponseBody>
         (owned ??= []).Add(converted);
         data.Records = converted.WrittenMemory;
         return ErrorCode.None;
+    }
+
+    /// <summary>
+    /// read_committed: the aborted transactions overlapping the batches returned, from the fetch offset to just past
+    /// the last batch (Kafka's upper bound), so the consumer can skip their records.
+    /// </summary>
+    private static List<FetchResponse.AbortedTransaction> AbortedTransactions(FetchTarget target, ReadOnlySpan<byte> batches)
+    {
+        long upperBound = target.Request.FetchOffset;
+        int position = 0;
+        while (batches.Length - position >= RecordBatchHeader.Size)
+        {
+            ReadOnlySpan<byte> batch = batches[position..];
+            upperBound = RecordBatchHeader.LastOffset(batch) + 1;
+            position += RecordBatchHeader.TotalSize(batch);
+        }
+
+        List<Storage.Transactions.AbortedTransaction> aborted = target.Partition!.Log.CollectAbortedTransactions(target.Request.FetchOffset, upperBound);
+        var result = new List<FetchResponse.AbortedTransaction>(aborted.Count);
+        foreach (Storage.Transactions.AbortedTransaction transaction in aborted)
+        {
+            result.Add(new FetchResponse.AbortedTransaction { ProducerId = transaction.ProducerId, FirstOffset = transaction.FirstOffset });
+        }
+
+        return result;
     }
 
     /// <summary>Older versions know fewer errors: KAFKA_STORAGE_ERROR came with v6.</summary>

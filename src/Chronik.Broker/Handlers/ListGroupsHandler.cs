@@ -1,3 +1,4 @@
+using Chronik.Broker.Coordinators;
 using Chronik.Broker.Groups.Runtime;
 using Chronik.Broker.Requests;
 using Chronik.Protocol.Messages;

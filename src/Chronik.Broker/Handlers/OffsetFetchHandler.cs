@@ -11,8 +11,9 @@ namespace Chronik.Broker.Handlers;
 /// none, also for a group that does not exist), or of every partition the group committed when topics
 /// is null (v2+). v8+ asks for several groups at once, each answered by its own coordinator partition
 /// with its own error. Consumer-protocol members that name themselves (v9) are checked
-/// (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH). RequireStable (v7): no transactional offsets are pending
-/// here yet, so it never waits.
+/// (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH). RequireStable (v7, KIP-447): a partition with offsets of an
+/// unfinished transaction (TxnOffsetCommit before its marker) answers UNSTABLE_OFFSET_COMMIT, which the
+/// consumer retries; without it such offsets are simply not visible yet.
 /// Version notes: v1 offsets from __consumer_offsets (v0 read ZooKeeper; served the same); v2 null topics
 /// = all, top-level error; v3 throttle time; v5 leader epoch (KIP-320); v6 flexible; v7 require_stable
 /// (KIP-447); v8 batched groups (KIP-709); v9 member id and epoch (KIP-848).
@@ -33,21 +34,21 @@ public sealed class OffsetFetchHandler(GroupCoordinator coordinator) : ApiHandle
             foreach (OffsetFetchRequest.OffsetFetchRequestGroup group in request.Groups)
             {
                 IReadOnlyList<(string, IReadOnlyList<int>)>? topics = group.Topics?.Select(t => (t.Name, (IReadOnlyList<int>)t.PartitionIndexes)).ToList();
-                response.Groups.Add(await FetchGroupAsync(group.GroupId, group.MemberId, group.MemberEpoch, topics).ConfigureAwait(false));
+                response.Groups.Add(await FetchGroupAsync(group.GroupId, group.MemberId, group.MemberEpoch, topics, request.RequireStable).ConfigureAwait(false));
             }
 
             return response;
         }
 
         IReadOnlyList<(string, IReadOnlyList<int>)>? requested = request.Topics?.Select(t => (t.Name, (IReadOnlyList<int>)t.PartitionIndexes)).ToList();
-        OffsetFetchResponse.OffsetFetchResponseGroup result = await FetchGroupAsync(request.GroupId, null, -1, requested).ConfigureAwait(false);
+        OffsetFetchResponse.OffsetFetchResponseGroup result = await FetchGroupAsync(request.GroupId, null, -1, requested, context.ApiVersion >= 7 && request.RequireStable).ConfigureAwait(false);
         return Single(context.ApiVersion, result, requested);
     }
 
-    private Task<OffsetFetchResponse.OffsetFetchResponseGroup> FetchGroupAsync(string groupId, string? memberId, int memberEpoch, IReadOnlyList<(string, IReadOnlyList<int>)>? topics) =>
+    private Task<OffsetFetchResponse.OffsetFetchResponseGroup> FetchGroupAsync(string groupId, string? memberId, int memberEpoch, IReadOnlyList<(string, IReadOnlyList<int>)>? topics, bool requireStable) =>
         coordinator.ExecuteAsync(
             groupId,
-            shard => shard.OffsetFetch(groupId, memberId, memberEpoch, topics),
+            shard => shard.OffsetFetch(groupId, memberId, memberEpoch, topics, requireStable),
             error => new OffsetFetchResponse.OffsetFetchResponseGroup { GroupId = groupId, ErrorCode = (short)error });
 
     /// <summary>v0-7 carry one group at the top level; before v2 a group error is repeated in every partition.</summary>

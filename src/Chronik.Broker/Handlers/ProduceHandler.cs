@@ -1,9 +1,12 @@
 using Chronik.Broker.Partitions;
 using Chronik.Broker.Requests;
+using Chronik.Broker.Transactions;
 using Chronik.Protocol.Compression;
 using Chronik.Protocol.Messages;
+using Chronik.Protocol.Records;
 using Chronik.Protocol.Wire;
 using Chronik.Storage;
+using Chronik.Storage.Producers;
 
 namespace Chronik.Broker.Handlers;
 
@@ -31,9 +34,15 @@ namespace Chronik.Broker.Handlers;
 /// A producer the partition has no state of may start at any sequence (Kafka 4 no longer sends UNKNOWN_PRODUCER_ID).
 /// An acks=0 request with errors closes the connection after the append, as Kafka does: the client has no
 /// response to learn from, so it reconnects and refreshes its metadata.
-/// Simplified: no transaction verification (KIP-890 part 1) and no check that a transactional batch comes with the
-/// request's transactional_id yet (the transaction coordinator's work). compression.type other than "producer"
-/// does not recompress. No quotas (throttle 0).
+/// Transactional batches need the request's transactional_id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka answers
+/// records it cannot authorize). KIP-890 part 1 (transaction.partition.verification.enable, on by default): a
+/// transactional batch that would open its producer's transaction on a partition is appended only after the
+/// transaction coordinator confirmed the partition is in the transaction (AddPartitionsToTxn verify_only, or a local
+/// call); a refusal is INVALID_TXN_STATE (TRANSACTION_ABORTABLE from v11), retriable coordinator errors
+/// NOT_ENOUGH_REPLICAS, and a marker written meanwhile makes the log refuse the batch. While a request waits for its
+/// verification, the later produce requests of its connection wait behind it, so batches keep the connection's order.
+/// Simplified: compression.type other than "producer" does not recompress. No quotas (throttle 0). A request mixing
+/// transactional batches of several producers is refused per partition (INVALID_PRODUCER_ID_MAPPING) rather than whole.
 /// Version notes: v0-2 carry message format v0/v1, up-converted to v2 batches before the append (magic 2 is
 /// accepted too, as Kafka did); v2 log_append_time; v3 transactional_id and exactly one v2 batch per partition;
 /// v4 KAFKA_STORAGE_ERROR (older versions get NOT_LEADER_OR_FOLLOWER instead); v5 log_start_offset; v7 zstd
@@ -45,15 +54,21 @@ public sealed class ProduceHandler : ApiHandler<ProduceRequest, ProduceResponse>
     /// <summary>Kafka's client id that may write to internal topics (AdminUtils.ADMIN_CLIENT_ID).</summary>
     private const string AdminClientId = "__admin_client";
 
+    // Per connection: completes once the appends of the newest produce request that waited for a transaction
+    // verification are done; later produce requests of the connection append after it.
+    private static readonly object AppendChainKey = new();
+
     private readonly ReplicaManager _replicas;
     private readonly BrokerTopicMetrics _metrics;
     private readonly TimeProvider _time;
+    private readonly ITransactionVerifier? _verifier;
 
-    public ProduceHandler(ReplicaManager replicas, BrokerTopicMetrics metrics, TimeProvider? time = null)
+    public ProduceHandler(ReplicaManager replicas, BrokerTopicMetrics metrics, TimeProvider? time = null, ITransactionVerifier? verifier = null)
     {
         _replicas = replicas;
         _metrics = metrics;
         _time = time ?? TimeProvider.System;
+        _verifier = verifier;
     }
 
     public override ApiKey ApiKey => ApiKey.Produce;
@@ -64,46 +79,86 @@ public sealed class ProduceHandler : ApiHandler<ProduceRequest, ProduceResponse>
 
     protected override ValueTask<ProduceResponse?> HandleAsync(RequestContext context, ProduceRequest request)
     {
-        short version = context.ApiVersion;
-        short acks = request.Acks;
-        bool validAcks = acks is -1 or 0 or 1;
-        var response = new ProduceResponse { Responses = new List<ProduceResponse.TopicProduceResponse>(request.TopicData.Count) };
-        List<PendingAck>? pending = null;
-        bool failed = false;
-        foreach (var topic in request.TopicData)
+        // Behind a request still waiting for its transaction verification, this one waits too, so every partition
+        // gets the connection's batches in the order they were sent (a pipelining producer's sequences).
+        if (context.Connection.Items.TryGetValue(AppendChainKey, out object? chain) && chain is Task { IsCompleted: false } previous)
         {
-            var topicResponse = new ProduceResponse.TopicProduceResponse
-            {
-                Name = topic.Name,
-                PartitionResponses = new List<ProduceResponse.PartitionProduceResponse>(topic.PartitionData.Count),
-            };
-            response.Responses.Add(topicResponse);
-            foreach (var data in topic.PartitionData)
-            {
-                var partitionResponse = new ProduceResponse.PartitionProduceResponse { Index = data.Index, BaseOffset = -1, LogAppendTimeMs = -1, LogStartOffset = -1 };
-                topicResponse.PartitionResponses.Add(partitionResponse);
-                ErrorCode error;
-                string? message = null;
-                if (!validAcks)
-                {
-                    error = ErrorCode.InvalidRequiredAcks;
-                }
-                else
-                {
-                    error = Append(context, topic.Name, data, acks, partitionResponse, ref pending, out message);
-                }
+            var appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            context.Connection.Items[AppendChainKey] = appended.Task;
+            return HandleAfterAsync(previous, appended, context, request);
+        }
 
-                if (error != ErrorCode.None)
+        return Handle(context, request, appended: null);
+    }
+
+    private async ValueTask<ProduceResponse?> HandleAfterAsync(Task previous, TaskCompletionSource appended, RequestContext context, ProduceRequest request)
+    {
+        await previous.ConfigureAwait(false);
+        return await Handle(context, request, appended).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Phase one for every partition; <paramref name="appended"/> (when this request waited for an earlier one) is
+    /// completed once all its appends are done, including those that wait for a transaction verification.
+    /// </summary>
+    private ValueTask<ProduceResponse?> Handle(RequestContext context, ProduceRequest request, TaskCompletionSource? appended)
+    {
+        bool validAcks = request.Acks is -1 or 0 or 1;
+        var produce = new ProduceState(new ProduceResponse { Responses = new List<ProduceResponse.TopicProduceResponse>(request.TopicData.Count) });
+        try
+        {
+            foreach (var topic in request.TopicData)
+            {
+                var topicResponse = new ProduceResponse.TopicProduceResponse
                 {
-                    failed = true;
-                    SetError(version, partitionResponse, topic.Name, error, message);
+                    Name = topic.Name,
+                    PartitionResponses = new List<ProduceResponse.PartitionProduceResponse>(topic.PartitionData.Count),
+                };
+                produce.Response.Responses.Add(topicResponse);
+                foreach (var data in topic.PartitionData)
+                {
+                    var partitionResponse = new ProduceResponse.PartitionProduceResponse { Index = data.Index, BaseOffset = -1, LogAppendTimeMs = -1, LogStartOffset = -1 };
+                    topicResponse.PartitionResponses.Add(partitionResponse);
+                    string? message = null;
+                    ErrorCode error = validAcks
+                        ? Append(context, request, topic.Name, data, partitionResponse, produce, out message)
+                        : ErrorCode.InvalidRequiredAcks;
+                    if (error != ErrorCode.None)
+                    {
+                        produce.Failed = true;
+                        SetError(context.ApiVersion, partitionResponse, topic.Name, error, message);
+                    }
                 }
             }
         }
-
-        if (acks == 0 && validAcks)
+        catch
         {
-            if (failed)
+            appended?.TrySetResult();
+            throw;
+        }
+
+        if (produce.Deferred is not null)
+        {
+            if (appended is null)
+            {
+                // Still in phase one on the connection's read loop: the next request sees the chain.
+                appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                context.Connection.Items[AppendChainKey] = appended.Task;
+            }
+
+            return AppendVerifiedAsync(context, request, produce, appended);
+        }
+
+        appended?.TrySetResult();
+        return Finish(context, request, produce);
+    }
+
+    /// <summary>Phase two: the answer once the appends are acknowledged (nothing for acks=0).</summary>
+    private ValueTask<ProduceResponse?> Finish(RequestContext context, ProduceRequest request, ProduceState produce)
+    {
+        if (request.Acks == 0)
+        {
+            if (produce.Failed)
             {
                 context.RequestConnectionClose();
             }
@@ -111,22 +166,22 @@ public sealed class ProduceHandler : ApiHandler<ProduceRequest, ProduceResponse>
             return new((ProduceResponse?)null);
         }
 
-        if (pending is null)
+        if (produce.Pending is null)
         {
-            AddNodeEndpoints(context, response, failed);
-            return new(response);
+            AddNodeEndpoints(context, produce.Response, produce.Failed);
+            return new(produce.Response);
         }
 
-        return AwaitAcksAsync(context, request, response, pending);
+        return AwaitAcksAsync(context, request, produce.Response, produce.Pending);
     }
 
     private ErrorCode Append(
         RequestContext context,
+        ProduceRequest request,
         string topic,
         ProduceRequest.PartitionProduceData data,
-        short acks,
         ProduceResponse.PartitionProduceResponse partitionResponse,
-        ref List<PendingAck>? pending,
+        ProduceState produce,
         out string? message)
     {
         message = null;
@@ -148,10 +203,135 @@ public sealed class ProduceHandler : ApiHandler<ProduceRequest, ProduceResponse>
             return error;
         }
 
+        try
+        {
+            // Legacy message sets (v0-2, up-converted) carry no producer: only v3+ batches can be transactional.
+            if (converted is null && IsTransactional(batches.Span))
+            {
+                error = StartVerification(request, partition, batches, partitionResponse, produce, out message, out bool deferred);
+                if (error != ErrorCode.None || deferred)
+                {
+                    return error;
+                }
+            }
+
+            return AppendToLeader(partition, batches, request.Acks, partitionResponse, produce, VerificationGuard.None, out message);
+        }
+        finally
+        {
+            converted?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// KIP-890 part 1: a transactional batch that would open its producer's transaction on this partition waits for
+    /// the coordinator to confirm the partition is in the transaction (<paramref name="deferred"/>); one of an open
+    /// transaction appends at once. Kafka answers TRANSACTIONAL_ID_AUTHORIZATION_FAILED to transactional records
+    /// without a transactional id (they could not be authorized, nor verified).
+    /// </summary>
+    private ErrorCode StartVerification(
+        ProduceRequest request,
+        Partition partition,
+        ReadOnlyMemory<byte> batches,
+        ProduceResponse.PartitionProduceResponse partitionResponse,
+        ProduceState produce,
+        out string? message,
+        out bool deferred)
+    {
+        message = null;
+        deferred = false;
+        if (request.TransactionalId is null)
+        {
+            message = "Transactional records need the request's transactional id";
+            return ErrorCode.TransactionalIdAuthorizationFailed;
+        }
+
+        if (_verifier is null)
+        {
+            return ErrorCode.None;
+        }
+
+        long producerId = RecordBatchHeader.ProducerId(batches.Span);
+        short producerEpoch = RecordBatchHeader.ProducerEpoch(batches.Span);
+        if (produce.Deferred is [var first, ..] && (first.ProducerId != producerId || first.ProducerEpoch != producerEpoch))
+        {
+            message = "Transactional records of one request must come from one producer id and epoch";
+            return ErrorCode.InvalidProducerIdMapping;
+        }
+
+        VerificationGuard guard;
+        try
+        {
+            guard = partition.StartTransactionVerification(producerId, producerEpoch);
+        }
+        catch (PartitionException e)
+        {
+            message = e.Message;
+            return e.ErrorCode;
+        }
+        catch (ObjectDisposedException)
+        {
+            return ErrorCode.NotLeaderOrFollower;
+        }
+
+        if (!guard.IsNone)
+        {
+            deferred = true;
+            (produce.Deferred ??= []).Add(new DeferredAppend(partition, batches, partitionResponse, producerId, producerEpoch, guard));
+        }
+
+        return ErrorCode.None;
+    }
+
+    private async ValueTask<ProduceResponse?> AppendVerifiedAsync(RequestContext context, ProduceRequest request, ProduceState produce, TaskCompletionSource appended)
+    {
+        try
+        {
+            List<DeferredAppend> deferred = produce.Deferred!;
+            var partitions = new List<TopicPartition>(deferred.Count);
+            foreach (DeferredAppend append in deferred)
+            {
+                partitions.Add(append.Partition.TopicPartition);
+            }
+
+            IReadOnlyDictionary<TopicPartition, ErrorCode> verified = await _verifier!.VerifyAsync(
+                request.TransactionalId!, deferred[0].ProducerId, deferred[0].ProducerEpoch, partitions, context.CancellationToken).ConfigureAwait(false);
+            foreach (DeferredAppend append in deferred)
+            {
+                string? message;
+                ErrorCode error = verified.GetValueOrDefault(append.Partition.TopicPartition);
+                (error, message) = error == ErrorCode.None
+                    ? (AppendToLeader(append.Partition, append.Batches, request.Acks, append.Response, produce, append.Guard, out string? appendMessage), appendMessage)
+                    : TransactionErrors.ForProduce(error, context.ApiVersion);
+                if (error != ErrorCode.None)
+                {
+                    produce.Failed = true;
+                    SetError(context.ApiVersion, append.Response, append.Partition.Topic, error, message);
+                }
+            }
+        }
+        finally
+        {
+            appended.TrySetResult();
+        }
+
+        return await Finish(context, request, produce).ConfigureAwait(false);
+    }
+
+    private ErrorCode AppendToLeader(
+        Partition partition,
+        ReadOnlyMemory<byte> batches,
+        short acks,
+        ProduceResponse.PartitionProduceResponse partitionResponse,
+        ProduceState produce,
+        VerificationGuard verification,
+        out string? message)
+    {
+        message = null;
         AppendResult result;
         try
         {
-            result = partition.AppendAsLeader(batches, acks);
+            result = partition.AppendAsLeader(batches, acks, AppendOrigin.Client, verification);
         }
         catch (StorageException e)
         {
@@ -168,22 +348,18 @@ public sealed class ProduceHandler : ApiHandler<ProduceRequest, ProduceResponse>
             // The broker is shutting down and closed the log.
             return ErrorCode.NotLeaderOrFollower;
         }
-        finally
-        {
-            converted?.Dispose();
-        }
 
         partitionResponse.BaseOffset = result.FirstOffset;
         partitionResponse.LogAppendTimeMs = result.LogAppendTime;
         partitionResponse.LogStartOffset = result.LogStartOffset;
         if (!result.IsDuplicate)
         {
-            _metrics.RecordProduced(topic, result.Bytes, result.RecordCount);
+            _metrics.RecordProduced(partition.Topic, result.Bytes, result.RecordCount);
         }
 
         if (acks != 0)
         {
-            (pending ??= []).Add(new PendingAck(partition, result, partitionResponse));
+            (produce.Pending ??= []).Add(new PendingAck(partition, result, partitionResponse));
         }
         else
         {
@@ -192,6 +368,9 @@ public sealed class ProduceHandler : ApiHandler<ProduceRequest, ProduceResponse>
 
         return ErrorCode.None;
     }
+
+    private static bool IsTransactional(ReadOnlySpan<byte> batches) =>
+        batches.Length >= RecordBatchHeader.Size && (RecordBatchHeader.Attributes(batches) & RecordBatchAttributes.Transactional) != 0;
 
     private async ValueTask<ProduceResponse?> AwaitAcksAsync(RequestContext context, ProduceRequest request, ProduceResponse response, List<PendingAck> pending)
     {
@@ -295,4 +474,19 @@ public sealed class ProduceHandler : ApiHandler<ProduceRequest, ProduceResponse>
     }
 
     private sealed record PendingAck(Partition Partition, AppendResult Result, ProduceResponse.PartitionProduceResponse Response);
+
+    /// <summary>A partition's batch waiting for the transaction coordinator's verification.</summary>
+    private sealed record DeferredAppend(Partition Partition, ReadOnlyMemory<byte> Batches, ProduceResponse.PartitionProduceResponse Response, long ProducerId, short ProducerEpoch, VerificationGuard Guard);
+
+    /// <summary>One request's answer as its partitions are appended.</summary>
+    private sealed class ProduceState(ProduceResponse response)
+    {
+        public ProduceResponse Response { get; } = response;
+
+        public List<PendingAck>? Pending { get; set; }
+
+        public List<DeferredAppend>? Deferred { get; set; }
+
+        public bool Failed { get; set; }
+    }
 }

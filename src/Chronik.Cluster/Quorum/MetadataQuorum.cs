@@ -16,19 +16,23 @@ namespace Chronik.Cluster.Quorum;
 /// This node's member of the metadata quorum: a DotNext Raft node over TCP with a persistent WAL under
 /// the metadata directory, folding committed entries into <see cref="Current"/>.
 ///
-/// Bootstrap: every node — a single node too — is configured with the same static voter list and
-/// starts with <c>ColdStart = false</c>. No node ever forms a group on its own, so nodes started one at
-/// a time in any order join one group; a node without a majority stays a follower/candidate and keeps
-/// retrying forever (<see cref="NotReadyReason"/> says why it is not ready). A list of one voter elects
-/// itself, which is how a single node runs the same code path as a cluster.
+/// Bootstrap: every node — a single node too — starts with <c>ColdStart = false</c> and the voter
+/// configuration of its metadata directory, which the bootstrap voters seed (and which follows them until
+/// the first voter change commits; from then on the persisted, replicated configuration wins: see
+/// <see cref="VoterBootstrap"/>). No node ever
+/// forms a group on its own, so nodes started one at a time in any order join one group; a node without a
+/// majority stays a follower/candidate and keeps retrying forever (<see cref="NotReadyReason"/> says why it
+/// is not ready). A configuration of one voter elects itself, which is how a single node runs the same code
+/// path as a cluster. Voters change at run time one at a time (<see cref="AddVoterAsync"/>,
+/// <see cref="RemoveVoterAsync"/>, KIP-853's AddRaftVoter / RemoveRaftVoter).
 /// </summary>
-public sealed class MetadataQuorum : IAsyncDisposable
+public sealed partial class MetadataQuorum : IAsyncDisposable
 {
     private readonly MetadataQuorumOptions _options;
     private readonly ILoggerFactory _loggerFactory;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private readonly Dictionary<string, int> _nodeIdsByEndPoint;
+    private readonly VoterConfigurationStorage _voterStorage;
     private readonly ConcurrentDictionary<Guid, TaskCompletionSource<long>> _pendingProposals = new();
     private readonly Lock _publishLock = new();
     private readonly List<(long Version, TaskCompletionSource<MetadataImage> Waiter)> _versionWaiters = [];
@@ -36,6 +40,7 @@ public sealed class MetadataQuorum : IAsyncDisposable
     private MetadataImage _folded = MetadataImage.Empty;
     private volatile MetadataImage _current = MetadataImage.Empty;
     private int _leaderNodeId = -1;
+    private VoterState _voters;
     private MetadataStateMachine? _stateMachine;
     private WriteAheadLog? _wal;
     private WalCompactor? _compactor;
@@ -51,12 +56,11 @@ public sealed class MetadataQuorum : IAsyncDisposable
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = _loggerFactory.CreateLogger<MetadataQuorum>();
-        _nodeIdsByEndPoint = options.Voters.ToDictionary(v => QuorumPeer.Key(v.EndPoint), v => v.NodeId, StringComparer.Ordinal);
+        _voterStorage = new VoterConfigurationStorage(Path.Combine(options.MetadataDirectory, VoterFileName));
+        _voters = new VoterState(options.Voters, options.JoinAs is null);
     }
 
     public int NodeId => _options.NodeId;
-
-    public IReadOnlyList<QuorumPeer> Voters => _options.Voters;
 
     /// <summary>The latest image: every committed entry applied here, stamped with the current controller id.</summary>
     public MetadataImage Current => _current;
@@ -88,8 +92,10 @@ public sealed class MetadataQuorum : IAsyncDisposable
     {
         0 => "metadata quorum not started",
         2 => "metadata quorum stopped",
+        _ when !IsVoter =>
+            $"node {NodeId} is not a voter of the metadata quorum (voters {string.Join(",", Voters)}): it waits to be added (AddRaftVoter), or was removed",
         _ when LeaderNodeId is null =>
-            $"metadata quorum has no leader: node {NodeId} waits for a majority of the {_options.Voters.Count} voters ({string.Join(",", _options.Voters)})",
+            $"metadata quorum has no leader: node {NodeId} waits for a majority of the {Voters.Count} voters ({string.Join(",", Voters)})",
         _ => null,
     };
 
@@ -112,7 +118,7 @@ public sealed class MetadataQuorum : IAsyncDisposable
 
         var snapshotLocation = new DirectoryInfo(snapshotDir);
         MetadataStateMachine.DeleteUnfinishedSnapshots(snapshotLocation);
-        _stateMachine = new MetadataStateMachine(snapshotLocation, _options.SnapshotInterval, OnApplied);
+        _stateMachine = new MetadataStateMachine(snapshotLocation, _options.SnapshotInterval, OnApplied, _voterStorage);
 
         // DotNext: restore the state machine before the WAL is built, or the whole log is replayed over it.
         await _stateMachine.RestoreAsync(cancellationToken).ConfigureAwait(false);
@@ -120,16 +126,22 @@ public sealed class MetadataQuorum : IAsyncDisposable
             new WriteAheadLog.Options { Location = walDir, ChunkSize = _options.WalChunkSize },
             _stateMachine);
 
+        // The WAL replays the committed entries after the snapshot on its own; wait for it, so the voter
+        // configuration read next holds every configuration entry the log committed.
+        await _wal.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await PrepareVotersAsync(cancellationToken).ConfigureAwait(false);
+
         IPAddress bindAddress = _options.BindAddress ?? (IPAddress.TryParse(self.Host, out IPAddress? ip) ? ip : IPAddress.Any);
         var config = new RaftCluster.TcpConfiguration(new IPEndPoint(bindAddress, self.Port))
         {
             ColdStart = false,
-            ConfigurationStorage = null!, // null selects DotNext's in-memory storage, filled below with the static voter list
+            ConfigurationStorage = _voterStorage,
             PublicEndPoint = self.EndPoint,
             LowerElectionTimeout = (int)_options.ElectionTimeoutLower.TotalMilliseconds,
             UpperElectionTimeout = (int)_options.ElectionTimeoutUpper.TotalMilliseconds,
             RequestTimeout = _options.ElectionTimeoutLower,
             HeartbeatThreshold = _options.HeartbeatInterval / _options.ElectionTimeoutLower,
+            WarmupRounds = _options.CatchUpRounds,
             LoggerFactory = _loggerFactory,
         };
         if (_options.MemberMetadata is { } metadata)
@@ -139,15 +151,6 @@ public sealed class MetadataQuorum : IAsyncDisposable
                 config.Metadata[key] = value;
             }
         }
-
-        var storage = (InMemoryClusterConfigurationStorage<EndPoint>)config.ConfigurationStorage;
-        var members = storage.CreateInitialConfigurationBuilder();
-        foreach (QuorumPeer voter in _options.Voters)
-        {
-            members.Add(voter.EndPoint);
-        }
-
-        members.Build();
 
         _compactor = new WalCompactor(_wal, _stateMachine, _options.WalCompactionInterval, _timeProvider, _logger);
         _raft = new RaftCluster(config) { AuditTrail = _wal };
@@ -162,8 +165,8 @@ public sealed class MetadataQuorum : IAsyncDisposable
             throw new QuorumStartException($"Raft port {self.Port} on {bindAddress} is already in use (node {NodeId}, set raft-addr / the voter entry to a free port)", e);
         }
 
-        _logger.LogInformation("Metadata quorum node {NodeId} started on {EndPoint} with voters {Voters}; image at version {Version}",
-            NodeId, self.EndPoint, string.Join(",", _options.Voters), _current.Version);
+        _logger.LogInformation("Metadata quorum node {NodeId} started on {EndPoint} as {Role} with voters {Voters}; image at version {Version}",
+            NodeId, self.EndPoint, IsVoter ? "a voter" : "a non-voter", string.Join(",", Voters), _current.Version);
     }
 
     /// <summary>Leaves the quorum and closes the log. Pending proposals and waiters are cancelled.</summary>
@@ -211,7 +214,7 @@ public sealed class MetadataQuorum : IAsyncDisposable
         while (true)
         {
             RaftClusterMember leader = await raft.WaitForLeaderAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
-            if (_nodeIdsByEndPoint.TryGetValue(QuorumPeer.Key(leader.EndPoint), out int id))
+            if (_voterStorage.TryGetNodeId(leader.EndPoint, out int id))
             {
                 return id;
             }
@@ -327,7 +330,8 @@ public sealed class MetadataQuorum : IAsyncDisposable
     {
         WriteAheadLog? wal = _wal;
         long term = _raft is IRaftCluster raft ? raft.Term : 0;
-        return new QuorumDescription(LeaderNodeId, term, wal?.LastCommittedEntryIndex ?? 0, wal?.LastEntryIndex ?? 0, _options.Voters);
+        VoterState voters = Volatile.Read(ref _voters);
+        return new QuorumDescription(LeaderNodeId, term, wal?.LastCommittedEntryIndex ?? 0, wal?.LastEntryIndex ?? 0, voters.Voters, voters.IsVoter);
     }
 
     /// <summary>Index of the newest snapshot the log may be compacted up to (0: none yet).</summary>
@@ -357,14 +361,24 @@ public sealed class MetadataQuorum : IAsyncDisposable
 
     private void OnLeaderChanged(RaftCluster<RaftClusterMember> cluster, RaftClusterMember? leader)
     {
-        int id = leader is not null && _nodeIdsByEndPoint.TryGetValue(QuorumPeer.Key(leader.EndPoint), out int nodeId) ? nodeId : -1;
+        int id = UpdateLeader(leader);
+        _logger.LogInformation("Metadata quorum node {NodeId}: leader is now {Leader}", NodeId, id < 0 ? "unknown" : id);
+    }
+
+    /// <summary>Maps <paramref name="leader"/> to its node id through the voter configuration and publishes it; -1 if none or unknown.</summary>
+    private int UpdateLeader(RaftClusterMember? leader)
+    {
+        int id = leader is not null && _voterStorage.TryGetNodeId(leader.EndPoint, out int nodeId) ? nodeId : -1;
         lock (_publishLock)
         {
-            Volatile.Write(ref _leaderNodeId, id);
-            PublishLocked();
+            if (Volatile.Read(ref _leaderNodeId) != id)
+            {
+                Volatile.Write(ref _leaderNodeId, id);
+                PublishLocked();
+            }
         }
 
-        _logger.LogInformation("Metadata quorum node {NodeId}: leader is now {Leader}", NodeId, id < 0 ? "unknown" : id);
+        return id;
     }
 
     private void PublishLocked()
@@ -432,6 +446,8 @@ public sealed class MetadataQuorum : IAsyncDisposable
             raft.Dispose();
         }
 
+        _voterStorage.ConfigurationChanged -= OnVotersChanged;
+
         if (Interlocked.Exchange(ref _compactor, null) is { } compactor)
         {
             await compactor.DisposeAsync().ConfigureAwait(false);
@@ -446,5 +462,7 @@ public sealed class MetadataQuorum : IAsyncDisposable
         {
             await stateMachine.DisposeAsync().ConfigureAwait(false);
         }
+
+        _voterStorage.Dispose();
     }
 }

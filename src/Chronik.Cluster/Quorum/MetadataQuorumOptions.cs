@@ -5,11 +5,22 @@ namespace Chronik.Cluster.Quorum;
 /// <summary>Settings of one node of the metadata quorum.</summary>
 public sealed class MetadataQuorumOptions
 {
-    /// <summary>This node's id; must be one of <see cref="Voters"/>.</summary>
+    /// <summary>This node's id; one of <see cref="Voters"/> unless it joins (<see cref="JoinAs"/>).</summary>
     public required int NodeId { get; init; }
 
-    /// <summary>All voters, this node included, identical on every node. A single node is a list of one.</summary>
+    /// <summary>
+    /// The bootstrap voters, this node included unless it joins (a single node is a list of one). They seed
+    /// the voter configuration of a metadata directory and it follows them until a voter change (AddRaftVoter /
+    /// RemoveRaftVoter) commits; from then on the persisted, replicated configuration wins (see <see cref="VoterBootstrap"/>).
+    /// </summary>
     public required IReadOnlyList<QuorumPeer> Voters { get; init; }
+
+    /// <summary>
+    /// Set when this node starts to join a running quorum (Kafka: a controller that is not one of the
+    /// bootstrap voters): its own id and Raft address, which <see cref="Voters"/> — the current voters —
+    /// must not contain. It starts as a non-voter and counts once the leader added it (AddRaftVoter).
+    /// </summary>
+    public QuorumPeer? JoinAs { get; init; }
 
     /// <summary>Directory of the Raft log and snapshots (data-dir/meta).</summary>
     public required string MetadataDirectory { get; init; }
@@ -42,10 +53,17 @@ public sealed class MetadataQuorumOptions
     /// </summary>
     public TimeSpan WalCompactionInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Replication rounds in which a voter being added must catch up with the entries committed when the
+    /// change began (DotNext's WarmupRounds, default 10); a node that does not is not added.
+    /// </summary>
+    public int CatchUpRounds { get; init; } = 10;
+
     /// <summary>Key/value pairs DotNext exchanges between members (e.g. advertised Kafka and HTTP endpoints); informational only.</summary>
     public IReadOnlyDictionary<string, string>? MemberMetadata { get; init; }
 
-    internal QuorumPeer Self => Voters.First(v => v.NodeId == NodeId);
+    /// <summary>This node's id and Raft address.</summary>
+    internal QuorumPeer Self => JoinAs ?? Voters.First(v => v.NodeId == NodeId);
 
     /// <summary>Throws <see cref="ArgumentException"/> with one line naming the problem.</summary>
     public void Validate()
@@ -55,14 +73,26 @@ public sealed class MetadataQuorumOptions
             throw new ArgumentException("the metadata quorum needs at least one voter");
         }
 
-        if (!Voters.Any(v => v.NodeId == NodeId))
+        if (JoinAs is { } joining)
         {
-            throw new ArgumentException($"node id {NodeId} is not among the voters ({string.Join(",", Voters)}); every node must be given the full voter list including itself");
+            if (joining.NodeId != NodeId)
+            {
+                throw new ArgumentException($"node {NodeId} cannot join as node {joining.NodeId}");
+            }
+
+            if (Voters.Any(v => v.NodeId == NodeId))
+            {
+                throw new ArgumentException($"node {NodeId} joins the quorum, so it must not be one of the given voters ({string.Join(",", Voters)})");
+            }
+        }
+        else if (!Voters.Any(v => v.NodeId == NodeId))
+        {
+            throw new ArgumentException($"node id {NodeId} is not among the voters ({string.Join(",", Voters)}); every node must be given the full voter list including itself, or join");
         }
 
         var ids = new HashSet<int>();
         var endPoints = new HashSet<string>(StringComparer.Ordinal);
-        foreach (QuorumPeer v in Voters)
+        foreach (QuorumPeer v in JoinAs is null ? Voters : Voters.Append(JoinAs))
         {
             if (!ids.Add(v.NodeId))
             {
@@ -98,6 +128,11 @@ public sealed class MetadataQuorumOptions
         if (WalCompactionInterval <= TimeSpan.Zero)
         {
             throw new ArgumentException($"WAL compaction interval must be positive, not {WalCompactionInterval}");
+        }
+
+        if (CatchUpRounds < 1)
+        {
+            throw new ArgumentException($"catch-up rounds must be at least 1, not {CatchUpRounds}");
         }
 
         if (WalChunkSize < 4096)

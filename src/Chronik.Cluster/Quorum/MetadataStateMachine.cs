@@ -1,6 +1,7 @@
 using System.Buffers;
 using Chronik.Cluster.Metadata;
 using DotNext.IO;
+using DotNext.Net.Cluster.Consensus.Raft.Membership;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 
 namespace Chronik.Cluster.Quorum;
@@ -16,8 +17,18 @@ namespace Chronik.Cluster.Quorum;
 /// before applying that entry). So the newest snapshot lags one entry, and a snapshot being written
 /// when the node stops is left behind as an unfinished <c>*.tmp</c> file (see
 /// <see cref="DeleteUnfinishedSnapshots"/>).
+///
+/// Voter configuration entries: once Raft runs, the WAL saves each committed one to the configuration
+/// storage itself and hands this machine an empty entry. But the WAL replays the committed entries from
+/// its constructor on, before Raft has attached the storage, so a configuration entry that committed just
+/// before a crash (and was never saved) would be lost; this machine saves the configuration entries it is
+/// handed to <paramref name="voterConfiguration"/> (a version not newer than the saved one changes nothing).
 /// </summary>
-internal sealed class MetadataStateMachine(DirectoryInfo location, int snapshotInterval, Action<MetadataImage, Guid?> applied)
+internal sealed class MetadataStateMachine(
+    DirectoryInfo location,
+    int snapshotInterval,
+    Action<MetadataImage, Guid?> applied,
+    IClusterConfigurationStorage voterConfiguration)
     : SimpleStateMachine(location)
 {
     private volatile MetadataImage _image = MetadataImage.Empty;
@@ -43,14 +54,23 @@ internal sealed class MetadataStateMachine(DirectoryInfo location, int snapshotI
         }
     }
 
-    protected override ValueTask<bool> ApplyAsync(LogEntry entry, CancellationToken token)
+    protected override ValueTask<bool> ApplyAsync(LogEntry entry, CancellationToken token) =>
+        entry.IsConfiguration ? SaveConfigurationAndApplyAsync(entry, token) : ValueTask.FromResult(Apply(entry));
+
+    private async ValueTask<bool> SaveConfigurationAndApplyAsync(LogEntry entry, CancellationToken token)
+    {
+        await voterConfiguration.SaveConfigurationAsync(entry, entry.Index, token).ConfigureAwait(false);
+        return Apply(entry);
+    }
+
+    private bool Apply(LogEntry entry)
     {
         MetadataImage next;
         Guid? proposalId = null;
-        ReadOnlySequence<byte> payload = ReadPayload(entry);
 
         // Membership entries and the empty entries Raft writes carry no records but still advance the offset.
-        if (entry.IsConfiguration || payload.IsEmpty)
+        ReadOnlySequence<byte> payload = entry.IsConfiguration ? default : ReadPayload(entry);
+        if (payload.IsEmpty)
         {
             next = _image.WithVersion(entry.Index);
         }
@@ -67,7 +87,7 @@ internal sealed class MetadataStateMachine(DirectoryInfo location, int snapshotI
 
         if (entry.Index - _lastSnapshotIndex < snapshotInterval)
         {
-            return ValueTask.FromResult(false);
+            return false;
         }
 
         // PersistAsync runs after this returns, on a thread-pool thread: hand it this exact image. The
@@ -76,7 +96,7 @@ internal sealed class MetadataStateMachine(DirectoryInfo location, int snapshotI
         // writer before it applies the next entry, so the slot is never overwritten while being read.
         Volatile.Write(ref _snapshotImage, next);
         _lastSnapshotIndex = entry.Index;
-        return ValueTask.FromResult(true);
+        return true;
     }
 
     protected override ValueTask PersistAsync(IAsyncBinaryWriter writer, CancellationToken token)

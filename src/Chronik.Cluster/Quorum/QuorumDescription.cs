@@ -5,5 +5,6 @@ namespace Chronik.Cluster.Quorum;
 /// <param name="Term">The current Raft term (Kafka's leader epoch of the metadata log).</param>
 /// <param name="CommittedIndex">The last committed entry (the metadata log's high watermark).</param>
 /// <param name="LastIndex">The last entry in this node's log (its log end).</param>
-/// <param name="Voters">The configured voters.</param>
-public sealed record QuorumDescription(int? LeaderNodeId, long Term, long CommittedIndex, long LastIndex, IReadOnlyList<QuorumPeer> Voters);
+/// <param name="Voters">The voters of the configuration applied on this node.</param>
+/// <param name="IsVoter">Whether this node is one of them (a node waiting to be added, or removed, is not: Kafka's observer).</param>
+public sealed record QuorumDescription(int? LeaderNodeId, long Term, long CommittedIndex, long LastIndex, IReadOnlyList<QuorumPeer> Voters, bool IsVoter);

@@ -52,6 +52,14 @@ public sealed record QuorumPeer(int NodeId, string Host, int Port)
     /// <summary>The Raft endpoint: an IP literal as <see cref="IPEndPoint"/>, a host name as <see cref="DnsEndPoint"/>.</summary>
     public EndPoint EndPoint => IPAddress.TryParse(Host, out IPAddress? address) ? new IPEndPoint(address, Port) : new DnsEndPoint(Host, Port);
 
+    /// <summary>The voter <paramref name="nodeId"/> at a Raft endpoint as <see cref="EndPoint"/> gives it back.</summary>
+    public static QuorumPeer FromEndPoint(int nodeId, EndPoint endPoint) => endPoint switch
+    {
+        IPEndPoint ip => new QuorumPeer(nodeId, ip.Address.ToString(), ip.Port),
+        DnsEndPoint dns => new QuorumPeer(nodeId, dns.Host, dns.Port),
+        _ => throw new ArgumentException($"{endPoint} is neither an IP nor a DNS endpoint", nameof(endPoint)),
+    };
+
     public override string ToString() => Host.Contains(':') ? $"{NodeId}@[{Host}]:{Port}" : $"{NodeId}@{Host}:{Port}";
 
     /// <summary>A comparison key that is the same for the configured endpoint and the one Raft reports back.</summary>

@@ -14,6 +14,7 @@ public sealed class ServerCommandLine
 {
     private readonly RootCommand _root;
     private readonly Dictionary<string, Option<string>> _settingOptions = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _switches = new(StringComparer.Ordinal);
     private readonly Option<string> _config;
     private readonly Option<string[]> _overrides;
 
@@ -145,9 +146,16 @@ public sealed class ServerCommandLine
         var settings = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, option) in _settingOptions)
         {
-            if (result.GetResult(option) is { Implicit: false } && result.GetValue(option) is { } value)
+            if (result.GetResult(option) is { Implicit: false })
             {
-                settings[key] = value;
+                if (result.GetValue(option) is { } value)
+                {
+                    settings[key] = value;
+                }
+                else if (_switches.Contains(key))
+                {
+                    settings[key] = "true";
+                }
             }
         }
 
@@ -166,7 +174,7 @@ public sealed class ServerCommandLine
 
         var raftCluster = new ModeCommand(
             "raft-cluster",
-            "Run as one voter of a static metadata quorum with the voters given by --peers.",
+            "Run as one node of a metadata quorum: a voter seeded from --peers, or with --join a node that waits to be added (AddRaftVoter).",
             ServerMode.RaftCluster);
         foreach (var definition in ServerSettingDefinitions.All.Where(d => d.OnlyIn == ServerMode.RaftCluster))
         {
@@ -186,6 +194,12 @@ public sealed class ServerCommandLine
             HelpName = definition.HelpName,
             Recursive = definition.OnlyIn is null,
         };
+        if (definition.IsSwitch)
+        {
+            option.Arity = ArgumentArity.ZeroOrOne;
+            _switches.Add(definition.Key);
+        }
+
         _settingOptions[definition.Key] = option;
         return option;
     }

@@ -3,9 +3,10 @@ namespace Chronik.Server.Configuration;
 
 /// <summary>
 /// One server setting and its three spellings: the TOML key (<see cref="Key"/>, snake_case), the flag
-/// (--kebab-case) and the environment variable (CHRONIK_UPPER_CASE).
+/// (--kebab-case) and the environment variable (CHRONIK_UPPER_CASE). A switch is a boolean whose flag
+/// may stand alone (<c>--join</c> means <c>--join true</c>).
 /// </summary>
-public sealed class ServerSettingDefinition(string key, string helpName, string description, string defaultText, ServerMode? onlyIn = null)
+public sealed class ServerSettingDefinition(string key, string helpName, string description, string defaultText, ServerMode? onlyIn = null, bool isSwitch = false)
 {
     public string Key { get; } = key;
 
@@ -23,6 +24,9 @@ public sealed class ServerSettingDefinition(string key, string helpName, string 
 
     /// <summary>The only mode the setting belongs to (its flag lives on that subcommand); null for global settings.</summary>
     public ServerMode? OnlyIn { get; } = onlyIn;
+
+    /// <summary>A boolean (true / false) whose flag alone means true.</summary>
+    public bool IsSwitch { get; } = isSwitch;
 }
 
 /// <summary>Every server setting (the Kafka broker configs are in <see cref="BrokerConfigCatalog"/>).</summary>
@@ -53,7 +57,10 @@ public static class ServerSettingDefinitions
         "raft_addr", "HOST:PORT", "This node's address in the metadata quorum", "localhost:9093");
 
     public static readonly ServerSettingDefinition Peers = new(
-        "peers", "ID@HOST:PORT,...", "The other voters of the metadata quorum", "none", ServerMode.RaftCluster);
+        "peers", "ID@HOST:PORT,...", "The other voters of the metadata quorum (bootstrap voters: they seed a new metadata directory; with join, the current voters)", "none", ServerMode.RaftCluster);
+
+    public static readonly ServerSettingDefinition Join = new(
+        "join", "true|false", "Start as a non-voter that joins the running quorum of peers, to be added with AddRaftVoter", "false", ServerMode.RaftCluster, isSwitch: true);
 
     public static readonly ServerSettingDefinition LogLevel = new(
         "log_level", "LEVEL", "trace, debug, info, warn, error, critical or none", "info");
@@ -69,7 +76,7 @@ public static class ServerSettingDefinitions
 
     public static IReadOnlyList<ServerSettingDefinition> All { get; } =
     [
-        NodeId, DataDir, BindAddr, KafkaPort, AdvertisedAddr, HttpBind, HttpPort, RaftAddr, Peers,
+        NodeId, DataDir, BindAddr, KafkaPort, AdvertisedAddr, HttpBind, HttpPort, RaftAddr, Peers, Join,
         LogLevel, LogFormat, MaxInFlightRequests, ShutdownTimeoutMs,
     ];
 

@@ -30,8 +30,11 @@ public sealed class ServerSettings
     /// <summary>raft_addr: this node's address in the metadata quorum (bound and announced); port 0 in standalone mode without raft_addr = a free loopback port picked at start.</summary>
     public required HostPort RaftAddress { get; init; }
 
-    /// <summary>peers: the other voters (empty in standalone mode).</summary>
+    /// <summary>peers: the other voters (empty in standalone mode); with <see cref="Join"/>, the voters of the quorum to join.</summary>
     public required IReadOnlyList<RaftPeer> Peers { get; init; }
+
+    /// <summary>join: this node starts as a non-voter of the quorum of <see cref="Peers"/> and waits to be added (raft-cluster only).</summary>
+    public bool Join { get; init; }
 
     public required LogLevel LogLevel { get; init; }
 

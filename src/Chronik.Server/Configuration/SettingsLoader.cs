@@ -50,6 +50,7 @@ public static class SettingsLoader
             raftPortInUse ? (ServerSettingDefinitions.RaftAddr, raftAddress.Port, raftRaw) : default);
 
         IReadOnlyList<RaftPeer> peers = ResolvePeers(sources, commandLine.Mode, nodeId, nodeIdGiven, raftAddress);
+        bool join = ResolveJoin(sources, commandLine.Mode);
         if (!raftPortInUse)
         {
             // A standalone node's quorum of one listens on a loopback port the OS picks at start: nothing
@@ -67,6 +68,7 @@ public static class SettingsLoader
             HttpListen = new HostPort(httpHost, httpPort),
             RaftAddress = raftAddress,
             Peers = peers,
+            Join = join,
             LogLevel = logLevel,
             LogFormat = logFormat,
             MaxInFlightRequestsPerConnection = maxInFlight,
@@ -335,6 +337,27 @@ public static class SettingsLoader
         }
 
         return peers;
+    }
+
+    private static bool ResolveJoin(Sources sources, ServerMode mode)
+    {
+        if (sources.Find(ServerSettingDefinitions.Join) is not { } r)
+        {
+            return false;
+        }
+
+        bool join = r.Text.Trim().ToLowerInvariant() switch
+        {
+            "true" => true,
+            "false" => false,
+            _ => throw Bad(r, "is not true or false"),
+        };
+        if (join && mode != ServerMode.RaftCluster)
+        {
+            throw new ConfigurationException($"{r.Origin}: join is only used by the raft-cluster subcommand (chronik-server raft-cluster --join --peers ...)");
+        }
+
+        return join;
     }
 
     private static BrokerConfigs ResolveBrokerConfigs(Sources sources, CommandLineValues commandLine)

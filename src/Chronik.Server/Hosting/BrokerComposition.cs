@@ -30,7 +30,9 @@ public static class BrokerComposition
         HostPort raft = settings.RaftAddress.Port == 0
             ? new HostPort("127.0.0.1", PickFreeLoopbackPort())
             : settings.RaftAddress;
-        var voters = new List<QuorumPeer> { new(settings.NodeId, raft.Host, raft.Port) };
+        // The bootstrap voters: this node and its peers — or, when it joins, the peers alone (the voters it joins).
+        var self = new QuorumPeer(settings.NodeId, raft.Host, raft.Port);
+        var voters = settings.Join ? [] : new List<QuorumPeer> { self };
         foreach (RaftPeer peer in settings.Peers)
         {
             voters.Add(new QuorumPeer(peer.NodeId, peer.Address.Host, peer.Address.Port));
@@ -44,6 +46,7 @@ public static class BrokerComposition
             AdvertisedPort = settings.AdvertisedKafka.Port,
             HttpEndpoint = settings.HttpListen.ToString(),
             Voters = voters,
+            JoinQuorumAs = settings.Join ? self : null,
             RaftBindAddress = IPAddress.TryParse(raft.Host, out IPAddress? bind) ? bind : null,
             Configs = settings.Broker,
         };

@@ -22,6 +22,12 @@ namespace Chronik.Storage.Producers;
 /// UNKNOWN_PRODUCER_ID); a non-transactional batch during the producer's open transaction is INVALID_TXN_STATE;
 /// a marker from an older coordinator epoch is TRANSACTION_COORDINATOR_FENCED. Replicated batches (followers,
 /// recovery) are applied without checks: the leader decided.
+/// <para>
+/// Transaction verification (KIP-890 part 1, when the log requires it): a client or coordinator transactional data
+/// batch that would open a transaction must present the <see cref="VerificationGuard"/> handed out by
+/// <see cref="StartVerification"/> for its producer, else INVALID_TXN_STATE; any transactional batch or marker of the
+/// producer clears the guard (Kafka's VerificationStateEntry).
+/// </para>
 /// </summary>
 internal sealed class ProducerStateManager
 {
@@ -38,6 +44,9 @@ internal sealed class ProducerStateManager
     private List<(long FirstOffset, long ProducerId)>? _started;
     private List<CompletedTransaction>? _completed;
     private int _stagedCount;
+
+    // Verifications in progress by producer id: the guard and when it was handed out (expired with the producers).
+    private Dictionary<long, (VerificationGuard Guard, long StartedMs)>? _verifications;
 
     public ProducerStateManager(TopicPartition topicPartition)
     {
@@ -77,6 +86,33 @@ internal sealed class ProducerStateManager
         return false;
     }
 
+    /// <summary>
+    /// Starts (or joins) a verification of <paramref name="producerId"/>'s transaction before its batch is appended
+    /// (Kafka's UnifiedLog.maybeStartTransactionVerification): <see cref="VerificationGuard.None"/> when the producer
+    /// already has a transaction open here in <paramref name="epoch"/> (nothing to verify), else the producer's guard,
+    /// the same one for concurrent verifications until a transactional batch or marker of the producer clears it.
+    /// </summary>
+    public VerificationGuard StartVerification(long producerId, short epoch, long nowMs)
+    {
+        if (TryGet(producerId, out var state) && state.HasOngoingTransaction && state.Epoch == epoch)
+        {
+            return VerificationGuard.None;
+        }
+
+        _verifications ??= [];
+        ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_verifications, producerId, out bool exists);
+        if (!exists)
+        {
+            entry = (VerificationGuard.Next(), nowMs);
+        }
+
+        return entry.Guard;
+    }
+
+    /// <summary>The guard of the verification in progress for <paramref name="producerId"/>, or none.</summary>
+    public VerificationGuard VerificationOf(long producerId) =>
+        _verifications is not null && _verifications.TryGetValue(producerId, out var entry) ? entry.Guard : VerificationGuard.None;
+
     public List<ActiveProducer> ActiveProducers()
     {
         var result = new List<ActiveProducer>(ProducerCount);
@@ -99,9 +135,11 @@ internal sealed class ProducerStateManager
     /// <paramref name="assignedFirstOffset"/> is the offset the log will give the first batch (consecutive offsets
     /// follow), or -1 when the batches keep their own offsets (replication). Returns true, with the original
     /// batch in <paramref name="duplicate"/>, when a client batch retries a batch the log already has.
+    /// With <paramref name="verificationRequired"/>, a transactional data batch that opens a transaction must come
+    /// with its producer's <paramref name="verification"/> guard.
     /// Throws <see cref="StorageException"/> with the Kafka error when a check fails.
     /// </summary>
-    public bool Prepare(ReadOnlySpan<byte> data, long assignedFirstOffset, AppendOrigin origin, short transactionVersion, out BatchMetadata duplicate)
+    public bool Prepare(ReadOnlySpan<byte> data, long assignedFirstOffset, AppendOrigin origin, short transactionVersion, VerificationGuard verification, bool verificationRequired, out BatchMetadata duplicate)
     {
         duplicate = default;
         _stagedCount = 0;
@@ -126,7 +164,7 @@ internal sealed class ProducerStateManager
                 }
 
                 var marker = batch.IsControl ? ProducerBatch.ReadMarker(header[..size]) : null;
-                Stage(batch, marker, origin, transactionVersion);
+                Stage(batch, marker, origin, transactionVersion, verificationRequired ? verification : null);
             }
 
             position += size;
@@ -151,6 +189,13 @@ internal sealed class ProducerStateManager
         foreach (ref readonly var entry in staged)
         {
             CollectionsMarshal.GetValueRefOrAddDefault(_producers, entry.ProducerId, out _) = entry.State;
+
+            // A transactional batch opened or continued the transaction, a marker ended it: either way the
+            // verification is spent (Kafka's UnifiedLog.updateProducers).
+            if (entry.WroteTransactional)
+            {
+                _verifications?.Remove(entry.ProducerId);
+            }
         }
 
         if (_started is { Count: > 0 })
@@ -212,6 +257,18 @@ internal sealed class ProducerStateManager
     /// </summary>
     public int RemoveExpired(long nowMs, long expirationMs)
     {
+        if (_verifications is { Count: > 0 })
+        {
+            // Removing while enumerating is allowed for Dictionary since .NET Core 3.0.
+            foreach (var (id, entry) in _verifications)
+            {
+                if (nowMs - entry.StartedMs >= expirationMs)
+                {
+                    _verifications.Remove(id);
+                }
+            }
+        }
+
         if (_producers is null)
         {
             return 0;
@@ -246,6 +303,7 @@ internal sealed class ProducerStateManager
     public void Clear()
     {
         _producers?.Clear();
+        _verifications?.Clear();
         _ongoing?.Clear();
         _unreplicated?.Clear();
         _stagedCount = 0;
@@ -266,17 +324,15 @@ internal sealed class ProducerStateManager
     /// <summary>
     /// Applies one stored batch without checks (recovery rebuilding the state from the log, as Kafka's
     /// loadProducersFromRecords with origin REPLICATION). <paramref name="marker"/> is the control batch's marker.
+    /// Returns the transaction a marker completed, which the caller completes with <see cref="CompleteTransaction"/>.
     /// </summary>
-    public void Replay(in ProducerBatch batch, EndTransactionMarker? marker)
+    public ReadOnlySpan<CompletedTransaction> Replay(in ProducerBatch batch, EndTransactionMarker? marker)
     {
         _stagedCount = 0;
         _started?.Clear();
         _completed?.Clear();
-        Stage(batch, marker, AppendOrigin.Replication, transactionVersion: 0);
-        foreach (var transaction in Commit())
-        {
-            CompleteTransaction(transaction);
-        }
+        Stage(batch, marker, AppendOrigin.Replication, transactionVersion: 0, verification: null);
+        return Commit();
     }
 
     private static long First(SortedSet<TransactionSpan>? set) => set is { Count: > 0 } ? set.Min.FirstOffset : -1;
@@ -289,9 +345,11 @@ internal sealed class ProducerStateManager
         }
     }
 
-    private void Stage(in ProducerBatch batch, EndTransactionMarker? marker, AppendOrigin origin, short transactionVersion)
+    /// <summary><paramref name="verification"/> is the presented guard when verification is required, else null.</summary>
+    private void Stage(in ProducerBatch batch, EndTransactionMarker? marker, AppendOrigin origin, short transactionVersion, VerificationGuard? verification)
     {
         ref var staged = ref StagedFor(batch.ProducerId);
+        staged.WroteTransactional |= batch.IsTransactional;
         if (batch.IsControl)
         {
             // An empty control batch: the cleaner removed the whole transaction, nothing to apply (as Kafka).
@@ -302,7 +360,7 @@ internal sealed class ProducerStateManager
         }
         else
         {
-            AppendDataBatch(ref staged, batch, origin);
+            AppendDataBatch(ref staged, batch, origin, verification);
         }
     }
 
@@ -333,9 +391,19 @@ internal sealed class ProducerStateManager
         return ref CollectionsMarshal.AsSpan(_staged)[_stagedCount - 1];
     }
 
-    private void AppendDataBatch(ref StagedProducer staged, in ProducerBatch batch, AppendOrigin origin)
+    private void AppendDataBatch(ref StagedProducer staged, in ProducerBatch batch, AppendOrigin origin, VerificationGuard? verification)
     {
         CheckProducerEpoch(ref staged, batch.Epoch, batch.BaseOffset, origin, transactionVersion: 0);
+
+        // KIP-890 part 1: a batch that would open a transaction here needs the guard of a verification with the
+        // coordinator that started before anything ended the transaction (checked after the epoch, as Kafka 4).
+        if (verification is { } presented && origin != AppendOrigin.Replication && batch.IsTransactional
+            && !(staged.State.HasOngoingTransaction && staged.State.Epoch == batch.Epoch)
+            && !VerificationOf(staged.ProducerId).Verifies(presented))
+        {
+            throw new StorageException(ErrorCode.InvalidTxnState, $"Record from producer {staged.ProducerId} at offset {batch.BaseOffset} in partition {_topicPartition} was not part of an ongoing transaction");
+        }
+
         if (origin == AppendOrigin.Client)
         {
             CheckSequence(ref staged, batch.Epoch, batch.BaseSequence, batch.BaseOffset);
@@ -439,5 +507,8 @@ internal sealed class ProducerStateManager
         public readonly long ProducerId = producerId;
         public readonly short OriginalEpoch = originalEpoch;
         public ProducerState State = state;
+
+        /// <summary>The append has a transactional batch or marker of the producer: it spends its verification.</summary>
+        public bool WroteTransactional;
     }
 }

@@ -74,6 +74,9 @@ internal static class LogRecoveryPlanner
                     timeIndexes.Add(baseOffset);
                     indexFiles.Add((baseOffset, file.Name));
                     break;
+                case SegmentFiles.TransactionIndexSuffix:
+                    indexFiles.Add((baseOffset, file.Name));
+                    break;
             }
         }
 

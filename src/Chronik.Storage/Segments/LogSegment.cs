@@ -1,6 +1,7 @@
 using Chronik.Protocol.Records;
 using Chronik.Protocol.Wire;
 using Chronik.Storage.Files;
+using Chronik.Storage.Transactions;
 
 namespace Chronik.Storage.Segments;
 
@@ -37,6 +38,7 @@ internal sealed partial class LogSegment
         File = new CachedFile(SegmentFiles.LogPath(directory, baseOffset));
         _offsetIndex = new OffsetIndex(SegmentFiles.IndexPath(directory, baseOffset), baseOffset, config.SegmentIndexBytes);
         _timeIndex = new TimeIndex(SegmentFiles.TimeIndexPath(directory, baseOffset), baseOffset, config.SegmentIndexBytes);
+        TransactionIndex = new TransactionIndex(SegmentFiles.TransactionIndexPath(directory, baseOffset));
         _indexIntervalBytes = config.IndexIntervalBytes;
         _size = size;
         CreatedMs = createdMs;
@@ -48,6 +50,9 @@ internal sealed partial class LogSegment
     public string DirectoryPath { get; }
 
     public CachedFile File { get; }
+
+    /// <summary>The aborted transactions whose markers are in this segment (.txnindex).</summary>
+    public TransactionIndex TransactionIndex { get; }
 
     /// <summary>When this segment object was created (the fallback for segment.ms rolling, as Kafka's).</summary>
     public long CreatedMs { get; }
@@ -233,6 +238,7 @@ internal sealed partial class LogSegment
         {
             using var lease = _files.Acquire(File);
             FileSync.DataSync(lease.Handle);
+            TransactionIndex.Sync();
         }
         catch (FileNotFoundException) when (Volatile.Read(ref _retired))
         {
@@ -361,6 +367,7 @@ internal sealed partial class LogSegment
             DeleteFile(File.Path);
             DeleteFile(_offsetIndex.Path);
             DeleteFile(_timeIndex.Path);
+            DeleteFile(TransactionIndex.Path);
         }
 
         return lease;
@@ -399,6 +406,7 @@ internal sealed partial class LogSegment
         DeleteFile(File.Path);
         DeleteFile(_offsetIndex.Path);
         DeleteFile(_timeIndex.Path);
+        TransactionIndex.Delete();
     }
 
     public override string ToString() => $"segment {BaseOffset} ({Size} bytes) in {DirectoryPath}";

@@ -23,8 +23,9 @@ internal static class Requests
         return builder.Build();
     }
 
-    public static ProduceRequest Produce(string topic, byte[] records, short acks = -1, int partition = 0, int timeoutMs = 30_000) => new()
+    public static ProduceRequest Produce(string topic, byte[] records, short acks = -1, int partition = 0, int timeoutMs = 30_000, string? transactionalId = null) => new()
     {
+        TransactionalId = transactionalId,
         Acks = acks,
         TimeoutMs = timeoutMs,
         TopicData =

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Chronik.Broker.Groups;
 using Chronik.Broker.Groups.Records;
+using Chronik.Broker.Coordinators;
 using Chronik.Broker.Groups.Runtime;
 using Chronik.Cluster.Metadata;
 using Chronik.Protocol.Messages;
@@ -112,7 +113,7 @@ public class GroupCoordinatorRuntimeTests : IAsyncLifetime
     {
         int partition = _coordinator.PartitionFor("g");
         InMemoryCoordinatorLog log = (InMemoryCoordinatorLog)_logs.GetLog(partition)!;
-        log.Append(CoordinatorBatches.Encode([new OffsetCommitRecord("g", "t", 0, new OffsetCommitValue(33, 1, "", 1))], 1), 0);
+        log.Append(CoordinatorBatches.Encode([new CoordinatorWrite<CoordinatorRecord>(CoordinatorWriteKind.Record, new OffsetCommitRecord("g", "t", 0, new OffsetCommitValue(33, 1, "", 1)))], GroupRecordSerde.Instance, 1), 0);
         Publish(OffsetsTopic(NodeId));
         await WaitActiveAsync("g");
         Assert.Equal(33, await FetchAsync("g"));

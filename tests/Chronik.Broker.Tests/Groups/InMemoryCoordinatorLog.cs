@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Chronik.Broker.Groups.Runtime;
+using Chronik.Broker.Coordinators;
 using Chronik.Protocol.Records;
 
 namespace Chronik.Broker.Tests.Groups;
@@ -33,7 +33,15 @@ internal sealed class InMemoryCoordinatorLog : ICoordinatorLog
         }
     }
 
-    public long Append(ReadOnlyMemory<byte> batches, int leaderEpoch)
+    public ValueTask<long> WaitForCommittedEndAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return ValueTask.FromResult(LogEndOffset);
+        }
+    }
+
+    public long Append(ReadOnlyMemory<byte> batches, int leaderEpoch, Storage.Producers.VerificationGuard verification = default)
     {
         lock (_lock)
         {

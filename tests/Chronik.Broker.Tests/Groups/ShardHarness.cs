@@ -1,5 +1,6 @@
 using Chronik.Broker.Groups;
 using Chronik.Broker.Groups.Records;
+using Chronik.Broker.Coordinators;
 using Chronik.Broker.Groups.Runtime;
 using Chronik.Cluster.Metadata;
 using Chronik.Protocol.Messages;
@@ -69,9 +70,9 @@ internal sealed class ShardHarness
 
     public void Flush()
     {
-        var (records, responses) = Shard.Effects.Drain();
-        Written.AddRange(records);
-        foreach (PendingResponse response in responses)
+        CoordinatorEffectsBatch<CoordinatorRecord> effects = Shard.Effects.Drain();
+        Written.AddRange(effects.Records);
+        foreach (PendingResponse response in effects.Responses)
         {
             response.Deliver();
         }

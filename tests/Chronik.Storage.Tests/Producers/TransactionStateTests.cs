@@ -119,7 +119,7 @@ public class TransactionStateTests
         Apply(state, Idempotent(7, 0, 0, transactional: true), 10);
         Apply(state, Idempotent(8, 0, 0, transactional: true), 11);
         Apply(state, Idempotent(7, 0, 1, transactional: true), 12);
-        Assert.False(state.Prepare(Marker(7, 0, commit: false), 13, AppendOrigin.Coordinator, 0, out _));
+        Assert.False(state.Prepare(Marker(7, 0, commit: false), 13, AppendOrigin.Coordinator, 0, VerificationGuard.None, verificationRequired: false, out _));
         var completed = Assert.Single(state.Commit().ToArray());
         Assert.Equal(new CompletedTransaction(7, 10, 13, IsAborted: true), completed);
         Assert.Equal(11, state.LastStableOffsetAfter(completed));
@@ -129,7 +129,7 @@ public class TransactionStateTests
         state.OnHighWatermarkUpdated(14);
         Assert.Equal(11, state.FirstUnstableOffset);
 
-        Assert.False(state.Prepare(Marker(8, 0, commit: true), 14, AppendOrigin.Coordinator, 0, out _));
+        Assert.False(state.Prepare(Marker(8, 0, commit: true), 14, AppendOrigin.Coordinator, 0, VerificationGuard.None, verificationRequired: false, out _));
         var second = Assert.Single(state.Commit().ToArray());
         Assert.Equal(15, state.LastStableOffsetAfter(second));
     }
@@ -138,7 +138,7 @@ public class TransactionStateTests
     public void A_marker_of_a_producer_without_records_completes_nothing()
     {
         var state = new ProducerStateManager(StorageFixture.Tp());
-        Assert.False(state.Prepare(Marker(7, 0, commit: true, coordinatorEpoch: 2), 0, AppendOrigin.Coordinator, 0, out _));
+        Assert.False(state.Prepare(Marker(7, 0, commit: true, coordinatorEpoch: 2), 0, AppendOrigin.Coordinator, 0, VerificationGuard.None, verificationRequired: false, out _));
         Assert.Equal(0, state.Commit().Length);
         Assert.True(state.TryGet(7, out var entry));
         Assert.Equal((0, 2, Sequences.None), (entry.Epoch, entry.CoordinatorEpoch, entry.LastSequence));
@@ -146,7 +146,7 @@ public class TransactionStateTests
 
     private static void Apply(ProducerStateManager state, byte[] batch, long offset)
     {
-        Assert.False(state.Prepare(batch, offset, AppendOrigin.Client, 0, out _));
+        Assert.False(state.Prepare(batch, offset, AppendOrigin.Client, 0, VerificationGuard.None, verificationRequired: false, out _));
         foreach (var transaction in state.Commit())
         {
             state.CompleteTransaction(transaction);

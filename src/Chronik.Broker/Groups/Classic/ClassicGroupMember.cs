@@ -1,4 +1,4 @@
-using Chronik.Broker.Groups.Runtime;
+using Chronik.Broker.Coordinators;
 using Chronik.Protocol.Messages;
 
 namespace Chronik.Broker.Groups.Classic;

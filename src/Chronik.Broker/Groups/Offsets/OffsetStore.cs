@@ -5,21 +5,24 @@ namespace Chronik.Broker.Groups.Offsets;
 /// <summary>
 /// The committed offsets of one coordinator shard, by group, topic and partition, folded from
 /// <see cref="OffsetCommitRecord"/>s (a tombstone removes an offset). The same fold serves loading the
-/// partition and applying a commit, so what is served is what a reload would rebuild.
+/// partition and applying a commit, so what is served is what a reload would rebuild. Each offset keeps the
+/// position of the record that wrote it in the shard's write order, so a transactional commit made visible
+/// by a later marker does not overwrite a newer plain commit (Kafka compares record offsets).
 /// </summary>
 public sealed class OffsetStore
 {
-    private readonly Dictionary<string, Dictionary<string, Dictionary<int, OffsetCommitValue>>> _byGroup = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, Dictionary<int, Committed>>> _byGroup = new(StringComparer.Ordinal);
 
     public IEnumerable<string> Groups => _byGroup.Keys;
 
-    public void Replay(OffsetCommitRecord record)
+    /// <summary>Applies <paramref name="record"/>, written at position <paramref name="order"/> of the shard's records.</summary>
+    public void Replay(OffsetCommitRecord record, long order)
     {
         if (record.Value is { } value)
         {
             if (!_byGroup.TryGetValue(record.GroupId, out var topics))
             {
-                topics = new Dictionary<string, Dictionary<int, OffsetCommitValue>>(StringComparer.Ordinal);
+                topics = new Dictionary<string, Dictionary<int, Committed>>(StringComparer.Ordinal);
                 _byGroup[record.GroupId] = topics;
             }
 
@@ -29,7 +32,7 @@ public sealed class OffsetStore
                 topics[record.Topic] = partitions;
             }
 
-            partitions[record.Partition] = value;
+            partitions[record.Partition] = new Committed(value, order);
             return;
         }
 
@@ -49,10 +52,10 @@ public sealed class OffsetStore
         }
     }
 
-    public OffsetCommitValue? Get(string groupId, string topic, int partition) =>
-        _byGroup.TryGetValue(groupId, out var topics) && topics.TryGetValue(topic, out var partitions) && partitions.TryGetValue(partition, out var value)
-            ? value
-            : null;
+    public OffsetCommitValue? Get(string groupId, string topic, int partition) => Find(groupId, topic, partition)?.Value;
+
+    /// <summary>The write position of the committed offset, or -1 when there is none.</summary>
+    public long OrderOf(string groupId, string topic, int partition) => Find(groupId, topic, partition)?.Order ?? -1;
 
     public bool HasOffsets(string groupId) => _byGroup.ContainsKey(groupId);
 
@@ -66,9 +69,9 @@ public sealed class OffsetStore
 
         foreach (string topic in topics.Keys.Order(StringComparer.Ordinal))
         {
-            foreach (var (partition, value) in topics[topic].OrderBy(p => p.Key))
+            foreach (var (partition, committed) in topics[topic].OrderBy(p => p.Key))
             {
-                yield return (topic, partition, value);
+                yield return (topic, partition, committed.Value);
             }
         }
     }
@@ -76,4 +79,11 @@ public sealed class OffsetStore
     /// <summary>Partitions of <paramref name="topic"/> the group has offsets for.</summary>
     public IEnumerable<int> PartitionsOf(string groupId, string topic) =>
         _byGroup.TryGetValue(groupId, out var topics) && topics.TryGetValue(topic, out var partitions) ? partitions.Keys.Order() : [];
+
+    private Committed? Find(string groupId, string topic, int partition) =>
+        _byGroup.TryGetValue(groupId, out var topics) && topics.TryGetValue(topic, out var partitions) && partitions.TryGetValue(partition, out var committed)
+            ? committed
+            : null;
+
+    private sealed record Committed(OffsetCommitValue Value, long Order);
 }

@@ -1,3 +1,4 @@
+using Chronik.Broker.Coordinators;
 using Chronik.Broker.Groups.Consumer;
 using Chronik.Protocol.Wire;
 
