@@ -17,7 +17,9 @@ internal sealed class StorageMetrics : IDisposable
     {
         AppendedBytes = _meter.CreateCounter<long>("chronik.storage.appended.bytes", "By", "Bytes appended to partition logs");
         AppendedRecords = _meter.CreateCounter<long>("chronik.storage.appended.records", "{record}", "Records appended to partition logs");
-        FlushRound = _meter.CreateHistogram<double>("chronik.storage.flush.round.duration", "ms", "Time of one group fsync round");
+        // Milliseconds, from a fast local fsync to a disk shared with heavy writers (whose tail reaches seconds).
+        FlushRound = _meter.CreateHistogram("chronik.storage.flush.round.duration", "ms", "Time of one group fsync round", null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500] });
         _meter.CreateObservableCounter("chronik.storage.flush.rounds", () => manager.FlushStatistics.Rounds, "{round}", "Group fsync rounds");
         _meter.CreateObservableCounter("chronik.storage.flush.files", () => manager.FlushStatistics.FilesSynced, "{file}", "Files fsynced by flush rounds");
         _meter.CreateObservableGauge("chronik.storage.files.open", () => manager.OpenFileCount, "{file}", "Segment files open");

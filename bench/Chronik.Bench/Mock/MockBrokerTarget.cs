@@ -64,8 +64,13 @@ public sealed class MockBrokerTarget : IBrokerTarget
         }
     }
 
-    public async Task CreateTopicsAsync(IReadOnlyList<string> topics, int partitions, int replicationFactor, CancellationToken cancellationToken)
+    public async Task CreateTopicsAsync(IReadOnlyList<string> topics, int partitions, int replicationFactor, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? configs = null)
     {
+        if (configs is { Count: > 0 })
+        {
+            throw new ScenarioFailedException("the mock cluster takes no topic configs");
+        }
+
         foreach (string topic in topics)
         {
             string reply = await CommandAsync($"create {partitions} {replicationFactor} {topic}", cancellationToken);

@@ -62,8 +62,8 @@ public static class RuntimeCounters
         Add("GC heap after last GC, MB", double.NaN, SumMax("dotnet.gc.last_collection.heap.size (By)") / 1e6, "0.0");
         Add("GC committed, MB", double.NaN, Max("dotnet.gc.last_collection.memory.committed_size (By)") / 1e6, "0.0");
         Add("working set, MB", Mean("dotnet.process.memory.working_set (By)") / 1e6, Max("dotnet.process.memory.working_set (By)") / 1e6, "0.0");
-        Add("thread pool threads", Mean("dotnet.thread_pool.thread.count ({thread} / 1 sec)"), Max("dotnet.thread_pool.thread.count ({thread} / 1 sec)"), "0");
-        Add("thread pool queue length", Mean("dotnet.thread_pool.queue.length ({work_item} / 1 sec)"), Max("dotnet.thread_pool.queue.length ({work_item} / 1 sec)"), "0");
+        // dotnet.thread_pool.thread.count and .queue.length are up-down counters, which dotnet-counters records as their
+        // change per second (a mean of "-0" threads): not reported.
         Add("thread pool work items/s", Mean("dotnet.thread_pool.work_item.count ({work_item} / 1 sec)"), Max("dotnet.thread_pool.work_item.count ({work_item} / 1 sec)"), "N0");
         Add("lock contentions/s", Mean("dotnet.monitor.lock_contentions ({contention} / 1 sec)"), Max("dotnet.monitor.lock_contentions ({contention} / 1 sec)"), "0");
         return lines;

@@ -19,6 +19,7 @@ public sealed class BenchRunner(RunOptions options)
 {
     private const int MockBrokers = 1;
     private const int ClusterMockBrokers = 3;
+    private const int ClusterNodes = 3;
 
     public async Task<BenchReport> RunAsync(CancellationToken cancellationToken)
     {
@@ -31,7 +32,7 @@ public sealed class BenchRunner(RunOptions options)
         ProgressLine.Say($"  {options.Duration.TotalSeconds:0.#} s per measurement after {options.Warmup.TotalSeconds:0.#} s warm-up{(options.Quick ? " (quick)" : string.Empty)}");
 
         await MeasureLimitsAsync(report, work, cancellationToken);
-        var executor = new ScenarioExecutor(options, new Profiler(options.ToolsDirectory, Path.Combine(work, "profiles")));
+        var executor = new ScenarioExecutor(options, new Profiler(options.ToolsDirectory, Path.Combine(work, "profiles")), work);
         int group = 0;
 
         if (Wants("S1") || Wants("S3"))
@@ -160,22 +161,38 @@ public sealed class BenchRunner(RunOptions options)
     private async Task RunClusterAsync(BenchReport report, ScenarioExecutor executor, CancellationToken cancellationToken)
     {
         var s6 = Add(report, ScenarioCatalog.S6(options));
-        if (options.ClusterBootstrap is null)
+        void Note(string note) => report.Notes.Add(note);
+        var targets = new List<(string Name, Func<Task<IBrokerTarget>> Start)>
         {
-            s6.NotRun = "not run: cluster mode not built yet";
-            ProgressLine.Say("S6: " + s6.NotRun + " (--cluster-bootstrap runs it)");
-            return;
-        }
-
-        var targets = new List<Func<Task<IBrokerTarget>>>
-        {
-            async () => await MockBrokerTarget.StartAsync(ClusterMockBrokers, cancellationToken),
-            () => Task.FromResult<IBrokerTarget>(new ExternalTarget("cluster", options.ClusterBootstrap, options.ClusterProcessIds, note => report.Notes.Add(note))),
+            ("mock", async () => await MockBrokerTarget.StartAsync(ClusterMockBrokers, cancellationToken)),
+            options.ClusterBootstrap is { } bootstrap
+                ? ("cluster", () => Task.FromResult<IBrokerTarget>(new ExternalTarget("cluster", bootstrap, options.ClusterProcessIds, Note)))
+                : ("cluster", async () => await LocalClusterTarget.StartAsync(ClusterNodes, Note)),
         };
-        foreach (var start in targets)
+        foreach (var (name, start) in targets)
         {
-            await using var target = await start();
-            s6.Runs.Add(await executor.ProduceAsync(s6.Definition, target, ScenarioCatalog.S6Topic, ScenarioCatalog.S2Partitions, options.ClusterReplicationFactor, ScenarioCatalog.S2Produce, s6.Reference, cancellationToken));
+            IBrokerTarget target;
+            try
+            {
+                if (name == "cluster" && options.ClusterBootstrap is null)
+                {
+                    ProgressLine.Say($"S6: starting a local {ClusterNodes}-node chronik-server cluster");
+                }
+
+                target = await start();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                string reason = $"could not start {name}: {FirstLine(e.Message)}";
+                ProgressLine.Say("  " + reason);
+                s6.Runs.Add(new TargetRun(name) { Failure = reason });
+                continue;
+            }
+
+            await using (target)
+            {
+                s6.Runs.Add(await executor.ProduceAsync(s6.Definition, target, ScenarioCatalog.S6Topic, ScenarioCatalog.S2Partitions, options.ClusterReplicationFactor, ScenarioCatalog.S2Produce, s6.Reference, cancellationToken));
+            }
         }
     }
 

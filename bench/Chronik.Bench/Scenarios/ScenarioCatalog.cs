@@ -19,9 +19,17 @@ public static class ScenarioCatalog
     public const string S1Topic = "bench-s1";
     public const string S2Topic = "bench-s2";
     public const string S4Topic = "bench-s4";
+    public const string S4PageCacheTopic = "bench-s4-flush-ms";
     public const string S5TopicPrefix = "bench-s5";
     public const string S6Topic = "bench-s6";
     public const int S2Partitions = 16;
+
+    /// <summary>S4's second topic on chronik-server: flush.ms relaxes fsync-before-acknowledge to Kafka's page-cache acknowledgement.</summary>
+    public static readonly IReadOnlyDictionary<string, string> S4PageCacheConfigs = new Dictionary<string, string>(StringComparer.Ordinal) { ["flush.ms"] = "1000" };
+
+    /// <summary>"key=value, key=value" for reports.</summary>
+    public static string DescribeConfigs(IReadOnlyDictionary<string, string> configs) =>
+        string.Join(", ", configs.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}={c.Value}"));
 
     public static ScenarioDefinition S1 { get; } = new(
         "S1", "Produce: 1 partition, 100 B records, acks=1, linger 5 ms",
@@ -37,7 +45,9 @@ public static class ScenarioCatalog
     public static ScenarioDefinition S3 { get; } = new(
         "S3", "Consume S1's topic from the start",
         $"One consumer assigned {S1Topic} partition 0 from the beginning; on reaching the end it seeks back to the start and reads again " +
-        "(the mock keeps only the newest 5 MiB per partition, so its topic is short; fetch.wait.max.ms=10 so the fetch parked at the end costs little). " +
+        $"(the mock keeps only the newest 5 MiB per partition, so its topic is short; fetch.wait.max.ms={ConsumeWorkload.FetchWaitMaxMs} so the fetch parked at the end costs little; " +
+        $"fetch.queue.backoff.ms={ConsumeWorkload.FetchQueueBackoffMs}, not librdkafka's 1000, which pauses fetching for a second whenever the client's queue holds 100,000 records " +
+        "and so measured the client's throttle — the mock escaped it because each rewind purges that queue). " +
         "Counted after the warm-up, from the first record to the last.",
         RecordsPerSecond, "records/s", HigherIsBetter: true,
         new ScenarioTarget("≥ 1 × mock", (chronik, mock) => AtLeast(chronik, mock, 1.0)));
@@ -47,8 +57,12 @@ public static class ScenarioCatalog
         $"Topic {S4Topic} with 1 partition; {S4Produce.Describe()}; paced every millisecond; a consumer in the same process " +
         $"(fetch.wait.max.ms={LatencyWorkload.FetchWaitMaxMs}: the mock holds a fetch that finds no data for the whole wait instead of answering when data arrives, " +
         "so the default 500 ms would make its figure meaningless; a broker that answers waiting fetches on arrival is unaffected) " +
-        "reads from the start; latency = consumer receipt − the Produce call's Stopwatch stamp carried in the value. " +
-        "'ack' is Produce call → delivery report.",
+        "reads from the partition's end as it starts; latency = consumer receipt − the Produce call's Stopwatch stamp carried in the value. " +
+        "'ack' is Produce call → delivery report. 'disk meanwhile': a 4 KiB append + fdatasync every 20 ms on the brokers' filesystem during the measured interval — " +
+        "chronik-server acknowledges acks=all and exposes records to consumers only after the group fsync, so its tail cannot be shorter than the disk's; " +
+        "the probe's percentiles count one sample per stall, so it also reports the share of the time spent inside slow syncs, which is the share of appends that wait that long. " +
+        $"After the measured interval chronik-server runs the same load once more on topic {S4PageCacheTopic} with {DescribeConfigs(S4PageCacheConfigs)}, " +
+        "which acknowledges and exposes records from the page cache and fsyncs in the background, as Kafka does by default: the difference is the price of fsync-before-acknowledge on this disk.",
         P99, "p99 ms", HigherIsBetter: false,
         new ScenarioTarget("p99 ≤ 10 ms", (chronik, _) => chronik.Ok && chronik.Value(P99) is { } p99 ? p99 <= 10 : null));
 
@@ -62,7 +76,9 @@ public static class ScenarioCatalog
     public static ScenarioDefinition S6(RunOptions options) => new(
         "S6", "S2 against a 3-node local cluster",
         $"As S2 (topic {S6Topic}, {S2Partitions} partitions, replication factor {options.ClusterReplicationFactor}) against a local cluster, beside a 3-broker mock cluster. " +
-        "Run it with --cluster-bootstrap 127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3 (and --cluster-pids PID1,PID2,PID3 for the brokers' CPU and memory).",
+        (options.ClusterBootstrap is null
+            ? "The cluster is 3 fresh chronik-server processes on loopback (raft-cluster, each a metadata-quorum voter and a broker, as `chronik-server dev-cluster --nodes 3` starts them); broker CPU is the three nodes' sum, peak RSS the largest node's."
+            : $"The cluster is the one given with --cluster-bootstrap {options.ClusterBootstrap}; broker CPU and RSS cover the processes given with --cluster-pids."),
         RecordsPerSecond, "records/s", HigherIsBetter: true, Target: null);
 
     /// <summary>Topic names of S5.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Chronik.Bench.Cli;
+using Chronik.Bench.Limits;
 using Chronik.Bench.Measure;
 using Chronik.Bench.Profiling;
 using Chronik.Bench.Targets;
@@ -12,9 +13,10 @@ namespace Chronik.Bench.Scenarios;
 /// Runs one scenario on one target and turns the outcome into a <see cref="TargetRun"/>: figures,
 /// broker CPU and peak RSS over the measured interval, or the failure reason — a failure never
 /// ends the whole run. For chronik-server, a run that misses its target is repeated under the
-/// profiler (see <see cref="Profiler"/>).
+/// profiler (see <see cref="Profiler"/>). <paramref name="diskDirectory"/> is on the brokers' filesystem:
+/// S4 probes the disk's fsync latency there while it runs (<see cref="DiskProbe"/>).
 /// </summary>
-public sealed class ScenarioExecutor(RunOptions options, Profiler profiler)
+public sealed class ScenarioExecutor(RunOptions options, Profiler profiler, string diskDirectory)
 {
     private static readonly TimeSpan ProfileWarmup = TimeSpan.FromSeconds(0.5);
 
@@ -54,7 +56,15 @@ public sealed class ScenarioExecutor(RunOptions options, Profiler profiler)
             async (run, window) =>
             {
                 await target.CreateTopicsAsync([ScenarioCatalog.S4Topic], 1, 1, cancellationToken);
-                var result = await LatencyWorkload.RunAsync(target.BootstrapServers, ScenarioCatalog.S4Topic, ScenarioCatalog.S4Produce, options.LatencyRate, options.Warmup, options.Duration, Label(scenario, target), window.Begin, cancellationToken);
+                using var disk = DiskProbe.Start(diskDirectory);
+                void OnMeasuring()
+                {
+                    disk.Restart();
+                    window.Begin();
+                }
+
+                var result = await LatencyWorkload.RunAsync(target.BootstrapServers, ScenarioCatalog.S4Topic, ScenarioCatalog.S4Produce, options.LatencyRate, options.Warmup, options.Duration, Label(scenario, target), OnMeasuring, cancellationToken);
+                var (fsync, stalled, fsyncFailure) = disk.Stop();
                 run.Add("p50_ms", "end-to-end p50 ms", result.EndToEnd.P50, "0.00");
                 run.Add(ScenarioCatalog.P99, "end-to-end p99 ms", result.EndToEnd.P99, "0.00");
                 run.Add("p999_ms", "end-to-end p99.9 ms", result.EndToEnd.P999, "0.00");
@@ -63,9 +73,21 @@ public sealed class ScenarioExecutor(RunOptions options, Profiler profiler)
                 run.Add("ack_p99_ms", "ack p99 ms", result.Ack.P99, "0.00");
                 run.Add("achieved_rate", $"records/s sent (target {result.TargetRate:N0})", result.AchievedRate, "N0");
                 run.Add("lost", "sent but not consumed", result.Lost, "N0");
+                if (fsync is { } f)
+                {
+                    run.Add("disk_p50_ms", "disk meanwhile: 4 KiB append + fdatasync p50 ms", f.P50, "0.00");
+                    run.Add("disk_p99_ms", "disk meanwhile: 4 KiB append + fdatasync p99 ms", f.P99, "0.00");
+                    run.Add("disk_max_ms", "disk meanwhile: 4 KiB append + fdatasync max ms", f.Max, "0.00");
+                    run.Add("disk_stalled_pct", $"disk meanwhile: % of the time inside fdatasyncs over {DiskProbe.StallThreshold.TotalMilliseconds:0} ms", stalled * 100, "0.0");
+                }
+                else
+                {
+                    run.Notes.Add($"the disk probe took no samples{(fsyncFailure is null ? string.Empty : ": " + fsyncFailure)}");
+                }
             },
             ct => LatencyWorkload.RunAsync(target.BootstrapServers, ScenarioCatalog.S4Topic, ScenarioCatalog.S4Produce, options.LatencyRate, ProfileWarmup, options.ProfileDuration, "profile", () => { }, ct),
-            cancellationToken);
+            cancellationToken,
+            afterWindow: target is ChronikTarget ? run => MeasurePageCacheAcksAsync(scenario, target, run, cancellationToken) : null);
 
     public Task<TargetRun> ManyTopicsAsync(ScenarioDefinition scenario, IBrokerTarget target, TargetRun? reference, CancellationToken cancellationToken)
     {
@@ -111,12 +133,39 @@ public sealed class ScenarioExecutor(RunOptions options, Profiler profiler)
 
     private static string Label(ScenarioDefinition scenario, IBrokerTarget target) => $"{scenario.Id} {target.Name}";
 
+    /// <summary>
+    /// S4 again on chronik-server, outside the measured window, on a topic whose flush.ms relaxes durability the
+    /// Kafka way (acknowledged and visible from the page cache, fsynced in the background): the difference to the
+    /// main figure is what fsync-before-acknowledge costs on this disk.
+    /// </summary>
+    private async Task MeasurePageCacheAcksAsync(ScenarioDefinition scenario, IBrokerTarget target, TargetRun run, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await target.CreateTopicsAsync([ScenarioCatalog.S4PageCacheTopic], 1, 1, cancellationToken, ScenarioCatalog.S4PageCacheConfigs);
+            var result = await LatencyWorkload.RunAsync(target.BootstrapServers, ScenarioCatalog.S4PageCacheTopic, ScenarioCatalog.S4Produce, options.LatencyRate, options.Warmup, options.Duration, Label(scenario, target) + " flush.ms", () => { }, cancellationToken);
+            string topic = $"{ScenarioCatalog.S4PageCacheTopic} ({ScenarioCatalog.DescribeConfigs(ScenarioCatalog.S4PageCacheConfigs)}, acknowledged from the page cache)";
+            run.Add("pagecache_p50_ms", $"{topic}: end-to-end p50 ms", result.EndToEnd.P50, "0.00");
+            run.Add("pagecache_p99_ms", $"{topic}: end-to-end p99 ms", result.EndToEnd.P99, "0.00");
+            run.Add("pagecache_max_ms", $"{topic}: end-to-end max ms", result.EndToEnd.Max, "0.00");
+            ProgressLine.Say($"  → {scenario.Id} {target.Name} with {ScenarioCatalog.DescribeConfigs(ScenarioCatalog.S4PageCacheConfigs)}: p99 ms {result.EndToEnd.P99:N2}");
+        }
+        catch (Exception e) when (e is ScenarioFailedException or KafkaException)
+        {
+            run.Notes.Add($"the run on {ScenarioCatalog.S4PageCacheTopic} failed: {e.Message}");
+        }
+    }
+
     private static void AddThroughput(TargetRun run, ThroughputResult result)
     {
         run.Add(ScenarioCatalog.RecordsPerSecond, "records/s", result.RecordsPerSecond, "N0");
         run.Add("mb_per_second", "MB/s (values)", result.MegabytesPerSecond, "N1");
         run.Add("records", "records", result.Records, "N0");
         run.Add("seconds", "measured s", result.Seconds, "0.0");
+        if (result.SenderBlockedSeconds is { } blocked && result.Seconds > 0)
+        {
+            run.Add("sender_blocked_pct", "producer waiting for acknowledgements (unacknowledged-record limit reached), % of the time", blocked / result.Seconds * 100, "0");
+        }
     }
 
     private async Task<TargetRun> MeasureAsync(
@@ -126,7 +175,8 @@ public sealed class ScenarioExecutor(RunOptions options, Profiler profiler)
         Func<TargetRun, MeasuredWindow, Task> body,
         Func<CancellationToken, Task> repeatForProfile,
         CancellationToken cancellationToken,
-        bool resetPeakAtWindow = true)
+        bool resetPeakAtWindow = true,
+        Func<TargetRun, Task>? afterWindow = null)
     {
         var run = new TargetRun(target.Name);
         var window = new MeasuredWindow(target.ProcessIds, resetPeakAtWindow);
@@ -178,6 +228,11 @@ public sealed class ScenarioExecutor(RunOptions options, Profiler profiler)
         ProgressLine.Say(run.Ok
             ? $"  → {scenario.Id} {target.Name}: {scenario.PrimaryLabel} {run.Value(scenario.PrimaryKey):N2}"
             : $"  → {scenario.Id} {target.Name} FAILED: {run.Failure}");
+
+        if (run.Ok && afterWindow is not null)
+        {
+            await afterWindow(run);
+        }
 
         if (ShouldProfile(scenario, target, run, reference))
         {

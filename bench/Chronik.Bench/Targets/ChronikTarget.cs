@@ -40,8 +40,8 @@ public sealed class ChronikTarget : IBrokerTarget
         return new ChronikTarget(broker, note);
     }
 
-    public Task CreateTopicsAsync(IReadOnlyList<string> topics, int partitions, int replicationFactor, CancellationToken cancellationToken) =>
-        TopicAdmin.CreateAsync(BootstrapServers, topics, partitions, replicationFactor, _note, cancellationToken);
+    public Task CreateTopicsAsync(IReadOnlyList<string> topics, int partitions, int replicationFactor, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? configs = null) =>
+        TopicAdmin.CreateAsync(BootstrapServers, topics, partitions, replicationFactor, _note, cancellationToken, configs);
 
     public string RecentOutput(int lines)
     {

@@ -12,8 +12,8 @@ public sealed class ExternalTarget(string name, string bootstrapServers, IReadOn
 
     public IReadOnlyList<int> ProcessIds { get; } = processIds;
 
-    public Task CreateTopicsAsync(IReadOnlyList<string> topics, int partitions, int replicationFactor, CancellationToken cancellationToken) =>
-        TopicAdmin.CreateAsync(BootstrapServers, topics, partitions, replicationFactor, note, cancellationToken);
+    public Task CreateTopicsAsync(IReadOnlyList<string> topics, int partitions, int replicationFactor, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? configs = null) =>
+        TopicAdmin.CreateAsync(BootstrapServers, topics, partitions, replicationFactor, note, cancellationToken, configs);
 
     public string RecentOutput(int lines) => string.Empty;
 

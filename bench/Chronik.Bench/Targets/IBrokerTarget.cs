@@ -12,8 +12,11 @@ public interface IBrokerTarget : IAsyncDisposable
     /// <summary>Processes whose CPU and memory count as the broker's; empty when unknown.</summary>
     IReadOnlyList<int> ProcessIds { get; }
 
-    /// <summary>Creates topics (an existing one is fine); throws <see cref="ScenarioFailedException"/> with the reason otherwise.</summary>
-    Task CreateTopicsAsync(IReadOnlyList<string> topics, int partitions, int replicationFactor, CancellationToken cancellationToken);
+    /// <summary>
+    /// Creates topics (an existing one is fine) with the topic <paramref name="configs"/> given, if any; throws
+    /// <see cref="ScenarioFailedException"/> with the reason otherwise.
+    /// </summary>
+    Task CreateTopicsAsync(IReadOnlyList<string> topics, int partitions, int replicationFactor, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? configs = null);
 
     /// <summary>The last lines the broker wrote, for a failure report; empty when not captured.</summary>
     string RecentOutput(int lines);

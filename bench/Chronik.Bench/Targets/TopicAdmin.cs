@@ -18,7 +18,7 @@ public static class TopicAdmin
     private static readonly TimeSpan MetadataTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
 
-    public static async Task CreateAsync(string bootstrapServers, IReadOnlyList<string> topics, int partitions, int replicationFactor, Action<string> note, CancellationToken cancellationToken)
+    public static async Task CreateAsync(string bootstrapServers, IReadOnlyList<string> topics, int partitions, int replicationFactor, Action<string> note, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? configs = null)
     {
         using var admin = new AdminClientBuilder(ClientSettings.Admin(bootstrapServers)).Build();
         if (AllExist(admin, topics, partitions))
@@ -26,9 +26,14 @@ public static class TopicAdmin
             return;
         }
 
-        bool created = await TryCreateTopicsAsync(admin, topics, partitions, replicationFactor, note, cancellationToken);
+        bool created = await TryCreateTopicsAsync(admin, topics, partitions, replicationFactor, configs, note, cancellationToken);
         if (!created)
         {
+            if (configs is { Count: > 0 })
+            {
+                throw new ScenarioFailedException($"topic configs ({string.Join(", ", configs.Keys)}) need CreateTopics, which the broker does not serve");
+            }
+
             AutoCreate(admin, topics);
         }
 
@@ -36,7 +41,7 @@ public static class TopicAdmin
     }
 
     /// <summary>True when CreateTopics did it; false when the broker does not serve it.</summary>
-    private static async Task<bool> TryCreateTopicsAsync(IAdminClient admin, IReadOnlyList<string> topics, int partitions, int replicationFactor, Action<string> note, CancellationToken cancellationToken)
+    private static async Task<bool> TryCreateTopicsAsync(IAdminClient admin, IReadOnlyList<string> topics, int partitions, int replicationFactor, IReadOnlyDictionary<string, string>? configs, Action<string> note, CancellationToken cancellationToken)
     {
         var options = new CreateTopicsOptions { OperationTimeout = TimeSpan.FromSeconds(30), RequestTimeout = TimeSpan.FromSeconds(30) };
         for (int start = 0; start < topics.Count; start += CreateBatch)
@@ -45,7 +50,13 @@ public static class TopicAdmin
             var specs = new List<TopicSpecification>();
             for (int i = start; i < Math.Min(topics.Count, start + CreateBatch); i++)
             {
-                specs.Add(new TopicSpecification { Name = topics[i], NumPartitions = partitions, ReplicationFactor = (short)replicationFactor });
+                var spec = new TopicSpecification { Name = topics[i], NumPartitions = partitions, ReplicationFactor = (short)replicationFactor };
+                if (configs is not null)
+                {
+                    spec.Configs = new Dictionary<string, string>(configs, StringComparer.Ordinal);
+                }
+
+                specs.Add(spec);
             }
 
             try

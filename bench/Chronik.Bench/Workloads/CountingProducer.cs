@@ -14,6 +14,7 @@ public sealed class CountingProducer : IDisposable
     private long _acked;
     private long _failed;
     private long _lastAckTimestamp;
+    private long _blockedTicks;
 
     public CountingProducer(string bootstrapServers, ProduceSettings settings)
     {
@@ -32,6 +33,21 @@ public sealed class CountingProducer : IDisposable
 
     public long Completed => Acked + Failed;
 
+    /// <summary>Stopwatch ticks the sending thread spent waiting for acknowledgements to make room (see <see cref="WaitForRoom"/>).</summary>
+    public long BlockedTicks => Volatile.Read(ref _blockedTicks);
+
+    /// <summary>
+    /// Sleeps a millisecond because the unacknowledged records reached a limit (librdkafka's local queue, or the
+    /// caller's own), and counts the time: a producer that spends much of its time here is held back by the
+    /// broker's acknowledgement latency, not by its own CPU.
+    /// </summary>
+    public void WaitForRoom()
+    {
+        long start = Stopwatch.GetTimestamp();
+        Thread.Sleep(1);
+        Interlocked.Add(ref _blockedTicks, Stopwatch.GetTimestamp() - start);
+    }
+
     /// <summary>Stopwatch timestamp of the latest acknowledgement.</summary>
     public long LastAckTimestamp => Volatile.Read(ref _lastAckTimestamp);
 
@@ -47,7 +63,7 @@ public sealed class CountingProducer : IDisposable
             }
             catch (ProduceException<Null, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
             {
-                Thread.Sleep(1);
+                WaitForRoom();
             }
         }
     }
@@ -68,7 +84,7 @@ public sealed class CountingProducer : IDisposable
             }
             catch (ProduceException<Null, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
             {
-                Thread.Sleep(1);
+                WaitForRoom();
             }
         }
     }

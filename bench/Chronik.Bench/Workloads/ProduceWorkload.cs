@@ -39,6 +39,7 @@ public static class ProduceWorkload
         long ackedBefore = producer.Acked;
         long start = Stopwatch.GetTimestamp();
         long sentBefore = sent;
+        long blockedBefore = producer.BlockedTicks;
         using (ProgressLine.Start(label, Rate(producer, settings.RecordSize)))
         {
             sent = Pump(producer, topic, payloads, sent, duration, maxInFlight, cancellationToken);
@@ -52,7 +53,8 @@ public static class ProduceWorkload
         }
 
         double seconds = Stopwatch.GetElapsedTime(start, producer.LastAckTimestamp).TotalSeconds;
-        return new ThroughputResult(records, records * settings.RecordSize, seconds);
+        double blocked = (double)(producer.BlockedTicks - blockedBefore) / Stopwatch.Frequency;
+        return new ThroughputResult(records, records * settings.RecordSize, seconds) { SenderBlockedSeconds = blocked };
     }
 
     /// <summary>Sends for <paramref name="duration"/>, never more than <paramref name="maxInFlight"/> unanswered; returns the new send count.</summary>
@@ -70,7 +72,7 @@ public static class ProduceWorkload
             long room = maxInFlight - (sent - completed);
             if (room <= 0)
             {
-                Thread.Sleep(1);
+                producer.WaitForRoom();
             }
             else
             {

@@ -6,4 +6,7 @@ public sealed record ThroughputResult(long Records, long Bytes, double Seconds, 
     public double RecordsPerSecond => Seconds > 0 ? Records / Seconds : 0;
 
     public double MegabytesPerSecond => Seconds > 0 ? Bytes / Seconds / 1e6 : 0;
+
+    /// <summary>Produce only: time the sending thread waited for acknowledgements to make room; null for consumers.</summary>
+    public double? SenderBlockedSeconds { get; init; }
 }

@@ -27,6 +27,14 @@ internal sealed class KafkaConnection
 {
     private const int NotStopped = -1;
 
+    /// <summary>
+    /// The most bytes the read loop waits for at once while a large frame arrives. The transport hands data
+    /// over in 4 KiB segments; without a minimum, each one would wake the read loop just to copy it, i.e. a
+    /// few hundred thread-pool dispatches for one 1 MB produce request. A bound keeps the bytes the pipe holds
+    /// for an unfinished frame small, whatever its size prefix announces.
+    /// </summary>
+    private const int MaxReadAhead = 1024 * 1024;
+
     private readonly ConnectionContext _transport;
     private readonly IKafkaRequestProcessor _processor;
     private readonly KafkaListenerOptions _options;
@@ -137,8 +145,20 @@ internal sealed class KafkaConnection
         PipeReader input = _transport.Transport.Input;
         while (true)
         {
-            ReadResult result = await input.ReadAsync().ConfigureAwait(false);
+            // The rest of a started frame is awaited in one piece (every byte read so far was consumed).
+            int missing = _frames.MissingBytes;
+            ReadResult result = missing > 1
+                ? await input.ReadAtLeastAsync(Math.Min(missing, MaxReadAhead)).ConfigureAwait(false)
+                : await input.ReadAsync().ConfigureAwait(false);
             Volatile.Write(ref _lastActivity, _time.GetTimestamp());
+            if (result.IsCompleted)
+            {
+                // The client ended its side cleanly (a reset throws instead). Kestrel may signal ConnectionClosed for
+                // the same end before this loop runs, and OnTransportClosed then claimed "aborted" first: the clean
+                // end of the stream is the truer reason.
+                Interlocked.CompareExchange(ref _stopReason, (int)ConnectionCloseReason.ClientClosed, (int)ConnectionCloseReason.Aborted);
+            }
+
             if (result.IsCanceled || StopRequested)
             {
                 return;

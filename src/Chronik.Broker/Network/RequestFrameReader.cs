@@ -52,6 +52,9 @@ internal sealed class RequestFrameReader
     /// <summary>Bytes currently rented for the unfinished frame (0 when none).</summary>
     public int PartialFrameCapacity => _partial?.Length ?? 0;
 
+    /// <summary>Bytes the unfinished frame still lacks (0 when no frame has been started).</summary>
+    public int MissingBytes => _partial is null ? 0 : _expected - _filled;
+
     /// <summary>
     /// Consumes bytes from the front of <paramref name="input"/> (it is sliced past what was consumed).
     /// On <see cref="FrameReadStatus.Frame"/> the caller owns <paramref name="frame"/>'s buffer and must

@@ -6,6 +6,7 @@ using Chronik.Broker.Configs;
 using Chronik.Server.Http;
 using Chronik.Server.Metrics;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -95,6 +96,12 @@ public static partial class ServerHost
         ConfigureLogging(builder.Logging, settings);
 
         builder.WebHost.UseKestrelCore();
+        builder.WebHost.UseSockets(sockets =>
+        {
+            // Receive straight into a buffer instead of first waiting for readability with a 1-byte peek:
+            // one system call per receive instead of two. An idle connection holds one pooled block.
+            sockets.WaitForDataBeforeAllocatingBuffer = false;
+        });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -103,6 +110,8 @@ public static partial class ServerHost
         });
 
         var services = builder.Services;
+        // Kestrel takes the last registered pool factory: 64 KiB blocks, so large Kafka frames move in few system calls.
+        services.AddSingleton<IMemoryPoolFactory<byte>, TransportMemoryPoolFactory>();
         services.AddRoutingCore();
         services.Configure<HostOptions>(options => options.ShutdownTimeout = settings.ShutdownTimeout);
         services.Configure<ConsoleLifetimeOptions>(options => options.SuppressStatusMessages = true);

@@ -123,6 +123,48 @@ public class KafkaListenerTests
         Assert.True(payload.AsSpan().SequenceEqual(response.AsSpan(4)));
     }
 
+    [Fact]
+    public async Task A_large_frame_sent_in_pieces_and_the_frame_sharing_its_last_write_are_both_answered()
+    {
+        var processor = new ScriptedProcessor();
+        await using var host = await ListenerHost.StartAsync(processor, new KafkaListenerOptions { MaxRequestSize = 8 << 20 });
+        using var client = await RawKafkaClient.ConnectAsync(host.Port);
+        var payload = new byte[(1 << 20) + 12_345];
+        new Random(7).NextBytes(payload);
+        byte[] stream = TestFrames.Concat([TestFrames.Request(3, payload: payload), TestFrames.Request(4)]);
+
+        // Uneven pieces: the read loop waits for the rest of the first frame across several reads.
+        int sent = 0;
+        var random = new Random(11);
+        while (sent < stream.Length)
+        {
+            int piece = Math.Min(stream.Length - sent, random.Next(1, 300_000));
+            await client.SendAsync(stream[sent..(sent + piece)]);
+            sent += piece;
+        }
+
+        byte[] first = (await client.ReceiveAsync())!;
+        Assert.Equal(3, TestFrames.CorrelationIdOf(first));
+        Assert.True(payload.AsSpan().SequenceEqual(first.AsSpan(4)));
+        Assert.Equal(4, TestFrames.CorrelationIdOf((await client.ReceiveAsync())!));
+    }
+
+    [Fact]
+    public async Task A_client_closing_inside_a_large_frame_closes_the_connection_cleanly()
+    {
+        var processor = new ScriptedProcessor();
+        await using var host = await ListenerHost.StartAsync(processor, new KafkaListenerOptions { MaxRequestSize = 8 << 20 });
+        using var client = await RawKafkaClient.ConnectAsync(host.Port);
+        await client.SendAsync(TestFrames.Request(1));
+        Assert.Equal(1, TestFrames.CorrelationIdOf((await client.ReceiveAsync())!));
+
+        byte[] large = TestFrames.Request(2, payload: new byte[2 << 20]);
+        await client.SendAsync(large[..(large.Length / 2)]);
+        client.ShutdownSend();
+
+        Assert.True(await client.IsClosedByServerAsync());
+    }
+
     [Theory]
     [InlineData(-5)]
     [InlineData(1025)]

@@ -27,6 +27,9 @@ public sealed class RawKafkaClient : IDisposable
 
     public async Task SendAsync(byte[] bytes) => await _socket.SendAsync(bytes, SocketFlags.None);
 
+    /// <summary>Half-closes the connection: the server reads end of stream, responses can still arrive.</summary>
+    public void ShutdownSend() => _socket.Shutdown(SocketShutdown.Send);
+
     /// <summary>The next response frame (without its size prefix), or null when the server closed the connection.</summary>
     public async Task<byte[]?> ReceiveAsync(TimeSpan? timeout = null)
     {

@@ -88,6 +88,24 @@ public class RequestFrameReaderTests
     }
 
     [Fact]
+    public void Missing_bytes_count_down_to_the_end_of_the_started_frame()
+    {
+        var reader = new RequestFrameReader(1000);
+        Assert.Equal(0, reader.MissingBytes);
+        var start = new byte[4 + 100];
+        BinaryPrimitives.WriteInt32BigEndian(start, 300);
+        var input = new ReadOnlySequence<byte>(start);
+
+        Assert.Equal(FrameReadStatus.NeedMoreData, reader.TryRead(ref input, out _));
+        Assert.Equal(200, reader.MissingBytes);
+
+        var rest = new ReadOnlySequence<byte>(new byte[200]);
+        Assert.Equal(FrameReadStatus.Frame, reader.TryRead(ref rest, out var frame));
+        Assert.Equal(0, reader.MissingBytes);
+        ArrayPool<byte>.Shared.Return(frame.Buffer);
+    }
+
+    [Fact]
     public void A_zero_length_frame_is_a_frame()
     {
         var reader = new RequestFrameReader(10);
