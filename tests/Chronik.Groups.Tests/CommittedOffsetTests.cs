@@ -15,7 +15,7 @@ public class CommittedOffsetTests
         var committed = Enumerable.Range(0, 6).Select(p => new TopicPartitionOffset("orders", p, 100 + (p * 7), leaderEpoch: null)).ToList();
         using (IConsumer<Ignore, Ignore> consumer = Consumer(broker, "durable"))
         {
-            consumer.Commit(committed);
+            await CommitAsync(consumer, committed);
             Assert.Equal(committed.Select(c => c.Offset), consumer.Committed(committed.Select(c => c.TopicPartition), TimeSpan.FromSeconds(30)).Select(c => c.Offset));
         }
 
@@ -23,6 +23,27 @@ public class CommittedOffsetTests
         using IConsumer<Ignore, Ignore> after = Consumer(broker, "durable");
         List<TopicPartitionOffset> fetched = after.Committed(committed.Select(c => c.TopicPartition), TimeSpan.FromSeconds(30));
         Assert.Equal(committed.Select(c => c.Offset), fetched.Select(c => c.Offset));
+    }
+
+    /// <summary>
+    /// librdkafka's synchronous Commit hands the retriable COORDINATOR_LOAD_IN_PROGRESS to the caller (the Java client
+    /// retries it): the first commit may meet the just-created __consumer_offsets partition while its coordinator loads.
+    /// </summary>
+    private static async Task CommitAsync(IConsumer<Ignore, Ignore> consumer, List<TopicPartitionOffset> offsets)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                consumer.Commit(offsets);
+                return;
+            }
+            catch (KafkaException ex) when (ex.Error.Code == ErrorCode.GroupLoadInProgress && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
     }
 
     private static IConsumer<Ignore, Ignore> Consumer(GroupsBroker broker, string group) =>
