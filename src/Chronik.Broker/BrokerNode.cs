@@ -2,6 +2,7 @@ using Chronik.Broker.Configs;
 using Chronik.Broker.Controller;
 using Chronik.Broker.InterBroker;
 using Chronik.Broker.Partitions;
+using Chronik.Broker.Replication;
 using Chronik.Broker.Requests;
 using Chronik.Cluster.Controller;
 using Chronik.Cluster.Metadata;
@@ -80,7 +81,14 @@ public sealed partial class BrokerNode : IAsyncDisposable
             logger: loggerFactory.CreateLogger<BrokerLifecycle>(),
             incarnation: incarnation);
         Replicas = new ReplicaManager(
-            new ReplicaManagerOptions { NodeId = options.NodeId, DataDirectory = options.DataDirectory, Configs = options.Configs },
+            new ReplicaManagerOptions
+            {
+                NodeId = options.NodeId,
+                DataDirectory = options.DataDirectory,
+                Configs = options.Configs,
+                LeaderChannels = new BrokerReplicaChannels(() => Quorum.Current, options.ListenerName, options.NodeId),
+                Controller = () => ControllerClient,
+            },
             () => Quorum.Current,
             loggerFactory,
             TimeProvider);

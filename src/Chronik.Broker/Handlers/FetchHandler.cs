@@ -72,7 +72,8 @@ public sealed class FetchHandler : ApiHandler<FetchRequest, FetchResponseBody>
 
         var isolation = version >= 4 && request.IsolationLevel == 1 ? FetchIsolation.TxnCommitted : FetchIsolation.HighWatermark;
         int maxBytes = version >= 3 ? Math.Min(request.MaxBytes, _fetchMaxBytes) : int.MaxValue;
-        var operation = new FetchOperation(Resolve(fetchContext), replicaId, isolation, maxBytes, minOneMessage: version >= 3, checkLastFetchedEpoch: version >= 12);
+        long replicaEpoch = version >= 15 ? request.ReplicaState.ReplicaEpoch : -1;
+        var operation = new FetchOperation(Resolve(fetchContext), replicaId, isolation, maxBytes, minOneMessage: version >= 3, checkLastFetchedEpoch: version >= 12, replicaEpoch);
         var reading = operation.ReadAndWaitAsync(request.MinBytes, request.MaxWaitMs, _time, context.CancellationToken);
         return reading.IsCompletedSuccessfully
             ? new(BuildResponse(context, fetchContext, operation, isolation))

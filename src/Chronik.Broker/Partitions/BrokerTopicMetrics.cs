@@ -10,7 +10,10 @@ namespace Chronik.Broker.Partitions;
 /// Prometheus names (see src/Chronik.Server/README.md): chronik_topic_received_bytes_total{topic},
 /// chronik_topic_sent_bytes_total{topic}, chronik_topic_received_messages_total{topic},
 /// chronik_produce_requests_total{outcome}, chronik_fetch_requests_total{outcome}, chronik_partitions,
-/// chronik_partitions_leader, chronik_log_size_bytes{topic,partition}.
+/// chronik_partitions_leader, chronik_log_size_bytes{topic,partition}; replication:
+/// chronik_partitions_under_replicated, chronik_partitions_under_min_isr (led partitions whose ISR is smaller than
+/// the replica set / the effective min.insync.replicas), chronik_isr_expands_total, chronik_isr_shrinks_total
+/// (ISR changes this broker's leaders proposed).
 /// Counters take the topic string the partition already holds and preallocated outcome labels: no allocation.
 /// </summary>
 public sealed class BrokerTopicMetrics
@@ -36,6 +39,10 @@ public sealed class BrokerTopicMetrics
         meter.CreateObservableGauge("chronik.partitions", () => replicas.IsStarted ? replicas.Partitions.Count : 0, "{partition}", "Partitions hosted by this broker.");
         meter.CreateObservableGauge("chronik.partitions.leader", () => CountLeaders(replicas), "{partition}", "Partitions this broker leads.");
         meter.CreateObservableGauge("chronik.log.size", () => LogSizes(replicas), "By", "Bytes in each partition's log segments.");
+        meter.CreateObservableGauge("chronik.partitions.under_replicated", () => Count(replicas, static p => p.IsUnderReplicated), "{partition}", "Led partitions whose ISR is smaller than their replica set.");
+        meter.CreateObservableGauge("chronik.partitions.under_min_isr", () => Count(replicas, static p => p.IsUnderMinIsr), "{partition}", "Led partitions whose ISR is below min.insync.replicas (acks=all refused).");
+        meter.CreateObservableCounter("chronik.isr.expands", () => replicas.AlterPartitions?.Expansions ?? 0, "{change}", "ISR expansions proposed by this broker's leaders.");
+        meter.CreateObservableCounter("chronik.isr.shrinks", () => replicas.AlterPartitions?.Shrinks ?? 0, "{change}", "ISR shrinks proposed by this broker's leaders.");
     }
 
     public void RecordProduced(string topic, int bytes, int records)
@@ -71,23 +78,25 @@ public sealed class BrokerTopicMetrics
         return builder.ToString();
     }
 
-    private static int CountLeaders(ReplicaManager replicas)
+    private static int CountLeaders(ReplicaManager replicas) => Count(replicas, static p => p.IsLeader);
+
+    private static int Count(ReplicaManager replicas, Func<Partition, bool> predicate)
     {
         if (!replicas.IsStarted)
         {
             return 0;
         }
 
-        int leaders = 0;
+        int count = 0;
         foreach (var partition in replicas.Partitions)
         {
-            if (partition.IsLeader)
+            if (predicate(partition))
             {
-                leaders++;
+                count++;
             }
         }
 
-        return leaders;
+        return count;
     }
 
     private static IEnumerable<Measurement<long>> LogSizes(ReplicaManager replicas)

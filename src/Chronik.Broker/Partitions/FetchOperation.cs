@@ -61,6 +61,7 @@ public sealed class FetchOperation : IPartitionListener
 {
     private readonly FetchTarget[] _targets;
     private readonly int _replicaId;
+    private readonly long _replicaEpoch;
     private readonly FetchIsolation _isolation;
     private readonly int _maxBytes;
     private readonly bool _minOneMessage;
@@ -68,6 +69,7 @@ public sealed class FetchOperation : IPartitionListener
     private readonly object _signalLock = new();
     private TaskCompletionSource<bool>? _signal;
     private bool _timedOut;
+    private bool _followerStateRecorded;
 
     /// <param name="targets">The partitions, in fetch order.</param>
     /// <param name="replicaId">The fetching follower's broker id, or -1 for a consumer.</param>
@@ -75,10 +77,12 @@ public sealed class FetchOperation : IPartitionListener
     /// <param name="maxBytes">The response's byte limit (KIP-74).</param>
     /// <param name="minOneMessage">Whether the first batch is returned even when larger than the limits (Fetch v3+).</param>
     /// <param name="checkLastFetchedEpoch">Fetch v12+: validate last_fetched_epoch (divergence detection).</param>
-    public FetchOperation(FetchTarget[] targets, int replicaId, FetchIsolation isolation, int maxBytes, bool minOneMessage, bool checkLastFetchedEpoch)
+    /// <param name="replicaEpoch">The follower's broker epoch (Fetch v15+ replica_state, KIP-903), -1 when not sent.</param>
+    public FetchOperation(FetchTarget[] targets, int replicaId, FetchIsolation isolation, int maxBytes, bool minOneMessage, bool checkLastFetchedEpoch, long replicaEpoch = -1)
     {
         _targets = targets;
         _replicaId = replicaId;
+        _replicaEpoch = replicaEpoch;
         _isolation = replicaId >= 0 ? FetchIsolation.LogEnd : isolation;
         _maxBytes = maxBytes;
         _minOneMessage = minOneMessage;
@@ -95,16 +99,22 @@ public sealed class FetchOperation : IPartitionListener
     /// <summary>The last read found an error or a divergence: Kafka answers at once then.</summary>
     public bool MustRespondNow { get; private set; }
 
-    /// <summary>Reads every target from its fetch offset; returns the bytes available.</summary>
+    /// <summary>
+    /// Reads every target from its fetch offset; returns the bytes available. A follower's position (its fetch offset,
+    /// the leader's log end at that moment) is recorded by the first read only, as Kafka's readFromLog does it once per
+    /// request: the re-reads of a long poll would otherwise make a lagging follower look caught up.
+    /// </summary>
     public long ReadAll()
     {
+        bool recordFollower = IsFromFollower && !_followerStateRecorded;
+        _followerStateRecorded = true;
         long total = 0;
         bool respondNow = false;
         long remaining = _maxBytes;
         bool minOne = _minOneMessage;
         foreach (var target in _targets)
         {
-            int found = ReadTarget(target, (int)Math.Min(Math.Max(remaining, 0), int.MaxValue), minOne);
+            int found = ReadTarget(target, (int)Math.Min(Math.Max(remaining, 0), int.MaxValue), minOne, recordFollower);
             if (target.Error != ErrorCode.None || target.DivergingEpoch is not null)
             {
                 respondNow = true;
@@ -202,7 +212,7 @@ public sealed class FetchOperation : IPartitionListener
         }
     }
 
-    private int ReadTarget(FetchTarget target, int limit, bool minOne)
+    private int ReadTarget(FetchTarget target, int limit, bool minOne, bool recordFollower)
     {
         target.Records = default;
         target.DivergingEpoch = null;
@@ -280,9 +290,9 @@ public sealed class FetchOperation : IPartitionListener
         target.HighWatermark = read.HighWatermark;
         target.LastStableOffset = Math.Min(read.HighWatermark, partition.LastStableOffset);
         target.LogStartOffset = read.LogStartOffset;
-        if (IsFromFollower)
+        if (recordFollower)
         {
-            partition.RecordFollowerFetch(_replicaId, request.FetchOffset, read.LogEndOffset);
+            partition.RecordFollowerFetch(_replicaId, request.FetchOffset, read.LogEndOffset, _replicaEpoch);
         }
 
         return read.Length;

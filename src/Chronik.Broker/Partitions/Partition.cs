@@ -7,16 +7,25 @@ namespace Chronik.Broker.Partitions;
 
 /// <summary>
 /// One partition hosted by this broker (Kafka's Partition): its log, its role and leader epoch from the metadata
-/// image, and — while leader — the <see cref="HighWatermarkTracker"/> that moves the high watermark. The data path
-/// (produce, fetch, list offsets, delete records) and the coordinators go through it rather than the log, so the
-/// leadership and epoch checks and the high watermark stay in one place.
+/// image, and — while leader — the <see cref="LeaderReplicationState"/> that tracks the followers, the ISR and the
+/// high watermark. The data path (produce, fetch, list offsets, delete records), the coordinators and the replica
+/// fetchers go through it rather than the log, so the leadership and epoch checks stay in one place.
 /// <para>
-/// The high watermark follows the durable log end offset: after an append, a durability watcher waits for the
-/// group fsync covering it and reports the new durable end to the tracker (with a relaxed flush policy the page
-/// cache counts, as in Kafka). When the high watermark moves, acks=all waiters and long-polling consumers wake.
+/// Leader: appends are stamped with the leader epoch; the high watermark is the minimum over the ISR of the
+/// followers' fetch offsets and this broker's <em>durable</em> log end (a durability watcher waits for the group
+/// fsync after an append; under a relaxed flush policy the page cache counts, as in Kafka). Follower fetches move
+/// it and may expand the ISR; <see cref="MaybeShrinkIsr"/> (run periodically) removes followers that fell behind.
+/// ISR changes go to the controller through <see cref="IIsrChangeSender"/> and come back via
+/// <see cref="CompleteIsrChange"/>. When the high watermark or the ISR moves, acks=all waiters and long-polling
+/// consumers wake.
 /// </para>
-/// Concurrency: appends hold a read lock on the role state (many appends run at once; the log orders them), role
-/// changes the write lock. The tracker and durability state are guarded by a second lock, taken after the first.
+/// <para>
+/// Follower: the replica fetcher appends the leader's batches (<see cref="AppendAsFollower"/>), truncates to the
+/// leader-epoch boundary, and takes the high watermark from the leader; each of these checks that this broker still
+/// follows in the fetcher's leader epoch, so a late response can never touch a partition that changed role.
+/// </para>
+/// Concurrency: appends, follower writes and truncation hold a read lock on the role state (the log orders them);
+/// role changes take the write lock. Replication state and waiters are guarded by a second lock, taken after the first.
 /// </summary>
 public sealed class Partition
 {
@@ -25,17 +34,18 @@ public sealed class Partition
     private readonly object _listenerLock = new();
     private readonly int _localBrokerId;
     private readonly TimeProvider _time;
+    private readonly ReplicationServices _replication;
     private PartitionRegistration? _registration;
     private TopicSettings _settings;
-    private HighWatermarkTracker? _tracker;
-    private TaskCompletionSource? _highWatermarkChanged;
+    private LeaderReplicationState? _leader;
+    private TaskCompletionSource? _replicationChanged;
     private long _durabilityTarget = -1;
     private bool _durabilityWatching;
     private IPartitionListener[] _consumerListeners = [];
     private IPartitionListener[] _replicaListeners = [];
     private volatile bool _deleted;
 
-    internal Partition(TopicPartition topicPartition, Guid topicId, PartitionLog log, int localBrokerId, TopicSettings settings, TimeProvider time)
+    internal Partition(TopicPartition topicPartition, Guid topicId, PartitionLog log, int localBrokerId, TopicSettings settings, TimeProvider time, ReplicationServices? replication = null)
     {
         TopicPartition = topicPartition;
         TopicId = topicId;
@@ -43,6 +53,7 @@ public sealed class Partition
         _localBrokerId = localBrokerId;
         _settings = settings;
         _time = time;
+        _replication = replication ?? ReplicationServices.Standalone;
     }
 
     public TopicPartition TopicPartition { get; }
@@ -69,11 +80,67 @@ public sealed class Partition
     /// <summary>The leader's broker id, or -1 when there is none.</summary>
     public int LeaderId => _registration?.Leader ?? PartitionRegistration.NoLeader;
 
-    public int PartitionEpoch => _registration?.PartitionEpoch ?? -1;
+    /// <summary>The partition epoch: the image's, or — on the leader — the one an AlterPartition answer committed.</summary>
+    public int PartitionEpoch
+    {
+        get
+        {
+            lock (_hwLock)
+            {
+                return _leader?.PartitionEpoch ?? _registration?.PartitionEpoch ?? -1;
+            }
+        }
+    }
 
     public ImmutableArray<int> Replicas => _registration?.Replicas ?? [];
 
-    public ImmutableArray<int> Isr => _registration?.Isr ?? [];
+    /// <summary>The in-sync replicas: the image's, or — on the leader — the committed ISR, which AlterPartition answers update first.</summary>
+    public ImmutableArray<int> Isr
+    {
+        get
+        {
+            lock (_hwLock)
+            {
+                return _leader?.Isr ?? _registration?.Isr ?? [];
+            }
+        }
+    }
+
+    /// <summary>The ISR change this leader awaits from the controller, or null.</summary>
+    public PendingIsrChange? PendingIsrChange
+    {
+        get
+        {
+            lock (_hwLock)
+            {
+                return _leader?.Pending;
+            }
+        }
+    }
+
+    /// <summary>Leader with fewer in-sync replicas than the effective min.insync.replicas: acks=all is refused.</summary>
+    public bool IsUnderMinIsr
+    {
+        get
+        {
+            lock (_hwLock)
+            {
+                return _leader?.IsUnderMinIsr ?? false;
+            }
+        }
+    }
+
+    /// <summary>Leader with an ISR smaller than the replica set.</summary>
+    public bool IsUnderReplicated
+    {
+        get
+        {
+            lock (_hwLock)
+            {
+                return _leader is { } leader && leader.Isr.Length < leader.Replicas.Count;
+            }
+        }
+    }
 
     /// <summary>True once the partition left this broker (topic deleted or reassigned); every request then fails.</summary>
     public bool IsDeleted => _deleted;
@@ -90,7 +157,7 @@ public sealed class Partition
         {
             lock (_hwLock)
             {
-                return _tracker?.LeaderEpochStartOffset ?? -1;
+                return _leader?.LeaderEpochStartOffset ?? -1;
             }
         }
     }
@@ -135,8 +202,8 @@ public sealed class Partition
     /// <summary>
     /// Phase one of a produce or coordinator write: appends <paramref name="batches"/> (v2 record batches) as leader
     /// with the current leader epoch. Offsets are final on return. Throws <see cref="PartitionException"/>
-    /// (NOT_LEADER_OR_FOLLOWER; NOT_ENOUGH_REPLICAS for acks=all below min.insync.replicas) or
-    /// <see cref="StorageException"/> (the batch was rejected).
+    /// (NOT_LEADER_OR_FOLLOWER; NOT_ENOUGH_REPLICAS for acks=all while the ISR is below the effective
+    /// min.insync.replicas) or <see cref="StorageException"/> (the batch was rejected).
     /// </summary>
     public AppendResult AppendAsLeader(ReadOnlyMemory<byte> batches, short requiredAcks, AppendOrigin origin = AppendOrigin.Client)
     {
@@ -149,15 +216,20 @@ public sealed class Partition
                 throw new PartitionException(ErrorCode.NotLeaderOrFollower, $"this broker ({_localBrokerId}) is not the leader of {TopicPartition}");
             }
 
-            var registration = _registration!;
-            if (requiredAcks == -1 && registration.Isr.Length < Settings.MinInsyncReplicas)
+            if (requiredAcks == -1)
             {
-                throw new PartitionException(
-                    ErrorCode.NotEnoughReplicas,
-                    $"the ISR of {TopicPartition} has {registration.Isr.Length} replica(s), fewer than min.insync.replicas {Settings.MinInsyncReplicas}");
+                lock (_hwLock)
+                {
+                    if (_leader!.IsUnderMinIsr)
+                    {
+                        throw new PartitionException(
+                            ErrorCode.NotEnoughReplicas,
+                            $"the ISR [{string.Join(",", _leader.Isr)}] of {TopicPartition} is smaller than min.insync.replicas {_leader.EffectiveMinIsr}");
+                    }
+                }
             }
 
-            result = Log.Append(batches, registration.LeaderEpoch, origin);
+            result = Log.Append(batches, _registration!.LeaderEpoch, origin);
         }
         finally
         {
@@ -170,34 +242,22 @@ public sealed class Partition
 
     /// <summary>
     /// Phase two: completes when the append is acknowledged as <paramref name="requiredAcks"/> asks — acks=1 when
-    /// durable (the topic's flush policy), acks=all when the high watermark passed it with at least
-    /// min.insync.replicas in the ISR (else NOT_ENOUGH_REPLICAS_AFTER_APPEND). Faults with
-    /// <see cref="PartitionException"/> or <see cref="StorageException"/>.
+    /// durable (the topic's flush policy), acks=all when the high watermark passed it (Kafka's DelayedProduce), failing
+    /// with NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR is then below the effective min.insync.replicas and with
+    /// NOT_LEADER_OR_FOLLOWER when this broker stops leading meanwhile. Faults with <see cref="PartitionException"/> or
+    /// <see cref="StorageException"/>.
     /// </summary>
-    public ValueTask WaitForAcksAsync(AppendResult result, short requiredAcks, CancellationToken cancellationToken = default)
-    {
-        if (requiredAcks != -1)
-        {
-            return Log.WaitForDurabilityAsync(result.LastOffset, cancellationToken);
-        }
+    public ValueTask WaitForAcksAsync(AppendResult result, short requiredAcks, CancellationToken cancellationToken = default) =>
+        requiredAcks != -1
+            ? Log.WaitForDurabilityAsync(result.LastOffset, cancellationToken)
+            : WaitForReplicationAsync(result.LastOffset + 1, checkMinIsr: true, cancellationToken);
 
-        var reached = WaitForHighWatermarkAsync(result.LastOffset + 1, cancellationToken);
-        return reached.IsCompletedSuccessfully ? CheckIsrAfterAppend() : AwaitThenCheckIsr(reached);
-    }
-
-    /// <summary>Completes once the high watermark is at least <paramref name="offset"/>; faults when leadership is lost.</summary>
-    public ValueTask WaitForHighWatermarkAsync(long offset, CancellationToken cancellationToken = default)
-    {
-        lock (_hwLock)
-        {
-            if (HighWatermark >= offset)
-            {
-                return ValueTask.CompletedTask;
-            }
-        }
-
-        return WaitForHighWatermarkSlowAsync(offset, cancellationToken);
-    }
+    /// <summary>
+    /// Completes once the high watermark is at least <paramref name="offset"/>; faults with NOT_LEADER_OR_FOLLOWER when
+    /// this broker is not the leader or stops leading (in this leader epoch) meanwhile.
+    /// </summary>
+    public ValueTask WaitForHighWatermarkAsync(long offset, CancellationToken cancellationToken = default) =>
+        WaitForReplicationAsync(offset, checkMinIsr: false, cancellationToken);
 
     /// <summary>
     /// Reads whole batches from <paramref name="fetchOffset"/> up to the limit <paramref name="isolation"/> sets
@@ -260,17 +320,26 @@ public sealed class Partition
     }
 
     /// <summary>
-    /// Replication seam: a follower fetched from <paramref name="fetchOffset"/>. False when <paramref name="replicaId"/>
-    /// is not an assigned follower of this leader (Kafka answers UNKNOWN_LEADER_EPOCH or NOT_LEADER_OR_FOLLOWER).
+    /// Leader side of replication: follower <paramref name="replicaId"/> fetched from <paramref name="fetchOffset"/>
+    /// (its log end offset) when this log ended at <paramref name="leaderLogEndOffset"/>, carrying broker epoch
+    /// <paramref name="brokerEpoch"/> (-1 before Fetch v15). Moves the high watermark and, when the follower caught up,
+    /// proposes adding it to the ISR. False when <paramref name="replicaId"/> is not an assigned follower of this leader.
     /// </summary>
-    public bool RecordFollowerFetch(int replicaId, long fetchOffset, long leaderLogEndOffset)
+    public bool RecordFollowerFetch(int replicaId, long fetchOffset, long leaderLogEndOffset, long brokerEpoch)
     {
         bool moved;
+        PendingIsrChange? expand = null;
+        var sender = _replication.IsrChanges;
         lock (_hwLock)
         {
-            if (_tracker is null || !_tracker.UpdateFollower(replicaId, fetchOffset, leaderLogEndOffset, NowMs, out moved))
+            if (_leader is null || !_leader.UpdateFollower(replicaId, fetchOffset, leaderLogEndOffset, brokerEpoch, NowMs, out moved))
             {
                 return false;
+            }
+
+            if (sender is not null)
+            {
+                expand = _leader.TryExpand(replicaId);
             }
 
             if (moved)
@@ -284,7 +353,162 @@ public sealed class Partition
             NotifyListeners(consumers: true, replicas: false);
         }
 
+        if (expand is not null)
+        {
+            sender!.Submit(this, expand);
+        }
+
         return true;
+    }
+
+    /// <summary>
+    /// Kafka's maybeShrinkIsr (run every replica.lag.time.max.ms / 2): proposes removing the ISR members that have not
+    /// caught up within replica.lag.time.max.ms. Returns the proposed change, or null.
+    /// </summary>
+    public PendingIsrChange? MaybeShrinkIsr()
+    {
+        var sender = _replication.IsrChanges;
+        if (sender is null)
+        {
+            return null;
+        }
+
+        PendingIsrChange? change;
+        lock (_hwLock)
+        {
+            change = _leader?.TryShrink(Log.LogEndOffset, NowMs);
+        }
+
+        if (change is not null)
+        {
+            sender.Submit(this, change);
+        }
+
+        return change;
+    }
+
+    /// <summary>
+    /// The controller answered <paramref name="change"/>: <paramref name="error"/>, and on success the partition as it
+    /// committed it. Returns what the leader made of it (<see cref="IsrChangeOutcome.Retry"/>: send it again).
+    /// </summary>
+    public IsrChangeOutcome CompleteIsrChange(PendingIsrChange change, ErrorCode error, PartitionRegistration? committed)
+    {
+        IsrChangeOutcome outcome;
+        bool moved;
+        lock (_hwLock)
+        {
+            if (_leader is null)
+            {
+                return IsrChangeOutcome.Ignored;
+            }
+
+            outcome = _leader.CompleteIsrChange(
+                change, error, committed?.LeaderEpoch ?? -1, committed?.PartitionEpoch ?? -1, committed?.Isr, Log.LogEndOffset, NowMs, out moved);
+            if (moved)
+            {
+                Log.UpdateHighWatermark(_leader.HighWatermark);
+            }
+
+            if (outcome is IsrChangeOutcome.Committed or IsrChangeOutcome.Reverted)
+            {
+                WakeWaitersLocked();
+            }
+        }
+
+        if (moved)
+        {
+            NotifyListeners(consumers: true, replicas: false);
+        }
+
+        return outcome;
+    }
+
+    /// <summary>
+    /// Follower side: appends batches fetched from the leader of <paramref name="leaderEpoch"/>, keeping their offsets
+    /// and epochs. Throws <see cref="PartitionException"/> when this broker no longer follows in that epoch, and
+    /// <see cref="StorageException"/> for bad batches or an offset below the log end (the fetcher truncates first).
+    /// </summary>
+    public AppendResult AppendAsFollower(ReadOnlyMemory<byte> batches, int leaderEpoch)
+    {
+        _stateLock.EnterReadLock();
+        try
+        {
+            EnsureFollowerOf(leaderEpoch);
+            try
+            {
+                return Log.AppendAsFollower(batches);
+            }
+            catch (UnexpectedAppendOffsetException e) when (Log.LogEndOffset == Log.LogStartOffset && e.FirstOffset < Log.LogEndOffset)
+            {
+                // Kafka's rule: the leader's log start (DeleteRecords) fell inside the first batch of an empty log; start
+                // the log at that batch instead.
+                Log.TruncateFullyAndStartAt(e.FirstOffset);
+                return Log.AppendAsFollower(batches);
+            }
+        }
+        finally
+        {
+            _stateLock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Follower side: removes everything from <paramref name="offset"/> on (the leader-epoch boundary the fetcher found).</summary>
+    public void TruncateAsFollower(long offset, int leaderEpoch)
+    {
+        _stateLock.EnterReadLock();
+        try
+        {
+            EnsureFollowerOf(leaderEpoch);
+            Log.TruncateTo(offset);
+        }
+        finally
+        {
+            _stateLock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Follower side: empties the log and restarts it at the leader's log start <paramref name="offset"/> (it fell too far behind).</summary>
+    public void TruncateFullyAsFollower(long offset, int leaderEpoch)
+    {
+        _stateLock.EnterReadLock();
+        try
+        {
+            EnsureFollowerOf(leaderEpoch);
+            Log.TruncateFullyAndStartAt(offset);
+        }
+        finally
+        {
+            _stateLock.ExitReadLock();
+        }
+    }
+
+    /// <summary>
+    /// Follower side: the leader's high watermark and log start offset from a fetch response. The follower's high
+    /// watermark becomes min(leader's, own log end) and never moves back; its log start follows the leader's (DeleteRecords)
+    /// up to its high watermark.
+    /// </summary>
+    public void UpdateFollowerHighWatermark(long leaderHighWatermark, long leaderLogStartOffset, int leaderEpoch)
+    {
+        _stateLock.EnterReadLock();
+        try
+        {
+            EnsureFollowerOf(leaderEpoch);
+            long highWatermark = Math.Min(leaderHighWatermark, Log.LogEndOffset);
+            if (highWatermark > Log.HighWatermark)
+            {
+                Log.UpdateHighWatermark(highWatermark);
+            }
+
+            long logStart = Math.Min(leaderLogStartOffset, Log.HighWatermark);
+            if (logStart > Log.LogStartOffset)
+            {
+                Log.DeleteRecordsBefore(logStart);
+            }
+        }
+        finally
+        {
+            _stateLock.ExitReadLock();
+        }
     }
 
     /// <summary>Whether <paramref name="replicaId"/> is an assigned replica other than this broker.</summary>
@@ -323,8 +547,10 @@ public sealed class Partition
 
     /// <summary>
     /// Applies the image's registration and the topic's settings: becomes leader (a new leader epoch is recorded at
-    /// the log end offset, as Kafka's makeLeader does) or follower, or follows a new ISR. Returns false when the
-    /// registration did not change.
+    /// the log end offset, as Kafka's makeLeader does; the followers' states start afresh) or follower (waiting
+    /// acks=all produces fail with NOT_LEADER_OR_FOLLOWER), or — same leader epoch — follows a new ISR or replica set.
+    /// A registration older than the state an AlterPartition answer already committed is skipped. Returns false when
+    /// nothing changed.
     /// </summary>
     internal bool Update(PartitionRegistration registration, TopicSettings settings)
     {
@@ -332,9 +558,21 @@ public sealed class Partition
         {
             Log.Config = settings.Log;
             Volatile.Write(ref _settings, settings);
+            lock (_hwLock)
+            {
+                if (_leader is not null && _leader.MinInsyncReplicas != settings.MinInsyncReplicas)
+                {
+                    _leader.MinInsyncReplicas = settings.MinInsyncReplicas;
+                    if (_leader.UpdateLocal(DurableEndOffset(), Log.LogEndOffset, NowMs))
+                    {
+                        PublishHighWatermarkLocked();
+                    }
+                }
+            }
         }
 
         bool leader = registration.Leader == _localBrokerId;
+        bool watchDurability;
         _stateLock.EnterWriteLock();
         try
         {
@@ -345,16 +583,25 @@ public sealed class Partition
             }
 
             bool newEpoch = previous is null || leader != IsLeader || previous.LeaderEpoch != registration.LeaderEpoch;
+            lock (_hwLock)
+            {
+                if (!newEpoch && leader && _leader is not null && registration.PartitionEpoch < _leader.PartitionEpoch)
+                {
+                    // Kafka's makeLeader skip: an AlterPartition answer already brought a newer partition epoch.
+                    return false;
+                }
+            }
 
             _registration = registration;
             IsLeader = leader;
             lock (_hwLock)
             {
+                long now = NowMs;
                 if (!leader)
                 {
-                    _tracker = null;
+                    _leader = null;
                 }
-                else if (newEpoch || _tracker is null)
+                else if (newEpoch || _leader is null)
                 {
                     // Kafka's maybeAssignEpochStartOffset: the new epoch starts at the log end offset.
                     if (Log.LeaderEpochs.LatestEpoch is not { } latest || latest < registration.LeaderEpoch)
@@ -362,26 +609,39 @@ public sealed class Partition
                         Log.AssignEpochStartOffset(registration.LeaderEpoch);
                     }
 
-                    _tracker = new HighWatermarkTracker(_localBrokerId, registration.Replicas, registration.Isr, Log.HighWatermark, DurableEndOffset(), Log.LogEndOffset, NowMs);
+                    _leader = new LeaderReplicationState(
+                        _localBrokerId, registration.LeaderEpoch, registration.PartitionEpoch, registration.Replicas, registration.Isr,
+                        Log.HighWatermark, Log.LogEndOffset, now, _replication.IsEligible)
+                    {
+                        MinInsyncReplicas = Settings.MinInsyncReplicas,
+                        ReplicaLagTimeMaxMs = _replication.ReplicaLagTimeMaxMs,
+                    };
                     _durabilityTarget = -1;
                 }
                 else
                 {
-                    _tracker.UpdateAssignment(registration.Replicas, registration.Isr, NowMs);
+                    _leader.UpdateAssignment(registration.Replicas, registration.Isr, registration.PartitionEpoch, Log.LogEndOffset, now);
                 }
 
-                if (_tracker is not null)
+                if (_leader is not null)
                 {
-                    _tracker.UpdateLocal(DurableEndOffset());
-                    Log.UpdateHighWatermark(_tracker.HighWatermark);
+                    _leader.UpdateLocal(DurableEndOffset(), Log.LogEndOffset, now);
+                    Log.UpdateHighWatermark(_leader.HighWatermark);
                 }
 
-                WakeHighWatermarkWaitersLocked();
+                WakeWaitersLocked();
+                watchDurability = _leader is not null && DurableEndOffset() < Log.LogEndOffset;
             }
         }
         finally
         {
             _stateLock.ExitWriteLock();
+        }
+
+        if (watchDurability)
+        {
+            // Replicated data not yet fsynced: a new leader must see it become durable to let its high watermark reach it.
+            OnAppended(Log.LogEndOffset - 1);
         }
 
         NotifyListeners(consumers: true, replicas: true);
@@ -398,8 +658,8 @@ public sealed class Partition
             IsLeader = false;
             lock (_hwLock)
             {
-                _tracker = null;
-                WakeHighWatermarkWaitersLocked();
+                _leader = null;
+                WakeWaitersLocked();
             }
         }
         finally
@@ -411,6 +671,17 @@ public sealed class Partition
     }
 
     private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>Throws unless this broker follows the partition in <paramref name="leaderEpoch"/>. Under the state lock.</summary>
+    private void EnsureFollowerOf(int leaderEpoch)
+    {
+        if (_deleted || IsLeader || LeaderEpoch != leaderEpoch)
+        {
+            throw new PartitionException(
+                LeaderEpoch > leaderEpoch && !_deleted ? ErrorCode.FencedLeaderEpoch : ErrorCode.NotLeaderOrFollower,
+                $"this broker ({_localBrokerId}) no longer follows {TopicPartition} in leader epoch {leaderEpoch} (now {Role} in {LeaderEpoch})");
+        }
+    }
 
     /// <summary>The end of what counts for the high watermark: fsynced data, or all of it under a relaxed flush policy.</summary>
     private long DurableEndOffset() =>
@@ -496,7 +767,7 @@ public sealed class Partition
     {
         lock (_hwLock)
         {
-            if (_tracker is null || !_tracker.UpdateLocal(durableEnd))
+            if (_leader is null || !_leader.UpdateLocal(durableEnd, Log.LogEndOffset, NowMs))
             {
                 return;
             }
@@ -509,57 +780,82 @@ public sealed class Partition
 
     private void PublishHighWatermarkLocked()
     {
-        Log.UpdateHighWatermark(_tracker!.HighWatermark);
-        WakeHighWatermarkWaitersLocked();
+        Log.UpdateHighWatermark(_leader!.HighWatermark);
+        WakeWaitersLocked();
     }
 
-    private void WakeHighWatermarkWaitersLocked()
+    private void WakeWaitersLocked()
     {
-        var waiters = _highWatermarkChanged;
-        _highWatermarkChanged = null;
+        var waiters = _replicationChanged;
+        _replicationChanged = null;
         waiters?.TrySetResult();
     }
 
-    private async ValueTask WaitForHighWatermarkSlowAsync(long offset, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits, in the leader state current now, until the high watermark reaches <paramref name="offset"/>; with
+    /// <paramref name="checkMinIsr"/> the acks=all rule decides the outcome then. A new leader state (role or epoch
+    /// change) ends the wait with NOT_LEADER_OR_FOLLOWER: what was appended may since have been truncated.
+    /// </summary>
+    private ValueTask WaitForReplicationAsync(long offset, bool checkMinIsr, CancellationToken cancellationToken)
+    {
+        LeaderReplicationState? state;
+        lock (_hwLock)
+        {
+            state = _leader;
+            if (state is null)
+            {
+                return ValueTask.FromException(NotLeaderAnymore());
+            }
+
+            var (done, error) = Check(state, offset, checkMinIsr);
+            if (done)
+            {
+                return error == ErrorCode.None ? ValueTask.CompletedTask : ValueTask.FromException(NotEnoughReplicasAfterAppend(state));
+            }
+        }
+
+        return WaitForReplicationSlowAsync(state, offset, checkMinIsr, cancellationToken);
+    }
+
+    private async ValueTask WaitForReplicationSlowAsync(LeaderReplicationState state, long offset, bool checkMinIsr, CancellationToken cancellationToken)
     {
         while (true)
         {
             Task changed;
             lock (_hwLock)
             {
-                if (HighWatermark >= offset)
+                if (!ReferenceEquals(_leader, state))
                 {
+                    throw NotLeaderAnymore();
+                }
+
+                var (done, error) = Check(state, offset, checkMinIsr);
+                if (done)
+                {
+                    if (error != ErrorCode.None)
+                    {
+                        throw NotEnoughReplicasAfterAppend(state);
+                    }
+
                     return;
                 }
 
-                if (_tracker is null)
-                {
-                    throw new PartitionException(ErrorCode.NotLeaderOrFollower, $"this broker ({_localBrokerId}) is no longer the leader of {TopicPartition}");
-                }
-
-                changed = (_highWatermarkChanged ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                changed = (_replicationChanged ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
             }
 
             await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private ValueTask CheckIsrAfterAppend()
-    {
-        int isr = Isr.Length;
-        int minIsr = Settings.MinInsyncReplicas;
-        return isr >= minIsr
-            ? ValueTask.CompletedTask
-            : ValueTask.FromException(new PartitionException(
-                ErrorCode.NotEnoughReplicasAfterAppend,
-                $"the ISR of {TopicPartition} shrank to {isr} replica(s), fewer than min.insync.replicas {minIsr}, after the append"));
-    }
+    private static (bool Done, ErrorCode Error) Check(LeaderReplicationState state, long offset, bool checkMinIsr) =>
+        checkMinIsr ? state.CheckEnoughReplicasReachOffset(offset) : (state.HighWatermark >= offset, ErrorCode.None);
 
-    private async ValueTask AwaitThenCheckIsr(ValueTask reached)
-    {
-        await reached.ConfigureAwait(false);
-        await CheckIsrAfterAppend().ConfigureAwait(false);
-    }
+    private PartitionException NotLeaderAnymore() =>
+        new(ErrorCode.NotLeaderOrFollower, $"this broker ({_localBrokerId}) is no longer the leader of {TopicPartition} in the epoch of the append");
+
+    private PartitionException NotEnoughReplicasAfterAppend(LeaderReplicationState state) =>
+        new(ErrorCode.NotEnoughReplicasAfterAppend,
+            $"the ISR of {TopicPartition} shrank to [{string.Join(",", state.MaximalIsr)}], fewer than min.insync.replicas {state.EffectiveMinIsr}, after the append");
 
     private void NotifyListeners(bool consumers, bool replicas)
     {

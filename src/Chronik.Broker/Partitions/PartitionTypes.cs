@@ -40,3 +40,19 @@ public sealed class PartitionException(ErrorCode errorCode, string message) : Ex
 {
     public ErrorCode ErrorCode { get; } = errorCode;
 }
+
+/// <summary>Where a leader sends the ISR changes it proposes (Kafka's AlterPartitionManager); the answer comes back through <see cref="Partition.CompleteIsrChange"/>.</summary>
+public interface IIsrChangeSender
+{
+    void Submit(Partition partition, PendingIsrChange change);
+}
+
+/// <summary>What a hosted partition needs from the replication layer when it leads.</summary>
+/// <param name="IsEligible">Whether a broker may join the ISR, given the broker epoch its fetches carried (registered, unfenced, same epoch).</param>
+/// <param name="IsrChanges">Where ISR changes go; null when this broker cannot reach a controller (changes are then not proposed).</param>
+/// <param name="ReplicaLagTimeMaxMs">replica.lag.time.max.ms.</param>
+public sealed record ReplicationServices(Func<int, long?, bool> IsEligible, IIsrChangeSender? IsrChanges, long ReplicaLagTimeMaxMs)
+{
+    /// <summary>No other broker to talk to: everyone is eligible, ISR changes are not proposed.</summary>
+    public static ReplicationServices Standalone { get; } = new((_, _) => true, null, 30_000);
+}

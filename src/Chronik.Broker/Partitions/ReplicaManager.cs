@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Chronik.Broker.Configs;
+using Chronik.Broker.Replication;
 using Chronik.Cluster.Metadata;
 using Chronik.Protocol.Wire;
 using Chronik.Storage;
@@ -20,6 +21,12 @@ namespace Chronik.Broker.Partitions;
 /// Logs found on disk that the image does not know are deleted only after <see cref="MarkMetadataCaughtUp"/>
 /// (this broker registered, so its image is current): an image still replaying must not delete anything.
 /// </para>
+/// <para>
+/// Replication (when given a way to reach other brokers): the partitions this broker follows are fetched by the
+/// <see cref="ReplicaFetcherManager"/>, which follows every role or leader-epoch change; leaders send ISR changes
+/// through the <see cref="AlterPartitionManager"/>; every replica.lag.time.max.ms / 2 each led partition checks for
+/// followers to drop from its ISR (Kafka's isr-expiration task).
+/// </para>
 /// </summary>
 public sealed partial class ReplicaManager : IDisposable
 {
@@ -30,6 +37,11 @@ public sealed partial class ReplicaManager : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<ReplicaManager> _logger;
     private readonly TopicConfigResolver _resolver;
+    private readonly ReplicationServices _replication;
+    private readonly AlterPartitionManager? _alterPartitions;
+    private readonly ReplicaFetcherManager? _fetchers;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _isrExpiration;
     private MetadataImage _applied = MetadataImage.Empty;
     private LogManager? _logs;
     private bool _caughtUp;
@@ -43,6 +55,18 @@ public sealed partial class ReplicaManager : IDisposable
         _time = time ?? TimeProvider.System;
         _logger = loggerFactory.CreateLogger<ReplicaManager>();
         _resolver = new TopicConfigResolver(options.Configs, options.NodeId);
+        var fetcher = options.Fetcher with { PartitionMaxBytes = options.Configs.GetInt32(BrokerConfigCatalog.ReplicaFetchMaxBytes) };
+        if (options.Controller is { } controller)
+        {
+            _alterPartitions = new AlterPartitionManager(options.NodeId, controller, BrokerEpoch, fetcher, loggerFactory.CreateLogger<AlterPartitionManager>(), _time);
+        }
+
+        if (options.LeaderChannels is { } channels)
+        {
+            _fetchers = new ReplicaFetcherManager(options.NodeId, channels, fetcher, BrokerEpoch, loggerFactory, _time);
+        }
+
+        _replication = new ReplicationServices(IsIsrEligible, _alterPartitions, options.Configs.GetInt64(BrokerConfigCatalog.ReplicaLagTimeMaxMs));
     }
 
     public int NodeId => _options.NodeId;
@@ -59,6 +83,15 @@ public sealed partial class ReplicaManager : IDisposable
     public IReadOnlyCollection<Partition> Partitions => [.. _partitions.Values];
 
     public TopicConfigResolver ConfigResolver => _resolver;
+
+    /// <summary>The replica fetchers (null when this broker cannot reach other brokers).</summary>
+    public ReplicaFetcherManager? Fetchers => _fetchers;
+
+    /// <summary>Where leaders' ISR changes go (null when this broker cannot reach a controller).</summary>
+    public AlterPartitionManager? AlterPartitions => _alterPartitions;
+
+    /// <summary>replica.lag.time.max.ms.</summary>
+    public long ReplicaLagTimeMaxMs => _replication.ReplicaLagTimeMaxMs;
 
     /// <summary>
     /// Raised (under the apply lock, in image order) when a partition is created here or its role, leader epoch or
@@ -97,6 +130,11 @@ public sealed partial class ReplicaManager : IDisposable
             _logs = logs;
             var report = logs.Recovery;
             LogOpened(_logger, report.Partitions, logs.LogsDirectory, report.CleanShutdown, report.SegmentsRecovered, report.BytesTruncated, report.Elapsed.TotalMilliseconds);
+            if (_alterPartitions is not null)
+            {
+                _alterPartitions.Start();
+                _isrExpiration = RunIsrExpirationAsync(_stopping.Token);
+            }
         }
     }
 
@@ -217,7 +255,10 @@ public sealed partial class ReplicaManager : IDisposable
     /// <summary>The id of <paramref name="topic"/>, or null.</summary>
     public Guid? TopicId(string topic) => (AppliedImage.GetTopic(topic) ?? CatchUp().GetTopic(topic))?.TopicId;
 
-    /// <summary>Clean shutdown: fsyncs and closes every log and writes the checkpoints (the next start scans nothing).</summary>
+    /// <summary>
+    /// Clean shutdown: stops the replica fetchers and ISR changes, then fsyncs and closes every log and writes the
+    /// checkpoints (the next start scans nothing).
+    /// </summary>
     public void Shutdown()
     {
         LogManager? logs;
@@ -232,6 +273,7 @@ public sealed partial class ReplicaManager : IDisposable
             logs = _logs;
         }
 
+        StopReplication();
         logs?.Dispose();
         if (logs is not null)
         {
@@ -240,6 +282,75 @@ public sealed partial class ReplicaManager : IDisposable
     }
 
     public void Dispose() => Shutdown();
+
+    /// <summary>This broker's registered epoch as the image knows it, -1 before it registered.</summary>
+    private long BrokerEpoch() => _currentImage().GetBroker(NodeId)?.BrokerEpoch ?? -1;
+
+    /// <summary>
+    /// Kafka's isReplicaIsrEligible: a broker may join the ISR when it is registered and unfenced and its fetches carry
+    /// its current broker epoch (or -1, from Fetch before v15).
+    /// </summary>
+    private bool IsIsrEligible(int brokerId, long? fetchBrokerEpoch) =>
+        fetchBrokerEpoch is { } epoch
+        && _currentImage().GetBroker(brokerId) is { Fenced: false } broker
+        && (epoch == -1 || epoch == broker.BrokerEpoch);
+
+    /// <summary>Kafka's isr-expiration task: every replica.lag.time.max.ms / 2, each led partition drops followers that fell behind.</summary>
+    private async Task RunIsrExpirationAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(1, _replication.ReplicaLagTimeMaxMs / 2)), _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
+            {
+                foreach (var partition in _partitions.Values)
+                {
+                    if (partition.IsLeader)
+                    {
+                        partition.MaybeShrinkIsr();
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void StopReplication()
+    {
+        _stopping.Cancel();
+        var stops = new List<Task>();
+        if (_isrExpiration is not null)
+        {
+            stops.Add(_isrExpiration);
+        }
+
+        if (_fetchers is not null)
+        {
+            stops.Add(_fetchers.DisposeAsync().AsTask());
+        }
+
+        if (_alterPartitions is not null)
+        {
+            stops.Add(_alterPartitions.DisposeAsync().AsTask());
+        }
+
+        // Fetchers may be in an append; they stop at their next await. Bounded: shutdown must not hang on a peer.
+        if (!Task.WhenAll(stops).Wait(ReplicationStopTimeout))
+        {
+            LogReplicationStopSlow(_logger, ReplicationStopTimeout.TotalSeconds);
+        }
+
+        if (_options.LeaderChannels is { } channels && !channels.DisposeAsync().AsTask().Wait(ReplicationStopTimeout))
+        {
+            LogReplicationStopSlow(_logger, ReplicationStopTimeout.TotalSeconds);
+        }
+
+        _stopping.Dispose();
+    }
+
+    private static readonly TimeSpan ReplicationStopTimeout = TimeSpan.FromSeconds(10);
 
     private MetadataImage CatchUp()
     {
@@ -314,6 +425,7 @@ public sealed partial class ReplicaManager : IDisposable
                         LogRole(_logger, tp.ToString(), existing.Role, existing.LeaderEpoch);
                     }
 
+                    _fetchers?.Follow(existing);
                     PartitionChanged?.Invoke(existing);
                 }
 
@@ -337,10 +449,11 @@ public sealed partial class ReplicaManager : IDisposable
             PartitionMetadataFile.Write(log.Directory, topic.TopicId);
         }
 
-        var partition = new Partition(tp, topic.TopicId, log, NodeId, settings, _time);
+        var partition = new Partition(tp, topic.TopicId, log, NodeId, settings, _time, _replication);
         partition.Update(registration, settings);
         _partitions[tp] = partition;
         LogRole(_logger, tp.ToString(), partition.Role, partition.LeaderEpoch);
+        _fetchers?.Follow(partition);
         PartitionChanged?.Invoke(partition);
     }
 
@@ -351,6 +464,7 @@ public sealed partial class ReplicaManager : IDisposable
             return;
         }
 
+        _fetchers?.Unfollow(partition.TopicPartition);
         partition.MarkDeleted();
         try
         {
@@ -404,4 +518,7 @@ public sealed partial class ReplicaManager : IDisposable
 
     [LoggerMessage(7, LogLevel.Error, "Partition {Topic}-{Partition} could not be opened, created or deleted")]
     private static partial void LogPartitionFailed(ILogger logger, Exception exception, string topic, int partition);
+
+    [LoggerMessage(8, LogLevel.Warning, "Replication did not stop within {Seconds} s; closing the logs anyway")]
+    private static partial void LogReplicationStopSlow(ILogger logger, double seconds);
 }

@@ -1,3 +1,4 @@
+using Chronik.Cluster.Metadata;
 using Chronik.Protocol.Messages;
 using Chronik.Protocol.Records;
 using Chronik.Protocol.Wire;
@@ -253,12 +254,29 @@ public class ProduceHandlerTests
     public async Task Acks_all_below_min_insync_replicas_is_refused_before_appending()
     {
         await using var broker = new HandlerHarness();
-        broker.CreateTopic("t", configs: ("min.insync.replicas", "2"));
+        broker.Images.Broker(2, 9093);
+        var id = broker.Images.Topic("t", replicas: [1, 2], configs: ("min.insync.replicas", "2"));
+        broker.Images.Apply(new PartitionChangeRecord(id, 0, Isr: [1]));
+        broker.Publish();
         var all = Single(await broker.CallAsync<ProduceResponse>(broker.Produce, Produce("t", Batch(CompressionType.None, "x"), acks: -1), 9));
         Assert.Equal((short)ErrorCode.NotEnoughReplicas, all.ErrorCode);
         Assert.Equal(0, broker.Partition("t").LogEndOffset);
         var one = Single(await broker.CallAsync<ProduceResponse>(broker.Produce, Produce("t", Batch(CompressionType.None, "x"), acks: 1), 9));
         Assert.Equal((short)ErrorCode.None, one.ErrorCode);
+
+        // Kafka 4's min-ISR rule: the high watermark does not move while the ISR is too small.
+        Assert.Equal(0, broker.Partition("t").HighWatermark);
+    }
+
+    [Fact]
+    public async Task Min_insync_replicas_above_the_replication_factor_counts_as_the_replication_factor()
+    {
+        // Kafka's effectiveMinIsr: a single replica satisfies min.insync.replicas 2.
+        await using var broker = new HandlerHarness();
+        broker.CreateTopic("t", configs: ("min.insync.replicas", "2"));
+        var all = Single(await broker.CallAsync<ProduceResponse>(broker.Produce, Produce("t", Batch(CompressionType.None, "x"), acks: -1), 9));
+        Assert.Equal((short)ErrorCode.None, all.ErrorCode);
+        Assert.Equal(1, broker.Partition("t").HighWatermark);
     }
 
     [Fact]

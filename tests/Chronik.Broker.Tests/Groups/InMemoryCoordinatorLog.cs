@@ -33,6 +33,14 @@ internal sealed class InMemoryCoordinatorLog : ICoordinatorLog
         }
     }
 
+    public ValueTask<long> WaitForCommittedEndAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return ValueTask.FromResult(LogEndOffset);
+        }
+    }
+
     public long Append(ReadOnlyMemory<byte> batches, int leaderEpoch)
     {
         lock (_lock)

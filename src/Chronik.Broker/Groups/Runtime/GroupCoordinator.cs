@@ -190,7 +190,7 @@ public sealed partial class GroupCoordinator : IAsyncDisposable
         var p = new CoordinatorPartition(partition, leaderEpoch, log, shard);
         _partitions[partition] = p;
         p.Timer = _time.CreateTimer(_ => OnTimer(p), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _ = Task.Run(() => Load(p));
+        _ = Task.Run(() => LoadAsync(p));
     }
 
     private async Task RetryElectionAsync()
@@ -231,15 +231,18 @@ public sealed partial class GroupCoordinator : IAsyncDisposable
         }
     }
 
-    /// <summary>Replays the partition from its start to its end, then serves it.</summary>
-    private void Load(CoordinatorPartition p)
+    /// <summary>
+    /// Replays the partition from its start to the end of its committed records (in a cluster a new leader first waits
+    /// for its high watermark to catch up), then serves it.
+    /// </summary>
+    private async Task LoadAsync(CoordinatorPartition p)
     {
         long started = _time.GetTimestamp();
         var records = new List<CoordinatorRecord>();
         try
         {
+            long end = await p.Log.WaitForCommittedEndAsync(p.Closing.Token).ConfigureAwait(false);
             long offset = p.Log.LogStartOffset;
-            long end = p.Log.LogEndOffset;
             while (offset < end && !p.Closing.IsCancellationRequested)
             {
                 ReadOnlyMemory<byte> batches = p.Log.Read(offset, LoadReadBytes);
@@ -252,7 +255,12 @@ public sealed partial class GroupCoordinator : IAsyncDisposable
                 offset = next;
             }
         }
-        catch (Exception ex) when (ex is IOException or InvalidDataException or MalformedMessageException or Protocol.Records.RecordDecodeException or ObjectDisposedException)
+        catch (OperationCanceledException) when (p.Closing.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or MalformedMessageException or Protocol.Records.RecordDecodeException
+            or ObjectDisposedException or Partitions.PartitionException or Storage.StorageException)
         {
             LogLoadFailed(_logger, ex, p.Partition);
             _partitions.TryRemove(new KeyValuePair<int, CoordinatorPartition>(p.Partition, p));

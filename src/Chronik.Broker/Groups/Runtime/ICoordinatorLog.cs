@@ -25,6 +25,13 @@ public interface ICoordinatorLog
 
     /// <summary>Whole batches starting with the one holding <paramref name="offset"/> (empty at the end of the log).</summary>
     ReadOnlyMemory<byte> Read(long offset, int maxBytes);
+
+    /// <summary>
+    /// Completes with the offset up to which the log holds committed records, to be replayed when the coordinator loads:
+    /// in a cluster a new leader's high watermark may lag behind records that are committed, so this waits until it
+    /// reached the log end (at least the start of the leader's epoch). Faults when this node stops leading the partition.
+    /// </summary>
+    ValueTask<long> WaitForCommittedEndAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>Opens the local log of a __consumer_offsets partition this node leads.</summary>
