@@ -5,7 +5,7 @@ namespace Chronik.Cluster.Chaos.Checking;
 
 /// <summary>
 /// The value of every chaos record: <c>chaos|&lt;producer&gt;|&lt;sequence&gt;|&lt;filler&gt;</c>, the filler a
-/// deterministic function of producer and sequence that pads the value to a chosen size. Decoding
+/// deterministic function of producer, sequence and size that pads the value to that size. Decoding
 /// re-encodes and compares every byte, so a corrupted, truncated or foreign value is told apart from a
 /// record the workload wrote. Record <c>n</c> of a producer goes to partition <c>n mod partitions</c>
 /// (<see cref="PartitionOf"/>), so the checker knows where every record belongs, acknowledged or not.
@@ -38,7 +38,7 @@ public static class RecordValue
 
         var value = new byte[size];
         int written = Encoding.ASCII.GetBytes(header, value);
-        uint state = Seed(producerId, sequence);
+        uint state = Seed(producerId, sequence, size);
         for (int i = written; i < size; i++)
         {
             state = (state * 1_664_525) + 1_013_904_223;
@@ -97,15 +97,16 @@ public static class RecordValue
         return true;
     }
 
-    private static uint Seed(string producerId, long sequence)
+    private static uint Seed(string producerId, long sequence, int size)
     {
-        // FNV-1a over the producer id, mixed with the sequence: neighbouring records get different fillers.
+        // FNV-1a over the producer id, mixed with the sequence (neighbouring records get different
+        // fillers) and the size (a truncated value is not a prefix of a valid shorter one).
         uint hash = 2_166_136_261;
         foreach (char c in producerId)
         {
             hash = (hash ^ c) * 16_777_619;
         }
 
-        return hash ^ (uint)sequence ^ (uint)(sequence >> 32) * 2_654_435_761;
+        return hash ^ (uint)sequence ^ ((uint)(sequence >> 32) * 2_654_435_761) ^ ((uint)size * 40_503);
     }
 }
