@@ -11,8 +11,9 @@ namespace Chronik.Cluster.Integration;
 /// Membership: a fourth node joins a running three-node cluster by the documented procedure (start it
 /// with the four voters, then restart the others one at a time with the new voter list: every two voter
 /// sets in use differ by one member, so their majorities always intersect), becomes a broker, and a
-/// partition starts moving to it (AlterPartitionReassignments / ListPartitionReassignments); the move is
-/// cancelled, the node drained and unregistered (UnregisterBroker).
+/// partition with data moves to it (AlterPartitionReassignments): the new replica copies the log, joins
+/// the ISR, the controller completes the move and the new replica serves every record; the partition
+/// moves back (the node is drained), the node is stopped and unregistered (UnregisterBroker).
 /// </summary>
 public class MembershipTests(ITestOutputHelper output)
 {
@@ -46,41 +47,33 @@ public class MembershipTests(ITestOutputHelper output)
             MetadataSnapshot four = await AgreedMetadataAsync(cluster.Nodes, m => m.BrokerIds.SequenceEqual(NewVoters), "four brokers everywhere");
             output.WriteLine($"four nodes: {four}");
 
-            // Move the partition off node 1 onto node 4, through a node that is not the controller.
+            // Records to move, then the partition moves off node 1 onto node 4 (its preferred replica), through a node
+            // that is not the controller.
+            IReadOnlyList<SequenceDelivery> deliveries;
+            await using (var producer = SequenceProducer.Start(cluster.AllBootstrapServers, "moving"))
+            {
+                await producer.WaitForAcknowledgedAsync(200, "records to move");
+                deliveries = await producer.StopAsync();
+            }
+
             ClusterNode forwarder = cluster.Nodes.First(n => n.NodeId != four.ControllerId);
-            await using (TestKafkaClient client = await TestKafkaClient.ConnectAsync(forwarder.KafkaPort))
-            {
-                var moved = await client.SendAsync<AlterPartitionReassignmentsResponse>(Reassign([2, 3, 4]), 0);
-                Assert.Equal(0, moved.ErrorCode);
-                Assert.Equal(0, moved.Responses.Single().Partitions.Single().ErrorCode);
-            }
+            await ReassignAsync(forwarder, [4, 2, 3]);
 
-            // The reassignment state is in the metadata image: every node lists it.
-            foreach (ClusterNode node in cluster.Nodes)
-            {
-                await Wait.UntilAsync(
-                    async () =>
-                    {
-                        await using TestKafkaClient client = await TestKafkaClient.ConnectAsync(node.KafkaPort);
-                        var listed = await client.SendAsync<ListPartitionReassignmentsResponse>(new ListPartitionReassignmentsRequest { Topics = null }, 0);
-                        return listed.Topics.SingleOrDefault()?.Partitions.SingleOrDefault() is { } p
-                            && p.Replicas.SequenceEqual([2, 3, 4, 1]) && p.AddingReplicas.SequenceEqual([4]) && p.RemovingReplicas.SequenceEqual([1]);
-                    },
-                    $"node {node.NodeId} lists the move 1,2,3 → 2,3,4 (adding 4, removing 1)",
-                    TimeSpan.FromSeconds(30));
-            }
+            // Node 4 copies the log from the leader and joins the ISR; the controller then completes the move: node 1
+            // leaves the replicas (its log is deleted), node 4 leads, and no node lists a reassignment any more.
+            await AgreedMetadataAsync(cluster.Nodes, m => m.Topics["moving"][0] is { Leader: 4, Isr.Count: 3 } p && p.Replicas.SequenceEqual([4, 2, 3]), "the move to 4,2,3 completed everywhere");
+            await AssertNoReassignmentListedAsync(cluster.Nodes);
+            IReadOnlyList<ReadRecord> onNewReplica = await PartitionReader.ReadAllAsync(cluster.Node(4).BootstrapServers, "moving", 0);
+            ReplicationFailoverTests.AssertEveryAcknowledgedRecordInOrder(deliveries, onNewReplica);
+            output.WriteLine($"{onNewReplica.Count} records moved to node 4, which leads the partition");
 
-            // Completing the move needs node 4 in the ISR (follower replication); here it is cancelled instead.
-            await using (TestKafkaClient client = await TestKafkaClient.ConnectAsync(forwarder.KafkaPort))
-            {
-                var cancelled = await client.SendAsync<AlterPartitionReassignmentsResponse>(Reassign(null), 0);
-                Assert.Equal(0, cancelled.Responses.Single().Partitions.Single().ErrorCode);
-            }
+            // Drain node 4: the partition moves back to node 1, which copies the whole log again.
+            await ReassignAsync(forwarder, [1, 2, 3]);
+            await AgreedMetadataAsync(cluster.Nodes, m => m.Topics["moving"][0] is { Leader: 1, Isr.Count: 3 } p && p.Replicas.SequenceEqual([1, 2, 3]), "the move back to 1,2,3 completed everywhere");
+            await AssertNoReassignmentListedAsync(cluster.Nodes);
+            Assert.Equal(onNewReplica, await PartitionReader.ReadAllAsync(cluster.Node(1).BootstrapServers, "moving", 0));
 
-            // As in Kafka, the reverted replicas keep the reassignment's order minus the added ones: 2,3,1.
-            await AgreedMetadataAsync(cluster.Nodes, m => m.Topics["moving"][0].Replicas.SequenceEqual([2, 3, 1]), "the move is reverted everywhere");
-
-            // Drain and remove node 4: stop it cleanly (fenced), then unregister it.
+            // Remove the drained node 4: stop it cleanly (fenced), then unregister it.
             Assert.Equal(0, await cluster.StopAsync(4));
             await using (TestKafkaClient client = await TestKafkaClient.ConnectAsync(cluster.Node(2).KafkaPort))
             {
@@ -94,7 +87,28 @@ public class MembershipTests(ITestOutputHelper output)
         });
     }
 
-    private static AlterPartitionReassignmentsRequest Reassign(List<int>? replicas) => new()
+    /// <summary>AlterPartitionReassignments of moving-0 to <paramref name="replicas"/>, sent to <paramref name="node"/>.</summary>
+    private static async Task ReassignAsync(ClusterNode node, List<int> replicas)
+    {
+        await using TestKafkaClient client = await TestKafkaClient.ConnectAsync(node.KafkaPort);
+        var response = await client.SendAsync<AlterPartitionReassignmentsResponse>(Reassign(replicas), 0);
+        Assert.Equal(0, response.ErrorCode);
+        Assert.Equal(0, response.Responses.Single().Partitions.Single().ErrorCode);
+    }
+
+    /// <summary>Every node answers ListPartitionReassignments with nothing in progress (the state lives in the metadata image).</summary>
+    private static async Task AssertNoReassignmentListedAsync(IEnumerable<ClusterNode> nodes)
+    {
+        foreach (ClusterNode node in nodes)
+        {
+            await using TestKafkaClient client = await TestKafkaClient.ConnectAsync(node.KafkaPort);
+            var listed = await client.SendAsync<ListPartitionReassignmentsResponse>(new ListPartitionReassignmentsRequest { Topics = null }, 0);
+            Assert.Equal(0, listed.ErrorCode);
+            Assert.Empty(listed.Topics);
+        }
+    }
+
+    private static AlterPartitionReassignmentsRequest Reassign(List<int> replicas) => new()
     {
         Topics =
         [

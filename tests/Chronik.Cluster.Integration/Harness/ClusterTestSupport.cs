@@ -31,7 +31,8 @@ public static class ClusterTestSupport
     }
 
     /// <summary>CreateTopics sent to exactly the node listening on <paramref name="port"/>, as a client would send it.</summary>
-    public static async Task<CreateTopicsResponse.CreatableTopicResult> CreateTopicAsync(int port, string name, int partitions, short replicationFactor, IReadOnlyList<int[]>? assignments = null)
+    public static async Task<CreateTopicsResponse.CreatableTopicResult> CreateTopicAsync(
+        int port, string name, int partitions, short replicationFactor, IReadOnlyList<int[]>? assignments = null, IReadOnlyDictionary<string, string>? configs = null)
     {
         await using TestKafkaClient client = await TestKafkaClient.ConnectAsync(port);
         var topic = new CreateTopicsRequest.CreatableTopic
@@ -45,8 +46,21 @@ public static class ClusterTestSupport
             topic.Assignments.Add(new CreateTopicsRequest.CreatableReplicaAssignment { PartitionIndex = i, BrokerIds = [.. assignments[i]] });
         }
 
+        foreach (var (key, value) in configs ?? new Dictionary<string, string>())
+        {
+            topic.Configs.Add(new CreateTopicsRequest.CreatableTopicConfig { Name = key, Value = value });
+        }
+
         CreateTopicsResponse response = await client.SendAsync<CreateTopicsResponse>(new CreateTopicsRequest { Topics = [topic], TimeoutMs = 30_000 }, 7);
         return Assert.Single(response.Topics);
+    }
+
+    /// <summary>FindCoordinator(group) asked of the node listening on <paramref name="port"/>: (error, coordinator id).</summary>
+    public static async Task<(short Error, int NodeId)> FindGroupCoordinatorAsync(int port, string group)
+    {
+        await using TestKafkaClient client = await TestKafkaClient.ConnectAsync(port);
+        FindCoordinatorResponse response = await client.SendAsync<FindCoordinatorResponse>(new FindCoordinatorRequest { Key = group, KeyType = 0 }, 3);
+        return (response.ErrorCode, response.NodeId);
     }
 
     /// <summary>Metadata of every running node.</summary>

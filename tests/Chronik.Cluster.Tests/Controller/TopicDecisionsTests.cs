@@ -25,6 +25,38 @@ public class TopicDecisionsTests
     }
 
     [Fact]
+    public void Placement_spreads_each_partition_over_the_racks_the_brokers_registered_with()
+    {
+        // broker.rack reaches the controller in each BrokerRegistration; CreateTopics and CreatePartitions place by it.
+        var h = new ControllerHarness(seed: 7);
+        string[] racks = ["eu-1a", "eu-1a", "eu-1b", "eu-1b", "eu-1c", "eu-1c"];
+        for (int i = 0; i < racks.Length; i++)
+        {
+            h.AddBroker(i + 1, racks[i]);
+        }
+
+        Assert.False(h.CreateTopic("orders", 12, 3).Error.IsError);
+        Assert.False(h.Commit(h.Topics.CreatePartitions(h.Image, [new CreatePartitionsTopic("orders", 18)]))[0].Error.IsError);
+        TopicImage topic = h.Image.GetTopic("orders")!;
+        Assert.Equal(18, topic.Partitions.Count);
+        Assert.All(topic.Partitions.Values, p => Assert.Equal(3, p.Replicas.Select(id => racks[id - 1]).Distinct().Count()));
+        Assert.Equal(6, topic.Partitions.Values.Select(p => p.Leader).Distinct().Count());
+
+        // Fewer racks than replicas: every rack holds one before any holds two.
+        var uneven = new ControllerHarness(seed: 3);
+        string[] twoRacks = ["a", "a", "a", "b"];
+        for (int i = 0; i < twoRacks.Length; i++)
+        {
+            uneven.AddBroker(i + 1, twoRacks[i]);
+        }
+
+        Assert.False(uneven.CreateTopic("t", 8, 3).Error.IsError);
+        Assert.All(uneven.Image.GetTopic("t")!.Partitions.Values, p => Assert.Contains(4, p.Replicas));
+        h.AssertInvariants();
+        uneven.AssertInvariants();
+    }
+
+    [Fact]
     public void Create_uses_the_defaults_and_elects_the_first_replica()
     {
         var h = new ControllerHarness(options: new ControllerOptions { DefaultNumPartitions = 3, DefaultReplicationFactor = 2 });
