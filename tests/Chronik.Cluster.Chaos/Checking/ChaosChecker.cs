@@ -32,10 +32,14 @@ public sealed record ChaosVerdict(
 /// in its partition.</item>
 /// <item>Every stored value decodes to a record some producer handed to its client, in the partition
 /// it was sent to: anything else is corruption or a phantom.</item>
-/// <item>Per partition and producer, the first occurrences of records appear in send order. Idempotent
-/// producers guarantee it (KIP-98 sequences); the non-idempotent one runs with
-/// max.in.flight.requests.per.connection=1, which keeps order across retries but may store a retried
-/// batch twice — so a repeat is judged by the duplicate rule, not as reordering.</item>
+/// <item>Per partition, an idempotent producer's records appear in send order (KIP-98 sequences;
+/// librdkafka drains in-flight requests before moving a partition to a new leader).</item>
+/// <item>Per partition, a record acknowledged before another record (of any producer) was handed to
+/// its client is stored before it: once acknowledged it is committed, and every later append goes
+/// after it, whichever broker leads. This is the order the non-idempotent producer can be held to —
+/// librdkafka keeps its max.in.flight=1 per connection, so when a partition's leader changes while a
+/// request is in flight, later batches may reach the new leader before the retried one (seen in a
+/// chaos run, see README) — and it holds for the idempotent producers as well.</item>
 /// <item>An idempotent producer's record is stored at most once.</item>
 /// <item>Offsets from log start to high watermark are contiguous (no transactions, no compaction).</item>
 /// <item>What the group consumer read during the run (up to the high watermark at the time) is still
@@ -43,6 +47,9 @@ public sealed record ChaosVerdict(
 /// <item>OffsetFetch after the run returns the offset of the last successful commit — or of a later
 /// failed one, since a failed commit may still have been stored — and never one beyond the high
 /// watermark; no commit at all means no committed offset.</item>
+/// <item>When the replicas' own files were collected (every replica back in the ISR, no writes
+/// pending): each replica holds exactly what the leader served, offset for offset, and nothing beyond
+/// the high watermark — the followers fetched everything and kept no divergent tail.</item>
 /// <item>No producer hit a fatal error.</item>
 /// </list>
 /// </summary>
@@ -67,6 +74,7 @@ public static class ChaosChecker
         Dictionary<(string Producer, long Sequence), List<(int Partition, long Offset)>> occurrences =
             CheckRecords(evidence, producers, violations, out long nonIdempotentDuplicates);
         long acknowledged = CheckAcknowledged(evidence, byPosition, occurrences, violations);
+        CheckRealTimeOrder(evidence, violations);
 
         long unacknowledgedPresent = 0;
         var acknowledgedIds = new HashSet<(string, long)>();
@@ -87,6 +95,7 @@ public static class ChaosChecker
         }
 
         CheckConsumed(evidence, byPosition, violations);
+        CheckReplicas(evidence, byPosition, violations);
         CheckCommits(evidence, violations);
         return new ChaosVerdict(violations.Items, violations.Counts, evidence.FinalLog.Count, acknowledged, unacknowledgedPresent, nonIdempotentDuplicates);
     }
@@ -174,6 +183,11 @@ public static class ChaosChecker
                 continue;
             }
 
+            if (!producer.Idempotent)
+            {
+                continue;
+            }
+
             if (lastFirstSeen.TryGetValue((record.Partition, producerId), out var last) && sequence < last.Sequence)
             {
                 violations.Add(ViolationKind.Reordered, $"{where}: record {producerId}#{sequence} comes after {producerId}#{last.Sequence} at offset {last.Offset}");
@@ -235,6 +249,50 @@ public static class ChaosChecker
         return acknowledged;
     }
 
+    private static void CheckRealTimeOrder(ChaosEvidence evidence, ViolationList violations)
+    {
+        var byPartition = new Dictionary<int, List<(long Offset, TimeSpan SentAt, TimeSpan AcknowledgedAt, string Name)>>();
+        foreach (ProducerHistory producer in evidence.Producers)
+        {
+            foreach (Acknowledgement ack in producer.Acknowledged)
+            {
+                if (ack.Offset < 0)
+                {
+                    continue;
+                }
+
+                if (!byPartition.TryGetValue(ack.Partition, out var list))
+                {
+                    byPartition[ack.Partition] = list = [];
+                }
+
+                list.Add((ack.Offset, ack.SentAt, ack.AcknowledgedAt, $"{producer.ProducerId}#{ack.Sequence}"));
+            }
+        }
+
+        foreach (var (partition, acks) in byPartition.OrderBy(p => p.Key))
+        {
+            acks.Sort((a, b) => a.Offset.CompareTo(b.Offset));
+            // Walking down from the highest offset: the earliest acknowledgement among higher offsets.
+            (long Offset, TimeSpan AcknowledgedAt, string Name) earliestAbove = (-1, TimeSpan.MaxValue, "");
+            for (int i = acks.Count - 1; i >= 0; i--)
+            {
+                var record = acks[i];
+                if (earliestAbove.AcknowledgedAt < record.SentAt)
+                {
+                    violations.Add(
+                        ViolationKind.AcknowledgedOutOfOrder,
+                        $"partition {partition}: {earliestAbove.Name}, acknowledged at t={earliestAbove.AcknowledgedAt.TotalSeconds:F3} s, is at offset {earliestAbove.Offset}, after {record.Name} at {record.Offset}, which was only sent at t={record.SentAt.TotalSeconds:F3} s");
+                }
+
+                if (record.AcknowledgedAt < earliestAbove.AcknowledgedAt)
+                {
+                    earliestAbove = (record.Offset, record.AcknowledgedAt, record.Name);
+                }
+            }
+        }
+    }
+
     private static void CheckConsumed(ChaosEvidence evidence, Dictionary<(int, long), LogRecord> byPosition, ViolationList violations)
     {
         foreach (LogRecord consumed in evidence.ConsumedDuringRun)
@@ -246,6 +304,63 @@ public static class ChaosChecker
             else if (!final.Value.AsSpan().SequenceEqual(consumed.Value))
             {
                 violations.Add(ViolationKind.ConsumedRecordChanged, $"{consumed.Partition}/{consumed.Offset}: read during the run as {Describe(consumed.Value)}, at the end {Describe(final.Value)}");
+            }
+        }
+    }
+
+    private static void CheckReplicas(ChaosEvidence evidence, Dictionary<(int, long), LogRecord> byPosition, ViolationList violations)
+    {
+        foreach (var (node, records) in evidence.Replicas.OrderBy(r => r.Key))
+        {
+            var held = new Dictionary<(int, long), LogRecord>();
+            foreach (LogRecord record in records)
+            {
+                held.TryAdd((record.Partition, record.Offset), record);
+            }
+
+            for (int partition = 0; partition < evidence.PartitionCount; partition++)
+            {
+                long start = evidence.LogStartOffsets.GetValueOrDefault(partition);
+                long end = evidence.HighWatermarks.GetValueOrDefault(partition);
+                long missing = 0;
+                long different = 0;
+                long first = -1;
+                for (long offset = start; offset < end; offset++)
+                {
+                    bool served = byPosition.TryGetValue((partition, offset), out LogRecord? leader);
+                    bool has = held.TryGetValue((partition, offset), out LogRecord? replica);
+                    if (served && !has)
+                    {
+                        missing++;
+                    }
+                    else if (served && !replica!.Value.AsSpan().SequenceEqual(leader!.Value))
+                    {
+                        different++;
+                    }
+                    else
+                    {
+                        continue;
+                    }
+
+                    first = first < 0 ? offset : first;
+                }
+
+                long beyond = 0;
+                foreach (LogRecord record in records)
+                {
+                    if (record.Partition == partition && record.Offset >= end)
+                    {
+                        beyond++;
+                    }
+                }
+
+                if (missing + different + beyond > 0)
+                {
+                    string detail = first < 0 ? "" : $", the first at offset {first}: {(held.TryGetValue((partition, first), out LogRecord? r) ? Describe(r.Value) : "nothing")} where the leader served {Describe(byPosition[(partition, first)].Value)}";
+                    violations.Add(
+                        ViolationKind.ReplicaDiverged,
+                        $"node {node}, partition {partition}: {missing} record(s) missing and {different} different below the high watermark {end}, {beyond} beyond it{detail}");
+                }
             }
         }
     }

@@ -24,6 +24,12 @@ public sealed class ChaosEvidence
     /// <summary>Every offset commit the group consumer attempted, in order.</summary>
     public IReadOnlyList<CommitAttempt> Commits { get; init; } = [];
 
+    /// <summary>
+    /// Each node's own copy of the topic (node id → records), read from its data directory after every
+    /// replica was back in the ISR and the nodes stopped; empty when not collected.
+    /// </summary>
+    public IReadOnlyDictionary<int, IReadOnlyList<LogRecord>> Replicas { get; init; } = new Dictionary<int, IReadOnlyList<LogRecord>>();
+
     /// <summary>OffsetFetch of the group after the run: partition → committed offset (absent: none).</summary>
     public IReadOnlyDictionary<int, long> CommittedAfterRun { get; init; } = new Dictionary<int, long>();
 }

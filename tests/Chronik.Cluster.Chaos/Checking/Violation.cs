@@ -18,8 +18,11 @@ public enum ViolationKind
     /// <summary>A record stored in a partition other than the one it was sent to.</summary>
     WrongPartition,
 
-    /// <summary>A producer's records appear in a partition out of the order they were sent.</summary>
+    /// <summary>An idempotent producer's records appear in a partition out of the order they were sent.</summary>
     Reordered,
+
+    /// <summary>A record acknowledged before another record was even sent is stored after it in their partition.</summary>
+    AcknowledgedOutOfOrder,
 
     /// <summary>A record of an idempotent producer is stored more than once.</summary>
     Duplicate,
@@ -35,6 +38,9 @@ public enum ViolationKind
 
     /// <summary>A committed offset beyond the partition's high watermark.</summary>
     CommittedBeyondHighWatermark,
+
+    /// <summary>A replica's copy of a partition differs from what its leader served (after every replica rejoined the ISR).</summary>
+    ReplicaDiverged,
 
     /// <summary>A producer hit a fatal client error (an idempotent producer's sequence state broke).</summary>
     ProducerFatal,

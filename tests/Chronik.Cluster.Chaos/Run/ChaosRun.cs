@@ -97,6 +97,38 @@ public static class ChaosRun
                 log.Event("reading the topic back");
                 TopicReader.TopicContent content = TopicReader.ReadAll(bootstrap, Topic, options.Partitions, TimeSpan.FromMinutes(3), log);
                 IReadOnlyDictionary<int, long> committed = await TopicReader.CommittedOffsetsAsync(bootstrap, GroupId, Topic, options.Partitions, TimeSpan.FromSeconds(60));
+                var failures = new List<string>();
+
+                // Every replica must rejoin the ISR; then the nodes stop cleanly and each one's files are compared with what the leaders served.
+                bool isrFull = await WaitForFullIsrAsync(bootstrap, options, FaultInjector.ReadyTimeout, log);
+                if (!isrFull)
+                {
+                    failures.Add($"not every replica was back in the ISR {FaultInjector.ReadyTimeout.TotalSeconds:F0} s after the workload stopped (see chaos.log); replicas not compared");
+                }
+
+                int[] exitCodes = await Task.WhenAll(cluster.Nodes.Select(n => cluster.StopAsync(n.NodeId)));
+                for (int i = 0; i < exitCodes.Length; i++)
+                {
+                    if (exitCodes[i] != 0)
+                    {
+                        failures.Add($"node {cluster.Nodes[i].NodeId} exited with code {exitCodes[i]} on SIGTERM at the end");
+                    }
+                }
+
+                var replicas = new Dictionary<int, IReadOnlyList<LogRecord>>();
+                foreach (ClusterNode node in cluster.Nodes.Where(_ => isrFull))
+                {
+                    try
+                    {
+                        replicas[node.NodeId] = ReplicaFiles.ReadTopic(node.DataDirectory, Topic, options.Partitions);
+                    }
+                    catch (Chronik.Protocol.Records.RecordDecodeException e)
+                    {
+                        failures.Add($"node {node.NodeId}'s segment files of '{Topic}' hold a corrupt batch: {e.Message}");
+                    }
+                }
+
+                log.Event($"nodes stopped; {replicas.Count} replica copies read from their data directories");
 
                 List<ProducerHistory> histories = [.. producers.Select(p => p.Ledger.Snapshot()), probe.Ledger.Snapshot()];
                 IReadOnlyList<CommitAttempt> commits = consumer.Commits.Snapshot();
@@ -110,6 +142,7 @@ public static class ChaosRun
                     ConsumedDuringRun = consumer.Consumed(),
                     Commits = commits,
                     CommittedAfterRun = committed,
+                    Replicas = replicas,
                 });
                 var figures = new ChaosFigures
                 {
@@ -125,7 +158,6 @@ public static class ChaosRun
                     Total = total.Elapsed,
                 };
 
-                var failures = new List<string>();
                 failures.AddRange(verdict.Violations.Select(v => v.ToString()));
                 if (verdict.Violations.Count < verdict.Counts.Values.Sum())
                 {
@@ -195,28 +227,47 @@ public static class ChaosRun
             }],
             new CreateTopicsOptions { RequestTimeout = TimeSpan.FromSeconds(30), OperationTimeout = TimeSpan.FromSeconds(30) });
 
+        if (!await WaitForFullIsrAsync(bootstrap, options, SetupTimeout, log))
+        {
+            throw new TimeoutException($"the partitions of '{Topic}' did not all get a leader and a full ISR within {SetupTimeout}");
+        }
+    }
+
+    /// <summary>Waits until every partition has a leader and all replicas in its ISR; logs the last state seen.</summary>
+    private static async Task<bool> WaitForFullIsrAsync(string bootstrap, ChaosOptions options, TimeSpan timeout, EventLog log)
+    {
+        using IAdminClient admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap, ClientId = "chaos-admin" })
+            .SetLogHandler((_, m) => log.Detail($"[admin] librdkafka {m.Level} {m.Facility}: {m.Message}"))
+            .Build();
         string last = "no metadata yet";
-        await Wait.UntilAsync(
-            () =>
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            try
             {
-                try
+                Metadata metadata = admin.GetMetadata(Topic, TimeSpan.FromSeconds(5));
+                TopicMetadata? topic = metadata.Topics.SingleOrDefault(t => t.Topic == Topic);
+                last = topic is null ? "topic unknown" : string.Join(" ", topic.Partitions.OrderBy(p => p.PartitionId).Select(p => $"p{p.PartitionId}:leader={p.Leader},isr=[{string.Join(",", p.InSyncReplicas)}]"));
+                if (topic is { Error.IsError: false }
+                    && topic.Partitions.Count == options.Partitions
+                    && topic.Partitions.All(p => p.Leader >= 0 && p.InSyncReplicas.Length == options.ReplicationFactor))
                 {
-                    Metadata metadata = admin.GetMetadata(Topic, TimeSpan.FromSeconds(5));
-                    TopicMetadata? topic = metadata.Topics.SingleOrDefault(t => t.Topic == Topic);
-                    last = topic is null ? "topic unknown" : string.Join(" ", topic.Partitions.Select(p => $"p{p.PartitionId}:leader={p.Leader},isr=[{string.Join(",", p.InSyncReplicas)}]"));
-                    return Task.FromResult(topic is { Error.IsError: false }
-                        && topic.Partitions.Count == options.Partitions
-                        && topic.Partitions.All(p => p.Leader >= 0 && p.InSyncReplicas.Length == options.ReplicationFactor));
+                    log.Event($"full ISR after {waited.Elapsed.TotalSeconds:F1} s: {last}");
+                    return true;
                 }
-                catch (KafkaException e)
-                {
-                    last = e.Message;
-                    return Task.FromResult(false);
-                }
-            },
-            "every partition of the chaos topic has a leader and a full ISR",
-            SetupTimeout,
-            TimeSpan.FromMilliseconds(200));
-        log.Event($"topic created: {last}");
+            }
+            catch (KafkaException e)
+            {
+                last = e.Message;
+            }
+
+            if (waited.Elapsed > timeout)
+            {
+                log.Event($"no full ISR within {timeout.TotalSeconds:F0} s: {last}");
+                return false;
+            }
+
+            await Task.Delay(200);
+        }
     }
 }

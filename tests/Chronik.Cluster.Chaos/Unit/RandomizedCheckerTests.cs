@@ -5,9 +5,10 @@ namespace Chronik.Cluster.Chaos.Unit;
 /// <summary>
 /// Randomized schedules: seeded random runs that keep every guarantee (records lost in flight,
 /// unacknowledged records stored, plain-producer retries stored twice, failed commits) always pass;
-/// the same runs with one injected fault — a lost acknowledged record, two records swapped, an
-/// idempotent duplicate, a phantom, a corrupted value, a hole in the offsets, a wrong committed
-/// offset — are always caught as that fault's kind. A failing seed is printed in the message.
+/// the same runs with one injected fault — a lost acknowledged record, two records of an idempotent
+/// producer swapped, two acknowledged records at each other's offsets, an idempotent duplicate, a
+/// phantom, a corrupted value, a hole in the offsets, a wrong committed offset — are always caught as
+/// that fault's kind. A failing seed is printed in the message.
 /// </summary>
 public sealed class RandomizedCheckerTests
 {
@@ -18,6 +19,7 @@ public sealed class RandomizedCheckerTests
     {
         LoseAcknowledged,
         SwapTwoRecords,
+        InvertAcknowledgedOrder,
         DuplicateIdempotent,
         Phantom,
         Corrupt,
@@ -65,6 +67,7 @@ public sealed class RandomizedCheckerTests
     {
         Mutation.LoseAcknowledged => ViolationKind.AcknowledgedLost,
         Mutation.SwapTwoRecords => ViolationKind.Reordered,
+        Mutation.InvertAcknowledgedOrder => ViolationKind.AcknowledgedOutOfOrder,
         Mutation.DuplicateIdempotent => ViolationKind.Duplicate,
         Mutation.Phantom => ViolationKind.NeverSent,
         Mutation.Corrupt => ViolationKind.Unreadable,
@@ -162,11 +165,11 @@ public sealed class RandomizedCheckerTests
 
             case Mutation.SwapTwoRecords:
                 {
-                    // Two records of the same producer in one partition, stored in the opposite order.
+                    // Two records of the same idempotent producer in one partition, stored in the opposite order.
                     foreach (int partition in Enumerable.Range(0, run.Partitions).OrderBy(_ => random.Next()))
                     {
                         List<LogRecord> log = run.LogOf(partition);
-                        foreach (string producer in ProducerIds)
+                        foreach (string producer in ProducerIds.Where(p => p != Plain))
                         {
                             var mine = log.Select((r, i) => (r, i)).Where(x => RecordValue.TryDecode(x.r.Value, out string p, out _) && p == producer).ToList();
                             var distinct = mine.GroupBy(x => Convert.ToBase64String(x.r.Value)).Select(g => g.First()).ToList();
@@ -184,6 +187,32 @@ public sealed class RandomizedCheckerTests
                     }
 
                     return false;
+                }
+
+            case Mutation.InvertAcknowledgedOrder:
+                {
+                    // Two acknowledged records of one partition, the later one sent after the earlier one's
+                    // acknowledgement, stored (and acknowledged) at each other's offsets.
+                    ChaosEvidence evidence = run.Evidence();
+                    var acks = evidence.Producers
+                        .SelectMany(p => p.Acknowledged.Where(a => a.Offset >= 0).Select(a => (Producer: p.ProducerId, Ack: a)))
+                        .GroupBy(x => x.Ack.Partition)
+                        .Select(g => g.OrderBy(x => x.Ack.Offset).ToList())
+                        .Where(g => g.Count >= 2 && g[0].Ack.AcknowledgedAt < g[^1].Ack.SentAt)
+                        .ToList();
+                    if (acks.Count == 0)
+                    {
+                        return false;
+                    }
+
+                    List<(string Producer, Acknowledgement Ack)> chosen = acks[random.Next(acks.Count)];
+                    var (early, late) = (chosen[0], chosen[^1]);
+                    run.Overwrite(early.Ack.Partition, early.Ack.Offset, RecordValue.Encode(late.Producer, late.Ack.Sequence, SyntheticRun.ValueSize));
+                    run.Overwrite(late.Ack.Partition, late.Ack.Offset, RecordValue.Encode(early.Producer, early.Ack.Sequence, SyntheticRun.ValueSize));
+                    run.Reacknowledge(early.Producer, early.Ack.Sequence, late.Ack.Offset);
+                    run.Reacknowledge(late.Producer, late.Ack.Sequence, early.Ack.Offset);
+                    run.Consumed.Clear();
+                    return true;
                 }
 
             case Mutation.DuplicateIdempotent:

@@ -12,6 +12,8 @@ internal sealed class SyntheticRun(int partitions = 3)
     public const int ValueSize = 64;
 
     private readonly Dictionary<string, (bool Idempotent, long Sent, List<Acknowledgement> Acks, List<string> Fatal)> _producers = [];
+    private readonly Dictionary<(string, long), TimeSpan> _sentAt = [];
+    private long _clock;
     private readonly List<LogRecord>[] _log = [.. Enumerable.Range(0, partitions).Select(_ => new List<LogRecord>())];
 
     public int Partitions { get; } = partitions;
@@ -22,17 +24,21 @@ internal sealed class SyntheticRun(int partitions = 3)
 
     public Dictionary<int, long> Committed { get; } = [];
 
+    /// <summary>Replicas' own copies (node → records); <see cref="CopyToReplicas"/> makes faithful ones.</summary>
+    public Dictionary<int, List<LogRecord>> Replicas { get; } = [];
+
     public SyntheticRun Producer(string id, bool idempotent)
     {
         _producers[id] = (idempotent, 0, [], []);
         return this;
     }
 
-    /// <summary>Hands the producer's next record to the "client"; returns its sequence.</summary>
+    /// <summary>Hands the producer's next record to the "client" (one tick of the run's clock); returns its sequence.</summary>
     public long Send(string producer)
     {
         var p = _producers[producer];
         _producers[producer] = p with { Sent = p.Sent + 1 };
+        _sentAt[(producer, p.Sent)] = Tick();
         return p.Sent;
     }
 
@@ -45,8 +51,17 @@ internal sealed class SyntheticRun(int partitions = 3)
         return offset;
     }
 
+    /// <summary>The delivery report arrives (one tick of the run's clock).</summary>
     public void Acknowledge(string producer, long sequence, long offset) =>
-        _producers[producer].Acks.Add(new Acknowledgement(sequence, RecordValue.PartitionOf(sequence, Partitions), offset, TimeSpan.Zero, TimeSpan.FromMilliseconds(sequence)));
+        _producers[producer].Acks.Add(new Acknowledgement(sequence, RecordValue.PartitionOf(sequence, Partitions), offset, _sentAt.GetValueOrDefault((producer, sequence)), Tick()));
+
+    /// <summary>Changes the offset an acknowledgement names (the broker answered with another offset).</summary>
+    public void Reacknowledge(string producer, long sequence, long offset)
+    {
+        List<Acknowledgement> acks = _producers[producer].Acks;
+        int index = acks.FindIndex(a => a.Sequence == sequence);
+        acks[index] = acks[index] with { Offset = offset };
+    }
 
     /// <summary>Send, store and acknowledge at the stored offset.</summary>
     public long SendStoredAcknowledged(string producer)
@@ -79,6 +94,15 @@ internal sealed class SyntheticRun(int partitions = 3)
         return position;
     }
 
+    /// <summary>Every node holds exactly the log as it stands.</summary>
+    public void CopyToReplicas(params int[] nodes)
+    {
+        foreach (int node in nodes)
+        {
+            Replicas[node] = [.. _log.SelectMany(l => l)];
+        }
+    }
+
     public ChaosEvidence Evidence() => new()
     {
         PartitionCount = Partitions,
@@ -89,7 +113,10 @@ internal sealed class SyntheticRun(int partitions = 3)
         ConsumedDuringRun = [.. Consumed],
         Commits = [.. Commits],
         CommittedAfterRun = new Dictionary<int, long>(Committed),
+        Replicas = Replicas.ToDictionary(r => r.Key, r => (IReadOnlyList<LogRecord>)[.. r.Value]),
     };
 
     public ChaosVerdict Check() => ChaosChecker.Check(Evidence());
+
+    private TimeSpan Tick() => TimeSpan.FromMilliseconds(++_clock);
 }
