@@ -20,6 +20,9 @@ public sealed class FaultRecord
     /// <summary>Stopwatch timestamp at which the last fault ended: the node's restart was launched or SIGCONT sent.</summary>
     public long LastFaultEnded { get; internal set; }
 
+    /// <summary>The longest a node took to exit after SIGTERM (controlled shutdown), over every clean restart.</summary>
+    public TimeSpan SlowestCleanStop { get; internal set; }
+
     /// <summary>From the first fault's start to the last fault's end.</summary>
     public TimeSpan Phase => Stopwatch.GetElapsedTime(FirstFaultStarted, LastFaultEnded);
 
@@ -48,7 +51,7 @@ public sealed class FaultInjector(ClusterProcesses cluster, FaultPlanner planner
             cancellationToken.ThrowIfCancellationRequested();
             PlannedFault fault = planner.Next();
             log.Event($"fault {record.Total + 1}: {fault}");
-            record.LastFaultEnded = await ApplyAsync(fault);
+            record.LastFaultEnded = await ApplyAsync(fault, record);
             record.Count(fault.Kind);
             if (record.Phase >= duration)
             {
@@ -91,7 +94,7 @@ public sealed class FaultInjector(ClusterProcesses cluster, FaultPlanner planner
     }
 
     /// <summary>Applies the fault; returns the Stopwatch timestamp at which the node's recovery began (restart launched, SIGCONT sent).</summary>
-    private async Task<long> ApplyAsync(PlannedFault fault)
+    private async Task<long> ApplyAsync(PlannedFault fault, FaultRecord record)
     {
         long recovery;
         switch (fault.Kind)
@@ -112,6 +115,11 @@ public sealed class FaultInjector(ClusterProcesses cluster, FaultPlanner planner
                 var stopping = Stopwatch.StartNew();
                 int exitCode = await cluster.StopAsync(fault.NodeId);
                 log.Detail($"node {fault.NodeId} stopped cleanly in {stopping.Elapsed.TotalSeconds:F1} s (exit code {exitCode})");
+                if (stopping.Elapsed > record.SlowestCleanStop)
+                {
+                    record.SlowestCleanStop = stopping.Elapsed;
+                }
+
                 if (exitCode != 0)
                 {
                     throw new InvalidOperationException($"node {fault.NodeId} exited with code {exitCode} on SIGTERM; see {cluster.Node(fault.NodeId).OutputFile}");

@@ -43,7 +43,7 @@ public sealed record ChaosFigures
         $"{(passed ? "PASS" : "FAIL")} seed={Seed} faults={Faults.Total} ({Faults.Describe()}) fault-phase={Faults.Phase.TotalSeconds:F1}s "
         + $"sent={Sent} acked={Acknowledged} failed={Failed} unresolved={Unresolved} consumed={Consumed} commits={Commits} "
         + $"longest-unavailability={Availability.LongestGap.TotalSeconds:F1}s max-ack-latency={Availability.LongestLatency.TotalSeconds:F1}s "
-        + $"serve-after-last-fault={(TimeToServe is { } t ? $"{t.TotalSeconds:F2}s" : "never")} violations={Verdict.Summary().Replace(' ', '_')} total={Total.TotalSeconds:F0}s");
+        + $"slowest-clean-stop={Faults.SlowestCleanStop.TotalSeconds:F1}s serve-after-last-fault={(TimeToServe is { } t ? $"{t.TotalSeconds:F2}s" : "never")} violations={Verdict.Summary().Replace(' ', '_')} total={Total.TotalSeconds:F0}s");
 
     /// <summary>The figures in full, one item per line.</summary>
     public string Describe()
@@ -59,6 +59,7 @@ public sealed record ChaosFigures
         text.AppendLine(CultureInfo.InvariantCulture, $"records                   sent {Sent}, acknowledged {Acknowledged}, failed {Failed}, no report {Unresolved}; in the log {Verdict.RecordsInLog} (unacknowledged but stored {Verdict.UnacknowledgedPresent}, plain-producer duplicates {Verdict.NonIdempotentDuplicates})");
         text.AppendLine(CultureInfo.InvariantCulture, $"group consumer            read {Consumed}, commits {Commits} ({FailedCommits} failed)");
         text.AppendLine(CultureInfo.InvariantCulture, $"longest unavailability    {Availability.LongestGap.TotalSeconds:F1} s without an ack on partition {Availability.GapPartition} from t={Availability.GapStart.TotalSeconds:F1} s; slowest ack {Availability.LongestLatency.TotalSeconds:F1} s");
+        text.AppendLine(CultureInfo.InvariantCulture, $"slowest clean stop        {Faults.SlowestCleanStop.TotalSeconds:F1} s from SIGTERM to exit");
         text.AppendLine(CultureInfo.InvariantCulture, $"serving after last fault  {(TimeToServe is { } t ? $"{t.TotalSeconds:F2} s" : "never")}");
         text.AppendLine(CultureInfo.InvariantCulture, $"checker                   {Verdict.Summary()}");
         text.Append(CultureInfo.InvariantCulture, $"run time                  {Total.TotalSeconds:F0} s");

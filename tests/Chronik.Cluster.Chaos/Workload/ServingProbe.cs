@@ -7,13 +7,16 @@ namespace Chronik.Cluster.Chaos.Workload;
 
 /// <summary>
 /// Measures when the cluster serves again: one acks=all record to every partition, each then fetched
-/// back at its acknowledged offset; repeated until a whole round succeeds. Its records are ordinary
-/// ledgered records of producer "probe" (plain, max.in.flight=1), checked like the others. Client and
-/// connections are set up before the faults end, so only the cluster's recovery is measured.
+/// back at its acknowledged offset; repeated until a whole round succeeds. librdkafka retries each
+/// record itself (new leader from refreshed metadata, 100 ms backoff) for up to 30 s, so a round ends
+/// as soon as the last partition took its record, as a real client would see it. Its records are
+/// ordinary ledgered records of producer "probe" (plain, max.in.flight=1), checked like the others.
+/// Client and connections are set up before the faults end, so only the cluster's recovery is measured.
 /// </summary>
 public sealed class ServingProbe : IDisposable
 {
-    private static readonly TimeSpan RoundTimeout = TimeSpan.FromSeconds(4);
+    private static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan FetchTimeout = TimeSpan.FromSeconds(10);
 
     private readonly IProducer<Null, byte[]> _producer;
     private readonly IConsumer<Ignore, byte[]> _consumer;
@@ -30,9 +33,9 @@ public sealed class ServingProbe : IDisposable
         _valueSize = valueSize;
         _log = log;
         ProducerConfig config = LedgeredProducer.Config(bootstrap, ledger.ProducerId, idempotent: false);
-        // A round that cannot complete is abandoned quickly and a fresh one started.
-        config.MessageTimeoutMs = (int)RoundTimeout.TotalMilliseconds;
-        config.RequestTimeoutMs = (int)RoundTimeout.TotalMilliseconds - 500;
+        config.MessageTimeoutMs = (int)DeliveryTimeout.TotalMilliseconds;
+        // A request stuck at a node that died with it is given up quickly and retried.
+        config.RequestTimeoutMs = 3_000;
         config.LingerMs = 0;
         _producer = new ProducerBuilder<Null, byte[]>(config)
             .SetLogHandler((_, m) => log.Detail($"[probe] librdkafka {m.Level} {m.Facility}: {m.Message}"))
@@ -94,7 +97,6 @@ public sealed class ServingProbe : IDisposable
 
     private async Task<bool> RoundAsync()
     {
-        var started = Stopwatch.StartNew();
         var sends = new List<(long Sequence, Task<DeliveryResult<Null, byte[]>> Delivery)>();
         for (int i = 0; i < _partitions; i++)
         {
@@ -129,7 +131,8 @@ public sealed class ServingProbe : IDisposable
         // Fetch every probe record back at its acknowledged offset.
         _consumer.Assign(written.Select(w => new TopicPartitionOffset(_topic, w.Key, w.Value)));
         var pending = new HashSet<int>(written.Keys);
-        while (pending.Count > 0 && started.Elapsed < RoundTimeout * 2)
+        var fetching = Stopwatch.StartNew();
+        while (pending.Count > 0 && fetching.Elapsed < FetchTimeout)
         {
             try
             {
