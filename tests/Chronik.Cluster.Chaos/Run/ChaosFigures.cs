@@ -22,8 +22,8 @@ public sealed record ChaosFigures
 
     public required AvailabilityFigures Availability { get; init; }
 
-    /// <summary>From the last fault's end to the first complete produce+fetch round; null when it never came.</summary>
-    public required TimeSpan? TimeToServe { get; init; }
+    /// <summary>From the last fault's end to the first complete produce+fetch round.</summary>
+    public required TimeSpan TimeToServe { get; init; }
 
     public required ChaosVerdict Verdict { get; init; }
 
@@ -43,7 +43,7 @@ public sealed record ChaosFigures
         $"{(passed ? "PASS" : "FAIL")} seed={Seed} faults={Faults.Total} ({Faults.Describe()}) fault-phase={Faults.Phase.TotalSeconds:F1}s "
         + $"sent={Sent} acked={Acknowledged} failed={Failed} unresolved={Unresolved} consumed={Consumed} commits={Commits} "
         + $"longest-unavailability={Availability.LongestGap.TotalSeconds:F1}s max-ack-latency={Availability.LongestLatency.TotalSeconds:F1}s "
-        + $"slowest-clean-stop={Faults.SlowestCleanStop.TotalSeconds:F1}s serve-after-last-fault={(TimeToServe is { } t ? $"{t.TotalSeconds:F2}s" : "never")} violations={Verdict.Summary().Replace(' ', '_')} total={Total.TotalSeconds:F0}s");
+        + $"slowest-clean-stop={Faults.SlowestCleanStop.TotalSeconds:F1}s serve-after-last-fault={TimeToServe.TotalSeconds:F2}s violations={Verdict.Summary().Replace(' ', '_')} total={Total.TotalSeconds:F0}s");
 
     /// <summary>The figures in full, one item per line.</summary>
     public string Describe()
@@ -60,7 +60,7 @@ public sealed record ChaosFigures
         text.AppendLine(CultureInfo.InvariantCulture, $"group consumer            read {Consumed}, commits {Commits} ({FailedCommits} failed)");
         text.AppendLine(CultureInfo.InvariantCulture, $"longest unavailability    {Availability.LongestGap.TotalSeconds:F1} s without an ack on partition {Availability.GapPartition} from t={Availability.GapStart.TotalSeconds:F1} s; slowest ack {Availability.LongestLatency.TotalSeconds:F1} s");
         text.AppendLine(CultureInfo.InvariantCulture, $"slowest clean stop        {Faults.SlowestCleanStop.TotalSeconds:F1} s from SIGTERM to exit");
-        text.AppendLine(CultureInfo.InvariantCulture, $"serving after last fault  {(TimeToServe is { } t ? $"{t.TotalSeconds:F2} s" : "never")}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"serving after last fault  {TimeToServe.TotalSeconds:F2} s");
         text.AppendLine(CultureInfo.InvariantCulture, $"checker                   {Verdict.Summary()}");
         text.Append(CultureInfo.InvariantCulture, $"run time                  {Total.TotalSeconds:F0} s");
         return text.ToString();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Chronik.Cluster.Chaos.Checking;
 using Chronik.Cluster.Chaos.Faults;
 using Chronik.Cluster.Chaos.Workload;
+using Chronik.Protocol.Records;
 using Chronik.Testing;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
@@ -49,148 +50,44 @@ public static class ChaosRun
             string bootstrap = cluster.AllBootstrapServers;
             await CreateTopicAsync(bootstrap, options, log);
 
-            long start = Stopwatch.GetTimestamp();
-            var producers = new List<LedgeredProducer>();
-            using var stopWorkload = new CancellationTokenSource();
-            try
+            using var workload = new ChaosWorkload(bootstrap, options, log);
+            await workload.StartAsync(SetupTimeout);
+            log.Event("workload running; fault phase starts");
+            var planner = new FaultPlanner(options.Seed, new FaultPlanOptions { NodeIds = [.. cluster.Nodes.Select(n => n.NodeId)] });
+            FaultRecord faults = await new FaultInjector(cluster, planner, log).RunAsync(options.FaultDuration, CancellationToken.None);
+            TimeSpan timeToServe = await workload.Probe.TimeToServeAsync(faults.LastFaultEnded, ServeLimit)
+                ?? throw new TimeoutException($"the cluster did not serve a produce and fetch on every partition within {ServeLimit.TotalSeconds:F0} s after the last fault");
+            var failures = new List<string>();
+            long stopped = await workload.StopAsync(FlushTimeout, failures, log);
+
+            ChaosEvidence evidence = await CollectEvidenceAsync(cluster, workload, options, failures, log);
+            ChaosVerdict verdict = ChaosChecker.Check(evidence);
+            var figures = new ChaosFigures
             {
-                for (int i = 0; i < options.IdempotentProducers + options.PlainProducers; i++)
-                {
-                    bool idempotent = i < options.IdempotentProducers;
-                    var ledger = new ProducerLedger(idempotent ? $"idem{i + 1}" : $"plain{i - options.IdempotentProducers + 1}", idempotent, TimeProvider.System, start);
-                    producers.Add(new LedgeredProducer(ledger, bootstrap, Topic, options.Partitions, options.ValueSize, options.RecordsPerSecond, log));
-                }
-
-                using var consumer = new GroupConsumer(bootstrap, GroupId, Topic, options.CommitInterval, log);
-                using var probe = new ServingProbe(new ProducerLedger("probe", idempotent: false, TimeProvider.System, start), bootstrap, Topic, options.Partitions, options.ValueSize, log);
-                Task[] producing = [.. producers.Select(p => Task.Run(() => p.RunAsync(stopWorkload.Token)))];
-                Task consuming = consumer.RunAsync(stopWorkload.Token);
-
-                await probe.WarmUpAsync(SetupTimeout);
-                await Wait.UntilAsync(() => consumer.ConsumedCount > 0 && producers.All(p => p.Ledger.AcknowledgedCount > 0), "the workload runs (acks and consumption)", SetupTimeout);
-                log.Event("workload running; fault phase starts");
-
-                var injector = new FaultInjector(cluster, new FaultPlanner(options.Seed, new FaultPlanOptions { NodeIds = [.. cluster.Nodes.Select(n => n.NodeId)] }), log);
-                FaultRecord faults = await injector.RunAsync(options.FaultDuration, CancellationToken.None);
-                TimeSpan? timeToServe = await probe.TimeToServeAsync(faults.LastFaultEnded, ServeLimit);
-                if (timeToServe is null)
-                {
-                    log.Event($"not serving {ServeLimit.TotalSeconds:F0} s after the last fault");
-                }
-
-                // Stop sending; every record sent gets its answer from the recovered cluster.
-                long stopped = Stopwatch.GetTimestamp();
-                await stopWorkload.CancelAsync();
-                await Task.WhenAll(producing);
-                foreach (LedgeredProducer producer in producers)
-                {
-                    int left = producer.Flush(FlushTimeout);
-                    log.Event($"producer {producer.Ledger.ProducerId}: {producer.Ledger.AcknowledgedCount} acknowledged, {left} without a report after the flush");
-                }
-
-                if (!consuming.Wait(TimeSpan.FromSeconds(60)))
-                {
-                    throw new TimeoutException("the group consumer did not commit and leave the group within 60 s");
-                }
-
-                await cluster.WaitUntilReadyAsync(FaultInjector.ReadyTimeout);
-                log.Event("reading the topic back");
-                TopicReader.TopicContent content = TopicReader.ReadAll(bootstrap, Topic, options.Partitions, TimeSpan.FromMinutes(3), log);
-                IReadOnlyDictionary<int, long> committed = await TopicReader.CommittedOffsetsAsync(bootstrap, GroupId, Topic, options.Partitions, TimeSpan.FromSeconds(60));
-                var failures = new List<string>();
-
-                // Every replica must rejoin the ISR; then the nodes stop cleanly and each one's files are compared with what the leaders served.
-                bool isrFull = await WaitForFullIsrAsync(bootstrap, options, FaultInjector.ReadyTimeout, log);
-                if (!isrFull)
-                {
-                    failures.Add($"not every replica was back in the ISR {FaultInjector.ReadyTimeout.TotalSeconds:F0} s after the workload stopped (see chaos.log); replicas not compared");
-                }
-
-                int[] exitCodes = await Task.WhenAll(cluster.Nodes.Select(n => cluster.StopAsync(n.NodeId)));
-                for (int i = 0; i < exitCodes.Length; i++)
-                {
-                    if (exitCodes[i] != 0)
-                    {
-                        failures.Add($"node {cluster.Nodes[i].NodeId} exited with code {exitCodes[i]} on SIGTERM at the end");
-                    }
-                }
-
-                var replicas = new Dictionary<int, IReadOnlyList<LogRecord>>();
-                foreach (ClusterNode node in cluster.Nodes.Where(_ => isrFull))
-                {
-                    try
-                    {
-                        replicas[node.NodeId] = ReplicaFiles.ReadTopic(node.DataDirectory, Topic, options.Partitions);
-                    }
-                    catch (Chronik.Protocol.Records.RecordDecodeException e)
-                    {
-                        failures.Add($"node {node.NodeId}'s segment files of '{Topic}' hold a corrupt batch: {e.Message}");
-                    }
-                }
-
-                log.Event($"nodes stopped; {replicas.Count} replica copies read from their data directories");
-
-                List<ProducerHistory> histories = [.. producers.Select(p => p.Ledger.Snapshot()), probe.Ledger.Snapshot()];
-                IReadOnlyList<CommitAttempt> commits = consumer.Commits.Snapshot();
-                ChaosVerdict verdict = ChaosChecker.Check(new ChaosEvidence
-                {
-                    PartitionCount = options.Partitions,
-                    Producers = histories,
-                    FinalLog = content.Records,
-                    LogStartOffsets = content.LogStartOffsets,
-                    HighWatermarks = content.HighWatermarks,
-                    ConsumedDuringRun = consumer.Consumed(),
-                    Commits = commits,
-                    CommittedAfterRun = committed,
-                    Replicas = replicas,
-                });
-                var figures = new ChaosFigures
-                {
-                    Seed = options.Seed,
-                    Faults = faults,
-                    Producers = histories,
-                    Consumed = consumer.ConsumedCount,
-                    Commits = commits.Count,
-                    FailedCommits = commits.Count(c => !c.Succeeded),
-                    Availability = AvailabilityFigures.Measure(histories, options.Partitions, Stopwatch.GetElapsedTime(start, faults.FirstFaultStarted), Stopwatch.GetElapsedTime(start, stopped)),
-                    TimeToServe = timeToServe,
-                    Verdict = verdict,
-                    Total = total.Elapsed,
-                };
-
-                failures.AddRange(verdict.Violations.Select(v => v.ToString()));
-                if (verdict.Violations.Count < verdict.Counts.Values.Sum())
-                {
-                    failures.Add($"({verdict.Counts.Values.Sum() - verdict.Violations.Count} more violations not listed: {verdict.Summary()})");
-                }
-
-                if (timeToServe is not { } serve || serve > options.ServeDeadline)
-                {
-                    failures.Add($"the cluster served again {(timeToServe is { } t ? $"{t.TotalSeconds:F2} s" : "never")} after the last fault; the limit is {options.ServeDeadline.TotalSeconds:F0} s");
-                }
-
-                if (figures.Unresolved > 0)
-                {
-                    failures.Add($"{figures.Unresolved} records still had no delivery report {FlushTimeout.TotalSeconds:F0} s after the workload stopped");
-                }
-
-                passed = failures.Count == 0;
-                log.Event($"figures:\n{figures.Describe()}");
-                if (options.FiguresFile is { } file)
-                {
-                    await File.AppendAllTextAsync(file, figures.OneLine(passed) + Environment.NewLine);
-                }
-
-                return new ChaosOutcome(figures, failures, cluster.RootDirectory);
-            }
-            finally
+                Seed = options.Seed,
+                Faults = faults,
+                Producers = evidence.Producers,
+                Consumed = workload.Consumer.ConsumedCount,
+                Commits = evidence.Commits.Count,
+                FailedCommits = evidence.Commits.Count(c => !c.Succeeded),
+                Availability = AvailabilityFigures.Measure(
+                    evidence.Producers,
+                    options.Partitions,
+                    Stopwatch.GetElapsedTime(workload.Started, faults.FirstFaultStarted),
+                    Stopwatch.GetElapsedTime(workload.Started, stopped)),
+                TimeToServe = timeToServe,
+                Verdict = verdict,
+                Total = total.Elapsed,
+            };
+            failures.AddRange(Judge(verdict, figures, options));
+            passed = failures.Count == 0;
+            log.Event($"figures:\n{figures.Describe()}");
+            if (options.FiguresFile is { } file)
             {
-                await stopWorkload.CancelAsync();
-                foreach (LedgeredProducer producer in producers)
-                {
-                    producer.Dispose();
-                }
+                await File.AppendAllTextAsync(file, figures.OneLine(passed) + Environment.NewLine);
             }
+
+            return new ChaosOutcome(figures, failures, cluster.RootDirectory);
         }
         catch (Exception e)
         {
@@ -209,6 +106,87 @@ public static class ChaosRun
             {
                 log.Event($"run directory kept: {cluster.RootDirectory}");
             }
+        }
+    }
+
+    /// <summary>
+    /// After the workload stopped: the whole topic as the leaders serve it, the group's committed offsets,
+    /// then — once every replica is back in the ISR — every node stopped with SIGTERM and its own copy of
+    /// the topic read from its data directory. Problems that are not the checker's go to <paramref name="failures"/>.
+    /// </summary>
+    private static async Task<ChaosEvidence> CollectEvidenceAsync(ClusterProcesses cluster, ChaosWorkload workload, ChaosOptions options, List<string> failures, EventLog log)
+    {
+        string bootstrap = cluster.AllBootstrapServers;
+        await cluster.WaitUntilReadyAsync(FaultInjector.ReadyTimeout);
+        log.Event("reading the topic back");
+        TopicReader.TopicContent content = TopicReader.ReadAll(bootstrap, Topic, options.Partitions, TimeSpan.FromMinutes(3), log);
+        IReadOnlyDictionary<int, long> committed = await TopicReader.CommittedOffsetsAsync(bootstrap, GroupId, Topic, options.Partitions, TimeSpan.FromSeconds(60));
+
+        bool isrFull = await WaitForFullIsrAsync(bootstrap, options, FaultInjector.ReadyTimeout, log);
+        if (!isrFull)
+        {
+            failures.Add($"not every replica was back in the ISR {FaultInjector.ReadyTimeout.TotalSeconds:F0} s after the workload stopped (see chaos.log); replicas not compared");
+        }
+
+        int[] exitCodes = await Task.WhenAll(cluster.Nodes.Select(n => cluster.StopAsync(n.NodeId)));
+        for (int i = 0; i < exitCodes.Length; i++)
+        {
+            if (exitCodes[i] != 0)
+            {
+                failures.Add($"node {cluster.Nodes[i].NodeId} exited with code {exitCodes[i]} on SIGTERM at the end");
+            }
+        }
+
+        var replicas = new Dictionary<int, IReadOnlyList<LogRecord>>();
+        foreach (ClusterNode node in cluster.Nodes.Where(_ => isrFull))
+        {
+            try
+            {
+                replicas[node.NodeId] = ReplicaFiles.ReadTopic(node.DataDirectory, Topic, options.Partitions);
+            }
+            catch (RecordDecodeException e)
+            {
+                failures.Add($"node {node.NodeId}'s segment files of '{Topic}' hold a corrupt batch: {e.Message}");
+            }
+        }
+
+        log.Event($"nodes stopped; {replicas.Count} replica copies read from their data directories");
+        return new ChaosEvidence
+        {
+            PartitionCount = options.Partitions,
+            Producers = workload.Histories(),
+            FinalLog = content.Records,
+            LogStartOffsets = content.LogStartOffsets,
+            HighWatermarks = content.HighWatermarks,
+            ConsumedDuringRun = workload.Consumer.Consumed(),
+            Commits = workload.Consumer.Commits.Snapshot(),
+            CommittedAfterRun = committed,
+            Replicas = replicas,
+        };
+    }
+
+    /// <summary>The reasons the run failed: the checker's violations, and the liveness limits.</summary>
+    private static IEnumerable<string> Judge(ChaosVerdict verdict, ChaosFigures figures, ChaosOptions options)
+    {
+        foreach (Violation violation in verdict.Violations)
+        {
+            yield return violation.ToString();
+        }
+
+        int total = verdict.Counts.Values.Sum();
+        if (verdict.Violations.Count < total)
+        {
+            yield return $"({total - verdict.Violations.Count} more violations not listed: {verdict.Summary()})";
+        }
+
+        if (figures.TimeToServe > options.ServeDeadline)
+        {
+            yield return $"the cluster served again {figures.TimeToServe.TotalSeconds:F2} s after the last fault; the limit is {options.ServeDeadline.TotalSeconds:F0} s";
+        }
+
+        if (figures.Unresolved > 0)
+        {
+            yield return $"{figures.Unresolved} records still had no delivery report {FlushTimeout.TotalSeconds:F0} s after the workload stopped";
         }
     }
 

@@ -45,13 +45,16 @@ public sealed class LedgerTests
     }
 
     [Fact]
-    public void The_commit_ledger_keeps_attempts_in_order()
+    public void The_commit_ledger_keeps_attempts_in_order_and_an_unanswered_one_as_failed()
     {
         var commits = new CommitLedger();
-        commits.Record(0, 5, succeeded: true);
-        commits.Record(1, 3, succeeded: false);
+        int first = commits.Begin(0, 5);
+        int second = commits.Begin(1, 3);
+        commits.Succeeded(first);
+        commits.Begin(0, 9);
 
-        Assert.Equal([new CommitAttempt(0, 5, true), new CommitAttempt(1, 3, false)], commits.Snapshot());
+        Assert.Equal([new CommitAttempt(0, 5, true), new CommitAttempt(1, 3, false), new CommitAttempt(0, 9, false)], commits.Snapshot());
+        Assert.Equal(1, second);
     }
 
     [Fact]

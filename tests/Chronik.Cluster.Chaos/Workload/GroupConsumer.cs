@@ -137,9 +137,11 @@ public sealed class GroupConsumer : IDisposable
             return;
         }
 
+        int[] attempts = [.. offsets.Select(o => Commits.Begin(o.Partition.Value, o.Offset.Value))];
         List<TopicPartitionOffset> succeeded;
         try
         {
+            // Synchronous: returns when the coordinator answered (it may never, while no coordinator is reachable).
             _consumer.Commit(offsets);
             succeeded = offsets;
         }
@@ -155,15 +157,15 @@ public sealed class GroupConsumer : IDisposable
         }
 
         var ok = new HashSet<int>(succeeded.Select(s => s.Partition.Value));
-        foreach (TopicPartitionOffset offset in offsets)
+        for (int i = 0; i < offsets.Count; i++)
         {
-            bool success = ok.Contains(offset.Partition.Value);
-            Commits.Record(offset.Partition.Value, offset.Offset.Value, success);
-            if (success)
+            int partition = offsets[i].Partition.Value;
+            if (ok.Contains(partition))
             {
+                Commits.Succeeded(attempts[i]);
                 lock (_lock)
                 {
-                    _committed[offset.Partition.Value] = offset.Offset.Value;
+                    _committed[partition] = offsets[i].Offset.Value;
                 }
             }
         }
