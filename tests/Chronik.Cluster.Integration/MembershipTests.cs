@@ -60,14 +60,18 @@ public class MembershipTests(ITestOutputHelper output)
             await ReassignAsync(forwarder, [4, 2, 3]);
 
             // Node 4 copies the log from the leader and joins the ISR; the controller then completes the move: node 1
-            // leaves the replicas (its log is deleted), node 4 leads, and no node lists a reassignment any more.
-            await AgreedMetadataAsync(cluster.Nodes, m => m.Topics["moving"][0] is { Leader: 4, Isr.Count: 3 } p && p.Replicas.SequenceEqual([4, 2, 3]), "the move to 4,2,3 completed everywhere");
+            // leaves the replicas (its log is deleted) and no node lists a reassignment any more. Node 4, now the
+            // preferred replica, is elected leader (the leader the move kept may be another one).
+            await AgreedMetadataAsync(cluster.Nodes, m => m.Topics["moving"][0] is { Isr.Count: 3 } p && p.Replicas.SequenceEqual([4, 2, 3]), "the move to 4,2,3 completed everywhere");
             await AssertNoReassignmentListedAsync(cluster.Nodes);
+            await ElectPreferredLeaderAsync(forwarder.KafkaPort, "moving", 0);
+            await AgreedMetadataAsync(cluster.Nodes, m => m.Topics["moving"][0].Leader == 4, "node 4 leads");
             IReadOnlyList<ReadRecord> onNewReplica = await PartitionReader.ReadAllAsync(cluster.Node(4).BootstrapServers, "moving", 0);
             ReplicationFailoverTests.AssertEveryAcknowledgedRecordInOrder(deliveries, onNewReplica);
             output.WriteLine($"{onNewReplica.Count} records moved to node 4, which leads the partition");
 
-            // Drain node 4: the partition moves back to node 1, which copies the whole log again.
+            // Drain node 4: the partition moves back to node 1, which copies the whole log again; the move takes the
+            // leadership from node 4, and the first replica in the ISR, node 1, takes it.
             await ReassignAsync(forwarder, [1, 2, 3]);
             await AgreedMetadataAsync(cluster.Nodes, m => m.Topics["moving"][0] is { Leader: 1, Isr.Count: 3 } p && p.Replicas.SequenceEqual([1, 2, 3]), "the move back to 1,2,3 completed everywhere");
             await AssertNoReassignmentListedAsync(cluster.Nodes);

@@ -55,6 +55,25 @@ public static class ClusterTestSupport
         return Assert.Single(response.Topics);
     }
 
+    /// <summary>
+    /// ElectLeaders (preferred) for one partition, sent to the node listening on <paramref name="port"/>; succeeds
+    /// when the preferred replica was elected or already leads (ELECTION_NOT_NEEDED).
+    /// </summary>
+    public static async Task ElectPreferredLeaderAsync(int port, string topic, int partition)
+    {
+        await using TestKafkaClient client = await TestKafkaClient.ConnectAsync(port);
+        var request = new ElectLeadersRequest
+        {
+            ElectionType = 0,
+            TopicPartitions = [new ElectLeadersRequest.TopicPartitionsData { Topic = topic, Partitions = [partition] }],
+            TimeoutMs = 30_000,
+        };
+        ElectLeadersResponse response = await client.SendAsync<ElectLeadersResponse>(request, 2);
+        Assert.Equal(0, response.ErrorCode);
+        short error = Assert.Single(Assert.Single(response.ReplicaElectionResults).PartitionResult).ErrorCode;
+        Assert.Contains(error, new short[] { 0, (short)Chronik.Protocol.Wire.ErrorCode.ElectionNotNeeded });
+    }
+
     /// <summary>FindCoordinator(group) asked of the node listening on <paramref name="port"/>: (error, coordinator id).</summary>
     public static async Task<(short Error, int NodeId)> FindGroupCoordinatorAsync(int port, string group)
     {
