@@ -142,6 +142,9 @@ public sealed partial class BrokerNode : IAsyncDisposable
     /// <summary>The current metadata image.</summary>
     public MetadataImage Image => Quorum.Current;
 
+    /// <summary>How long a controlled shutdown waits for the controller to move this broker's leaderships.</summary>
+    public static readonly TimeSpan ControlledShutdownTimeout = TimeSpan.FromSeconds(10);
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await Quorum.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -155,6 +158,35 @@ public sealed partial class BrokerNode : IAsyncDisposable
         Lifecycle.Start();
         _readinessWatch = WatchReadinessAsync(_stopping.Token);
         LogStarted(_logger, NodeId, Quorum.Voters.Count);
+    }
+
+    /// <summary>
+    /// Controlled shutdown, run before the Kafka listener stops (as Kafka's BrokerServer does): the
+    /// want-shutdown heartbeat makes the controller fence this broker and move its leaderships, then this
+    /// waits until the image shows it leads nothing, at most <see cref="ControlledShutdownTimeout"/>. The
+    /// acks=all produce requests still waiting on its partitions then end with NOT_LEADER_OR_FOLLOWER and
+    /// the clients retry at the new leaders. Done the other way round, each of those requests waited out
+    /// its whole timeout while the draining listener no longer served the followers' fetches.
+    /// </summary>
+    public async Task ShutDownControlledAsync(CancellationToken cancellationToken)
+    {
+        await Lifecycle.StopAsync(cancellationToken).ConfigureAwait(false);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(ControlledShutdownTimeout);
+        try
+        {
+            await foreach (MetadataImage image in Quorum.WatchAsync(bounded.Token).ConfigureAwait(false))
+            {
+                if (!LeadsAnyPartition(image))
+                {
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogLeadershipsKept(_logger, NodeId, ControlledShutdownTimeout.TotalSeconds);
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -208,6 +240,22 @@ public sealed partial class BrokerNode : IAsyncDisposable
         }
     }
 
+    private bool LeadsAnyPartition(MetadataImage image)
+    {
+        foreach (TopicImage topic in image.Topics.Values)
+        {
+            foreach (PartitionRegistration partition in topic.Partitions.Values)
+            {
+                if (partition.Leader == NodeId)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
     private async Task WatchReadinessAsync(CancellationToken cancellationToken)
     {
         await foreach (MetadataImage _ in Quorum.WatchAsync(cancellationToken).ConfigureAwait(false))
@@ -232,4 +280,7 @@ public sealed partial class BrokerNode : IAsyncDisposable
 
     [LoggerMessage(3, LogLevel.Error, "Applying metadata image {Version} to the hosted partitions failed")]
     private static partial void LogApplyFailed(ILogger logger, Exception exception, long version);
+
+    [LoggerMessage(4, LogLevel.Warning, "Broker {NodeId} still leads partitions {Seconds} s after asking to shut down; stopping anyway")]
+    private static partial void LogLeadershipsKept(ILogger logger, int nodeId, double seconds);
 }

@@ -116,10 +116,23 @@ public static class BrokerServiceCollectionExtensions
     }
 
     /// <summary>Starts the broker node with the host and stops it (fenced, quorum closed) on shutdown.</summary>
-    private sealed class BrokerNodeService(BrokerNode node) : IHostedService
+    /// <remarks>
+    /// The controlled shutdown runs in <see cref="IHostedLifecycleService.StoppingAsync"/>, which the host calls
+    /// before any service stops — the web host's Kafka listener included — so leaderships move while the
+    /// listener still serves.
+    /// </remarks>
+    private sealed class BrokerNodeService(BrokerNode node) : IHostedLifecycleService
     {
+        public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
         public Task StartAsync(CancellationToken cancellationToken) => node.StartAsync(cancellationToken);
 
+        public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StoppingAsync(CancellationToken cancellationToken) => node.ShutDownControlledAsync(cancellationToken);
+
         public Task StopAsync(CancellationToken cancellationToken) => node.StopAsync(cancellationToken);
+
+        public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

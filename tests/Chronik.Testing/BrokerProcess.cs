@@ -34,6 +34,12 @@ public sealed class BrokerProcessOptions
     public bool WaitForReady { get; set; } = true;
 
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Also append every output line to this file as it arrives (created if missing), so the output
+    /// survives the test process and can be kept for diagnosis; null: in memory only.
+    /// </summary>
+    public string? OutputFile { get; set; }
 }
 
 /// <summary>
@@ -48,10 +54,12 @@ public sealed class BrokerProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly TempDirectory? _ownDataDirectory;
     private readonly StringBuilder _output = new();
+    private StreamWriter? _outputFile;
 
-    private BrokerProcess(Process process, int kafkaPort, int httpPort, int raftPort, string dataDirectory, TempDirectory? ownDataDirectory)
+    private BrokerProcess(Process process, int kafkaPort, int httpPort, int raftPort, string dataDirectory, TempDirectory? ownDataDirectory, string? outputFile)
     {
         _process = process;
+        _outputFile = outputFile is null ? null : new StreamWriter(outputFile, append: true, Encoding.UTF8) { AutoFlush = true };
         KafkaPort = kafkaPort;
         HttpPort = httpPort;
         RaftPort = raftPort;
@@ -129,7 +137,7 @@ public sealed class BrokerProcess : IAsyncDisposable
         }
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var broker = new BrokerProcess(process, kafkaPort, httpPort, raftPort, dataDirectory, ownData);
+        var broker = new BrokerProcess(process, kafkaPort, httpPort, raftPort, dataDirectory, ownData, options.OutputFile);
         process.OutputDataReceived += (_, e) => broker.Append(e.Data);
         process.ErrorDataReceived += (_, e) => broker.Append(e.Data);
         try
@@ -187,6 +195,12 @@ public sealed class BrokerProcess : IAsyncDisposable
 
         _process.Dispose();
         Http.Dispose();
+        lock (_output)
+        {
+            _outputFile?.Dispose();
+            _outputFile = null;
+        }
+
         _ownDataDirectory?.Dispose();
     }
 
@@ -200,6 +214,7 @@ public sealed class BrokerProcess : IAsyncDisposable
         lock (_output)
         {
             _output.Append(line).Append('\n');
+            _outputFile?.WriteLine(line);
         }
     }
 

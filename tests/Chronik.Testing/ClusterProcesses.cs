@@ -6,8 +6,9 @@ namespace Chronik.Testing;
 /// <summary>One node of a <see cref="ClusterProcesses"/>: fixed ports and data directory, and its current process (null while down).</summary>
 public sealed class ClusterNode
 {
-    internal ClusterNode(int nodeId, int kafkaPort, int httpPort, int raftPort, string dataDirectory)
+    internal ClusterNode(int nodeId, int kafkaPort, int httpPort, int raftPort, string dataDirectory, string outputFile)
     {
+        OutputFile = outputFile;
         NodeId = nodeId;
         KafkaPort = kafkaPort;
         HttpPort = httpPort;
@@ -24,6 +25,9 @@ public sealed class ClusterNode
     public int RaftPort { get; }
 
     public string DataDirectory { get; }
+
+    /// <summary>File every process of this node appends its output to (beside the data directory).</summary>
+    public string OutputFile { get; }
 
     /// <summary>"127.0.0.1:port" of this node's Kafka listener.</summary>
     public string BootstrapServers => Loopback.Address(KafkaPort);
@@ -60,8 +64,9 @@ public sealed class ClusterNode
 /// An N-node chronik-server cluster of child processes on free loopback ports, each node with its own
 /// data directory (kept across restarts of that node), all voters of one metadata quorum
 /// (<c>raft-cluster --peers</c> with the other nodes). Nothing starts until asked: nodes can be started
-/// one at a time, killed (-9), stopped (SIGTERM) and restarted. Disposing kills every process by PID
-/// and deletes the data.
+/// one at a time, killed (-9), stopped (SIGTERM) and restarted. Each node's output also goes to
+/// <c>node-N.log</c> in <see cref="RootDirectory"/>. Disposing kills every process by PID and deletes the
+/// data and logs, unless <see cref="KeepFiles"/> was set (a failed run keeps them for diagnosis).
 /// </summary>
 public sealed class ClusterProcesses : IAsyncDisposable
 {
@@ -76,6 +81,12 @@ public sealed class ClusterProcesses : IAsyncDisposable
     }
 
     public IReadOnlyList<ClusterNode> Nodes { get; }
+
+    /// <summary>The folder holding every node's data directory and output file.</summary>
+    public string RootDirectory => _root.Path;
+
+    /// <summary>True: <see cref="DisposeAsync"/> still kills every process but leaves <see cref="RootDirectory"/> on disk.</summary>
+    public bool KeepFiles { get; set; }
 
     /// <summary>Every node's Kafka address, comma-separated.</summary>
     public string AllBootstrapServers => string.Join(",", Nodes.Select(n => n.BootstrapServers));
@@ -93,7 +104,7 @@ public sealed class ClusterProcesses : IAsyncDisposable
         {
             string dir = Path.Combine(root.Path, $"node-{i + 1}");
             Directory.CreateDirectory(dir);
-            list.Add(new ClusterNode(i + 1, ports[3 * i], ports[(3 * i) + 1], ports[(3 * i) + 2], dir));
+            list.Add(new ClusterNode(i + 1, ports[3 * i], ports[(3 * i) + 1], ports[(3 * i) + 2], dir, Path.Combine(root.Path, $"node-{i + 1}.log")));
         }
 
         return new ClusterProcesses(root, list, extraArguments);
@@ -116,6 +127,7 @@ public sealed class ClusterProcesses : IAsyncDisposable
         }
 
         await ForgetAsync(node);
+        File.AppendAllText(node.OutputFile, $"===== node {nodeId}: process starting at {DateTime.UtcNow:O} =====\n");
         var options = new BrokerProcessOptions
         {
             NodeId = nodeId,
@@ -125,6 +137,7 @@ public sealed class ClusterProcesses : IAsyncDisposable
             DataDirectory = node.DataDirectory,
             WaitForReady = waitForReady,
             StartTimeout = timeout ?? TimeSpan.FromSeconds(90),
+            OutputFile = node.OutputFile,
         };
         foreach (string argument in _extraArguments)
         {
@@ -164,6 +177,14 @@ public sealed class ClusterProcesses : IAsyncDisposable
         return await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
     }
 
+    /// <summary>SIGSTOP: the node's process freezes (sockets stay open, nothing answers) until <see cref="Resume"/>.</summary>
+    public void Pause(int nodeId) =>
+        (Node(nodeId).Process ?? throw new InvalidOperationException($"node {nodeId} is not running")).Send(Signal.Stop);
+
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    public void Resume(int nodeId) =>
+        (Node(nodeId).Process ?? throw new InvalidOperationException($"node {nodeId} is not running")).Send(Signal.Continue);
+
     /// <summary>Waits until every running node answers /health/ready with 200.</summary>
     public async Task WaitUntilReadyAsync(TimeSpan? timeout = null)
     {
@@ -191,7 +212,10 @@ public sealed class ClusterProcesses : IAsyncDisposable
             }
         }
 
-        _root.Dispose();
+        if (!KeepFiles)
+        {
+            _root.Dispose();
+        }
     }
 
     private static async Task ForgetAsync(ClusterNode node)

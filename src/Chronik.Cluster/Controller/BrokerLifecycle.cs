@@ -30,6 +30,7 @@ public sealed class BrokerLifecycle : IAsyncDisposable
     private readonly TimeSpan _heartbeatInterval;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
+    private int _shutDown;
     private int _disposed;
     private Task? _loop;
     private long _brokerEpoch = -1;
@@ -89,9 +90,17 @@ public sealed class BrokerLifecycle : IAsyncDisposable
 
     public void Start() => _loop ??= Task.Run(() => RunAsync(_stopping.Token));
 
-    /// <summary>Stops heartbeating after asking the controller to fence this broker (best effort, bounded by <paramref name="cancellationToken"/>).</summary>
+    /// <summary>
+    /// Stops heartbeating after asking the controller to fence this broker (best effort, bounded by
+    /// <paramref name="cancellationToken"/>). Only the first call does anything.
+    /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (Interlocked.Exchange(ref _shutDown, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_loop is { } loop)
         {

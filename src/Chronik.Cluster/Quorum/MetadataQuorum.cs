@@ -41,6 +41,7 @@ public sealed partial class MetadataQuorum : IAsyncDisposable
     private volatile MetadataImage _current = MetadataImage.Empty;
     private int _leaderNodeId = -1;
     private VoterState _voters;
+    private long _leaderTerm = -1;
     private MetadataStateMachine? _stateMachine;
     private WriteAheadLog? _wal;
     private WalCompactor? _compactor;
@@ -284,12 +285,20 @@ public sealed partial class MetadataQuorum : IAsyncDisposable
     /// offset once it is committed and folded into <see cref="Current"/> here. Only the leader may
     /// propose: elsewhere, or if leadership is lost before the entry commits, this throws
     /// <see cref="NotControllerException"/> (an entry that was appended may still commit later).
+    /// <para>
+    /// The entry carries the term this node was elected in, never the node's current term: a leader
+    /// that was frozen takes the new leader's higher term the moment it resumes, while its leader state
+    /// lingers; an entry stamped with that term would match the new leader's entry at the same index by
+    /// term, be kept instead of truncated, and diverge this node's log for good (Raft §5.3 log matching).
+    /// So a leader whose term moved on refuses, and a late entry of the old term is truncated as Raft intends.
+    /// </para>
     /// </summary>
     public async Task<long> ProposeAsync(IReadOnlyList<MetadataRecord> records, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(records);
         RaftCluster raft = _raft ?? throw new InvalidOperationException("the metadata quorum is not started");
-        if (!IsLeader)
+        long term = Volatile.Read(ref _leaderTerm);
+        if (!IsLeader || term != raft.Term)
         {
             throw NotController();
         }
@@ -302,7 +311,7 @@ public sealed partial class MetadataQuorum : IAsyncDisposable
             byte[] entry = MetadataEntryCodec.Encode(proposalId, records);
             try
             {
-                await raft.ReplicateAsync(entry, null, cancellationToken).ConfigureAwait(false);
+                await raft.ReplicateAsync(new BinaryLogEntry { Content = entry, Term = term }, cancellationToken).ConfigureAwait(false);
             }
             catch (NotLeaderException)
             {
@@ -337,6 +346,9 @@ public sealed partial class MetadataQuorum : IAsyncDisposable
     /// <summary>Index of the newest snapshot the log may be compacted up to (0: none yet).</summary>
     internal long SnapshotIndex => _stateMachine?.SnapshotIndex ?? 0;
 
+    /// <summary>The Raft log's persistent term and vote, for tests that reproduce term changes.</summary>
+    internal IPersistentState? PersistentState => _wal;
+
     private NotControllerException NotController()
     {
         int? leader = LeaderNodeId;
@@ -361,6 +373,9 @@ public sealed partial class MetadataQuorum : IAsyncDisposable
 
     private void OnLeaderChanged(RaftCluster<RaftClusterMember> cluster, RaftClusterMember? leader)
     {
+        int leaderId = leader is not null && _voterStorage.TryGetNodeId(leader.EndPoint, out int leaderNodeId) ? leaderNodeId : -1;
+        // The term of this node's leadership, read as it is announced; proposals are stamped with it.
+        Volatile.Write(ref _leaderTerm, leaderId == NodeId ? cluster.Term : -1);
         int id = UpdateLeader(leader);
         _logger.LogInformation("Metadata quorum node {NodeId}: leader is now {Leader}", NodeId, id < 0 ? "unknown" : id);
     }
