@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using Chronik.Testing;
 using Confluent.Kafka;
 
@@ -35,7 +33,7 @@ public class ConsumeTransformProduceTests : IAsyncLifetime
         var random = new Random(17);
         for (int kill = 0; kill < Kills; kill++)
         {
-            await using var app = App.Start(_broker.BootstrapServers, input, output, run, batch: 40 + random.Next(40));
+            await using var app = ConsumeTransformProduceProcess.Start(_broker.BootstrapServers, input, output, run, batch: 40 + random.Next(40));
             // Let it commit a few transactions, then kill it at an arbitrary point of the next ones.
             int target = app.Committed + 2 + random.Next(4);
             await Wait.UntilAsync(() => app.Committed >= target || app.HasExited, $"the application committed {target} transactions (run {kill})", TimeSpan.FromSeconds(90));
@@ -44,7 +42,7 @@ public class ConsumeTransformProduceTests : IAsyncLifetime
             app.Kill();
         }
 
-        await using (var last = App.Start(_broker.BootstrapServers, input, output, run, batch: 100))
+        await using (var last = ConsumeTransformProduceProcess.Start(_broker.BootstrapServers, input, output, run, batch: 100))
         {
             await Wait.UntilAsync(
                 () => last.HasExited || _broker.ReadAll(output, Partitions, IsolationLevel.ReadCommitted).Count >= InputRecords,
@@ -73,95 +71,5 @@ public class ConsumeTransformProduceTests : IAsyncLifetime
         producer.Flush(TimeSpan.FromSeconds(60));
         Assert.Equal(InputRecords, _broker.ReadAll(input, Partitions, IsolationLevel.ReadUncommitted).Count);
         await Task.CompletedTask;
-    }
-
-    /// <summary>The application as a child process (dotnet this-assembly ctp ...), its output captured, killed by PID.</summary>
-    private sealed class App : IAsyncDisposable
-    {
-        private readonly Process _process;
-        private readonly StringBuilder _output = new();
-        private int _committed;
-
-        private App(Process process)
-        {
-            _process = process;
-        }
-
-        public int Committed => Volatile.Read(ref _committed);
-
-        public bool HasExited => _process.HasExited;
-
-        public string Output
-        {
-            get
-            {
-                lock (_output)
-                {
-                    return _output.ToString();
-                }
-            }
-        }
-
-        public static App Start(string bootstrap, string input, string output, string run, int batch)
-        {
-            string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h ? h : "dotnet";
-            var info = new ProcessStartInfo(host)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                RedirectStandardInput = true,
-                UseShellExecute = false,
-            };
-            foreach (string argument in new[] { typeof(App).Assembly.Location, ConsumeTransformProduceApp.Verb, Loopback.Bootstrap(bootstrap), input, output, "ctp-group-" + run, "ctp-txn-" + run, batch.ToString(System.Globalization.CultureInfo.InvariantCulture) })
-            {
-                info.ArgumentList.Add(argument);
-            }
-
-            var process = new Process { StartInfo = info };
-            var app = new App(process);
-            process.OutputDataReceived += (_, e) => app.OnLine(e.Data);
-            process.ErrorDataReceived += (_, e) => app.OnLine(e.Data);
-            process.Start();
-            process.StandardInput.Close();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            return app;
-        }
-
-        public void Kill()
-        {
-            if (!_process.HasExited)
-            {
-                // Process.Kill sends SIGKILL on Linux: no shutdown code of the application runs.
-                _process.Kill();
-            }
-
-            _process.WaitForExit(30_000);
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            Kill();
-            _process.Dispose();
-            return ValueTask.CompletedTask;
-        }
-
-        private void OnLine(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
-
-            if (line.StartsWith("committed ", StringComparison.Ordinal))
-            {
-                Interlocked.Increment(ref _committed);
-            }
-        }
     }
 }

@@ -82,6 +82,14 @@ public static class ClusterTestSupport
         return (response.ErrorCode, response.NodeId);
     }
 
+    /// <summary>FindCoordinator(transaction, key type 1) asked of the node listening on <paramref name="port"/>: (error, coordinator id).</summary>
+    public static async Task<(short Error, int NodeId)> FindTransactionCoordinatorAsync(int port, string transactionalId)
+    {
+        await using TestKafkaClient client = await TestKafkaClient.ConnectAsync(port);
+        FindCoordinatorResponse response = await client.SendAsync<FindCoordinatorResponse>(new FindCoordinatorRequest { Key = transactionalId, KeyType = 1 }, 3);
+        return (response.ErrorCode, response.NodeId);
+    }
+
     /// <summary>Metadata of every running node.</summary>
     public static async Task<Dictionary<int, MetadataSnapshot>> MetadataOfAsync(IEnumerable<ClusterNode> nodes)
     {
