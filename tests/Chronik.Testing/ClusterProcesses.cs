@@ -228,5 +228,5 @@ public sealed class ClusterProcesses : IAsyncDisposable
         }
     }
 
-    private static string Tail(string text) => text.Length <= 20_000 ? text : "…" + text[^20_000..];
+    private static string Tail(string text) => text.Length <= 200_000 ? text : "…" + text[^200_000..];
 }
