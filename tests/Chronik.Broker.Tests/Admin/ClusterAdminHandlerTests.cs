@@ -108,18 +108,7 @@ public class ClusterAdminHandlerTests(AdminNodeFixture fixture) : IClassFixture<
     public async Task ApiVersions_advertises_the_admin_apis_with_their_versions()
     {
         using var directory = new TempDirectory("registry");
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddChronikBroker(_ => new BrokerOptions
-        {
-            NodeId = 1,
-            DataDirectory = directory.Path,
-            AdvertisedHost = Loopback.Host,
-            AdvertisedPort = 9092,
-            Voters = [new Cluster.Quorum.QuorumPeer(1, Loopback.Host, FreePort.Next())],
-            Configs = TestBrokerConfigs.Create(),
-        });
-        await using ServiceProvider provider = services.BuildServiceProvider();
+        await using ServiceProvider provider = Admin.TestBrokerServices.Build(directory.Path);
         var registry = provider.GetRequiredService<ApiHandlerRegistry>();
 
         var expected = new Dictionary<ApiKey, (short Min, short Max)>

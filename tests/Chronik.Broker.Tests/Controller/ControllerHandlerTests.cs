@@ -165,18 +165,7 @@ public class ControllerHandlerTests(AdminNodeFixture fixture) : IClassFixture<Ad
     private static async Task<ApiHandlerRegistry> RegistryAsync()
     {
         using var directory = new TempDirectory("registry");
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddChronikBroker(_ => new BrokerOptions
-        {
-            NodeId = 1,
-            DataDirectory = directory.Path,
-            AdvertisedHost = Loopback.Host,
-            AdvertisedPort = 9092,
-            Voters = [new Cluster.Quorum.QuorumPeer(1, Loopback.Host, FreePort.Next())],
-            Configs = TestBrokerConfigs.Create(),
-        });
-        await using ServiceProvider provider = services.BuildServiceProvider();
+        await using ServiceProvider provider = Admin.TestBrokerServices.Build(directory.Path);
         return provider.GetRequiredService<ApiHandlerRegistry>();
     }
 }

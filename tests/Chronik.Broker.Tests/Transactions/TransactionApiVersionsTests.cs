@@ -21,18 +21,7 @@ public class TransactionApiVersionsTests
     public async Task Every_transaction_api_is_advertised_with_its_full_range_and_no_transaction_version_feature()
     {
         using var directory = new TempDirectory("txn-api-versions");
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddChronikBroker(_ => new BrokerOptions
-        {
-            NodeId = 1,
-            DataDirectory = directory.Path,
-            AdvertisedHost = Loopback.Host,
-            AdvertisedPort = 9092,
-            Voters = [new Cluster.Quorum.QuorumPeer(1, Loopback.Host, FreePort.Next())],
-            Configs = TestBrokerConfigs.Create(),
-        });
-        await using ServiceProvider provider = services.BuildServiceProvider();
+        await using ServiceProvider provider = Admin.TestBrokerServices.Build(directory.Path);
         IApiHandler apiVersions = provider.GetServices<IApiHandler>().OfType<ApiVersionsHandler>().Single();
         var header = new RequestHeader { RequestApiKey = (short)ApiKey.ApiVersions, RequestApiVersion = 3, CorrelationId = 1, ClientId = "librdkafka" };
         var connection = new KafkaConnectionContext(1, "PLAINTEXT", new IPEndPoint(IPAddress.Loopback, 9092), new IPEndPoint(IPAddress.Loopback, 50000));
