@@ -48,7 +48,7 @@ public sealed partial class MetadataQuorum : IAsyncDisposable
     private RaftCluster? _raft;
     private int _state; // 0 new, 1 starting/running, 2 stopped
 
-    /// <param name="timeProvider">Clock of the periodic WAL compaction (Raft's own timers use real time).</param>
+    /// <param name="timeProvider">Clock of the periodic WAL compaction and of the throttle of Raft's repeated warnings (Raft's own timers use real time).</param>
     public MetadataQuorum(MetadataQuorumOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -143,7 +143,8 @@ public sealed partial class MetadataQuorum : IAsyncDisposable
             RequestTimeout = _options.ElectionTimeoutLower,
             HeartbeatThreshold = _options.HeartbeatInterval / _options.ElectionTimeoutLower,
             WarmupRounds = _options.CatchUpRounds,
-            LoggerFactory = _loggerFactory,
+            // DotNext warns about an unreachable member on every failed heartbeat (~10/s per peer, with a stack trace).
+            LoggerFactory = new ThrottledLoggerFactory(_loggerFactory, new RepeatedWarningThrottle(_timeProvider)),
         };
         if (_options.MemberMetadata is { } metadata)
         {
