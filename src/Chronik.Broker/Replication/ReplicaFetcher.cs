@@ -25,6 +25,8 @@ namespace Chronik.Broker.Replication;
 /// Errors delay the partition by replica.fetch.backoff.ms (a failed request or connection delays all of them); every
 /// result is applied only if the partition's fetch state is still the one the request was built from, and
 /// <see cref="Partition"/> refuses follower writes once this broker no longer follows in that leader epoch.
+/// A leader that stops answering is warned about once per outage — the retries, one per backoff, log at Debug — and
+/// the first fetch that succeeds again says at Information how many attempts failed over how long.
 /// </summary>
 internal sealed partial class ReplicaFetcher : IAsyncDisposable
 {
@@ -53,7 +55,10 @@ internal sealed partial class ReplicaFetcher : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private TaskCompletionSource? _wake;
     private Task? _loop;
-    private bool _failing;
+
+    // The current outage of the leader, touched by the fetch loop only: failed attempts in a row, since when.
+    private int _failures;
+    private long _firstFailureMs;
 
     public ReplicaFetcher(int leaderId, int localBrokerId, IReplicaChannelFactory channels, ReplicaFetcherOptions options, Func<long> brokerEpoch, ILogger logger, TimeProvider time)
     {
@@ -122,6 +127,11 @@ internal sealed partial class ReplicaFetcher : IAsyncDisposable
             await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
+        if (_failures > 0)
+        {
+            LogFetchAbandoned(_logger, LeaderId, _failures, OutageSeconds());
+        }
+
         _stopping.Dispose();
     }
 
@@ -134,7 +144,6 @@ internal sealed partial class ReplicaFetcher : IAsyncDisposable
             try
             {
                 await RunOnceAsync(stopping).ConfigureAwait(false);
-                _failing = false;
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -143,12 +152,17 @@ internal sealed partial class ReplicaFetcher : IAsyncDisposable
             catch (Exception e)
             {
                 // Unreachable leader, timed-out or failed request, undecodable answer: every partition waits a backoff.
-                if (!_failing)
+                // One warning per outage; the attempts after it (one per backoff) go to Debug.
+                if (_failures++ == 0)
                 {
-                    LogFetchFailed(_logger, LeaderId, e.Message);
+                    _firstFailureMs = NowMs;
+                    LogFetchFailed(_logger, LeaderId, e.Message, (long)_options.Backoff.TotalMilliseconds);
+                }
+                else
+                {
+                    LogFetchFailedAgain(_logger, LeaderId, _failures, e.Message);
                 }
 
-                _failing = true;
                 DelayAll();
             }
         }
@@ -195,6 +209,12 @@ internal sealed partial class ReplicaFetcher : IAsyncDisposable
         if (response.ErrorCode != 0)
         {
             throw new KafkaClientException((ErrorCode)response.ErrorCode, $"Fetch to broker {LeaderId} failed with {(ErrorCode)response.ErrorCode}");
+        }
+
+        if (_failures > 0)
+        {
+            LogFetchRecovered(_logger, LeaderId, _failures, OutageSeconds());
+            _failures = 0;
         }
 
         var (appended, outOfRange) = Process(response, sent, version, divergenceInFetch);
@@ -561,6 +581,8 @@ internal sealed partial class ReplicaFetcher : IAsyncDisposable
         }
     }
 
+    private double OutageSeconds() => Math.Round((NowMs - _firstFailureMs) / 1000.0, 1);
+
     private void DelayAll()
     {
         lock (_lock)
@@ -607,8 +629,8 @@ internal sealed partial class ReplicaFetcher : IAsyncDisposable
     /// <summary>How a fetch names a topic: by id (Fetch v13+) or by name.</summary>
     private readonly record struct TopicPartitionTopic(Guid TopicId, string Name);
 
-    [LoggerMessage(1, LogLevel.Warning, "Fetching from broker {Leader} failed: {Reason}; retrying after the backoff")]
-    private static partial void LogFetchFailed(ILogger logger, int leader, string reason);
+    [LoggerMessage(1, LogLevel.Warning, "Fetching from broker {Leader} failed: {Reason}; retrying every {BackoffMs} ms until it answers (further failures are logged at Debug)")]
+    private static partial void LogFetchFailed(ILogger logger, int leader, string reason, long backoffMs);
 
     [LoggerMessage(2, LogLevel.Debug, "Partition {Partition}: broker {Leader} answered {Error}; retrying after the backoff")]
     private static partial void LogPartitionError(ILogger logger, string partition, int leader, ErrorCode error);
@@ -621,4 +643,13 @@ internal sealed partial class ReplicaFetcher : IAsyncDisposable
 
     [LoggerMessage(5, LogLevel.Warning, "Partition {Partition}: applying data from broker {Leader} at offset {Offset} failed")]
     private static partial void LogAppendFailed(ILogger logger, Exception exception, string partition, int leader, long offset);
+
+    [LoggerMessage(6, LogLevel.Debug, "Fetching from broker {Leader} failed again ({Failures} failed attempts in a row): {Reason}")]
+    private static partial void LogFetchFailedAgain(ILogger logger, int leader, int failures, string reason);
+
+    [LoggerMessage(7, LogLevel.Information, "Fetching from broker {Leader} again after {Failures} failed attempts over {Seconds} s")]
+    private static partial void LogFetchRecovered(ILogger logger, int leader, int failures, double seconds);
+
+    [LoggerMessage(8, LogLevel.Information, "Stopped fetching from broker {Leader} after {Failures} failed attempts over {Seconds} s (no partition follows it here any more, or this broker is stopping)")]
+    private static partial void LogFetchAbandoned(ILogger logger, int leader, int failures, double seconds);
 }

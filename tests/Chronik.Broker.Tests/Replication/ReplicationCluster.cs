@@ -20,7 +20,6 @@ using Chronik.Storage;
 using Chronik.Storage.Cleaner;
 using Chronik.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Chronik.Broker.Tests.Replication;
 
@@ -56,6 +55,9 @@ internal sealed class ReplicationCluster : IAsyncDisposable
     }
 
     public ImageBuilder Images { get; } = new();
+
+    /// <summary>What every broker logged.</summary>
+    public RecordingLoggerFactory Logs { get; } = new();
 
     public TestController Controller { get; }
 
@@ -130,7 +132,7 @@ internal sealed class ReplicationCluster : IAsyncDisposable
                 Fetcher = FetcherOptions,
             },
             () => Images.Image,
-            NullLoggerFactory.Instance);
+            Logs);
         replicas.Start();
         var metrics = new BrokerTopicMetrics(_services.GetRequiredService<IMeterFactory>(), replicas);
         node.Produce = new ProduceHandler(replicas, metrics);
