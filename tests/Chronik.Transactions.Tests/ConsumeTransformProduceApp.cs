@@ -22,8 +22,10 @@ public sealed class ConsumeTransformProduceApp(string bootstrap, string input, s
             BootstrapServers = bootstrap,
             GroupId = group,
             // Static membership: the restarted application takes its place without waiting for a session timeout.
+            // The session timeout stays Kafka's default (45 s), longer than a coordinator failover: when it expires on
+            // the client, librdkafka rejoins the static member with an empty member id and is fenced for good
+            // (librdkafka issue #3437).
             GroupInstanceId = "ctp-app",
-            SessionTimeoutMs = 10_000,
             EnableAutoCommit = false,
             AutoOffsetReset = AutoOffsetReset.Earliest,
             IsolationLevel = IsolationLevel.ReadCommitted,
@@ -35,8 +37,21 @@ public sealed class ConsumeTransformProduceApp(string bootstrap, string input, s
             TransactionTimeoutMs = 30_000,
             LingerMs = 5,
         };
-        using IConsumer<string, string> consumer = new ConsumerBuilder<string, string>(consumerConfig).Build();
-        using IProducer<string, string> producer = new ProducerBuilder<string, string>(producerConfig).Build();
+        // CTP_DEBUG (librdkafka debug contexts, e.g. "eos,protocol") makes a failed run's output say what the client did.
+        if (Environment.GetEnvironmentVariable("CTP_DEBUG") is { Length: > 0 } debug)
+        {
+            consumerConfig.Debug = debug;
+            producerConfig.Debug = debug;
+        }
+
+        using IConsumer<string, string> consumer = new ConsumerBuilder<string, string>(consumerConfig)
+            .SetLogHandler((_, m) => Log("consumer", m.Level, m.Facility, m.Message))
+            .SetErrorHandler((_, e) => Log("consumer", SyslogLevel.Error, e.Code.ToString(), e.Reason))
+            .Build();
+        using IProducer<string, string> producer = new ProducerBuilder<string, string>(producerConfig)
+            .SetLogHandler((_, m) => Log("producer", m.Level, m.Facility, m.Message))
+            .SetErrorHandler((_, e) => Log("producer", SyslogLevel.Error, e.Code.ToString(), e.Reason))
+            .Build();
         producer.InitTransactions(TimeSpan.FromSeconds(60));
         consumer.Subscribe(input);
         Console.WriteLine("started");
@@ -69,7 +84,10 @@ public sealed class ConsumeTransformProduceApp(string bootstrap, string input, s
                 .ToList();
             producer.SendOffsetsToTransaction(positions, consumer.ConsumerGroupMetadata, TimeSpan.FromSeconds(60));
             producer.CommitTransaction(TimeSpan.FromSeconds(60));
-            Console.WriteLine($"committed {batch.Count}");
+            Console.WriteLine($"committed {batch.Count} {DateTime.UtcNow:HH:mm:ss.fff}");
         }
     }
+
+    private static void Log(string client, SyslogLevel level, string facility, string message) =>
+        Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {client} {level} {facility}: {message}");
 }

@@ -20,6 +20,9 @@ public sealed class ConsumeTransformProduceProcess : IAsyncDisposable
     /// <summary>The transactional.id the application of test run <paramref name="run"/> uses.</summary>
     public static string TransactionalId(string run) => "ctp-txn-" + run;
 
+    /// <summary>The consumer group the application of test run <paramref name="run"/> uses.</summary>
+    public static string GroupId(string run) => "ctp-group-" + run;
+
     public int Committed => Volatile.Read(ref _committed);
 
     /// <summary>Input records the committed transactions carried.</summary>
@@ -38,6 +41,13 @@ public sealed class ConsumeTransformProduceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The last <paramref name="characters"/> of <see cref="Output"/>, for failure messages.</summary>
+    public string OutputTail(int characters = 20_000)
+    {
+        string output = Output;
+        return output.Length <= characters ? output : "…" + output[^characters..];
+    }
+
     public static ConsumeTransformProduceProcess Start(string bootstrap, string input, string output, string run, int batch)
     {
         string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h ? h : "dotnet";
@@ -48,7 +58,7 @@ public sealed class ConsumeTransformProduceProcess : IAsyncDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (string argument in new[] { typeof(ConsumeTransformProduceProcess).Assembly.Location, ConsumeTransformProduceApp.Verb, Loopback.Bootstrap(bootstrap), input, output, "ctp-group-" + run, TransactionalId(run), batch.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        foreach (string argument in new[] { typeof(ConsumeTransformProduceProcess).Assembly.Location, ConsumeTransformProduceApp.Verb, Loopback.Bootstrap(bootstrap), input, output, GroupId(run), TransactionalId(run), batch.ToString(System.Globalization.CultureInfo.InvariantCulture) })
         {
             info.ArgumentList.Add(argument);
         }
@@ -96,7 +106,9 @@ public sealed class ConsumeTransformProduceProcess : IAsyncDisposable
 
         if (line.StartsWith("committed ", StringComparison.Ordinal))
         {
-            Interlocked.Add(ref _committedRecords, int.Parse(line.AsSpan("committed ".Length), System.Globalization.CultureInfo.InvariantCulture));
+            ReadOnlySpan<char> count = line.AsSpan("committed ".Length);
+            int end = count.IndexOf(' ');
+            Interlocked.Add(ref _committedRecords, int.Parse(end < 0 ? count : count[..end], System.Globalization.CultureInfo.InvariantCulture));
             Interlocked.Increment(ref _committed);
         }
     }

@@ -37,7 +37,7 @@ public class ConsumeTransformProduceTests : IAsyncLifetime
             // Let it commit a few transactions, then kill it at an arbitrary point of the next ones.
             int target = app.Committed + 2 + random.Next(4);
             await Wait.UntilAsync(() => app.Committed >= target || app.HasExited, $"the application committed {target} transactions (run {kill})", TimeSpan.FromSeconds(90));
-            Assert.False(app.HasExited, $"the application stopped on its own:\n{app.Output}");
+            Assert.False(app.HasExited, $"the application stopped on its own:\n{app.OutputTail()}");
             await Task.Delay(random.Next(0, 150));
             app.Kill();
         }
@@ -48,7 +48,7 @@ public class ConsumeTransformProduceTests : IAsyncLifetime
                 () => last.HasExited || _broker.ReadAll(output, Partitions, IsolationLevel.ReadCommitted).Count >= InputRecords,
                 "the output holds every input record",
                 TimeSpan.FromMinutes(3));
-            Assert.False(last.HasExited, $"the application stopped on its own:\n{last.Output}");
+            Assert.False(last.HasExited, $"the application stopped on its own:\n{last.OutputTail()}");
         }
 
         var outputs = _broker.ReadAll(output, Partitions, IsolationLevel.ReadCommitted);
