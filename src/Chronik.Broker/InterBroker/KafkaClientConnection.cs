@@ -104,10 +104,48 @@ public sealed class KafkaClientConnection : IAsyncDisposable
     public async Task<TResponse> SendAsync<TResponse>(IApiRequest request, short version, CancellationToken cancellationToken)
         where TResponse : IApiResponse, new()
     {
+        ResponsePayload payload = await SendCoreAsync(request, version, pooled: false, cancellationToken).ConfigureAwait(false);
+        var response = new TResponse();
+        response.ReadFrom(payload.Body, version);
+        return response;
+    }
+
+    /// <summary>
+    /// Sends <paramref name="request"/> at <paramref name="version"/> and awaits its response, read into a pooled
+    /// buffer: for large responses (a follower's fetches) whose data the caller consumes at once. The caller disposes
+    /// the result when done with the response's bytes fields.
+    /// </summary>
+    public async Task<PooledResponse<TResponse>> SendPooledAsync<TResponse>(IApiRequest request, short version, CancellationToken cancellationToken)
+        where TResponse : IApiResponse, new()
+    {
+        ResponsePayload payload = await SendCoreAsync(request, version, pooled: true, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var response = new TResponse();
+            response.ReadFrom(payload.Body, version);
+            return new PooledResponse<TResponse>(response, payload.Buffer);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(payload.Buffer);
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Fail(new ObjectDisposedException(nameof(KafkaClientConnection)));
+        await _readLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _sendLock.Dispose();
+        _closed.Dispose();
+    }
+
+    private async Task<ResponsePayload> SendCoreAsync(IApiRequest request, short version, bool pooled, CancellationToken cancellationToken)
+    {
         ThrowIfFailed();
         var apiKey = (ApiKey)request.ApiKey;
         int correlationId = Interlocked.Increment(ref _nextCorrelationId);
-        var pending = new PendingRequest(apiKey, version);
+        var pending = new PendingRequest(apiKey, version, pooled);
         _pending[correlationId] = pending;
 
         short headerVersion = ApiMessageTypes.RequestHeaderVersion(apiKey, version);
@@ -145,23 +183,13 @@ public sealed class KafkaClientConnection : IAsyncDisposable
 
         using CancellationTokenRegistration registration = cancellationToken.Register(
             static state => ((PendingRequest)state!).Completion.TrySetCanceled(), pending);
-        ReadOnlyMemory<byte> body = await pending.Completion.Task.ConfigureAwait(false);
-        var response = new TResponse();
-        response.ReadFrom(body, version);
-        return response;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        Fail(new ObjectDisposedException(nameof(KafkaClientConnection)));
-        await _readLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _sendLock.Dispose();
-        _closed.Dispose();
+        return await pending.Completion.Task.ConfigureAwait(false);
     }
 
     private async Task ReadLoopAsync()
     {
         byte[] sizeBuffer = new byte[4];
+        byte[] correlationBuffer = new byte[4];
         try
         {
             while (!_closed.IsCancellationRequested)
@@ -173,18 +201,38 @@ public sealed class KafkaClientConnection : IAsyncDisposable
                     throw new IOException($"response of {size} bytes from {Endpoint} is out of bounds");
                 }
 
-                byte[] payload = new byte[size];
-                await _stream.ReadExactlyAsync(payload, _closed.Token).ConfigureAwait(false);
-                int correlationId = BinaryPrimitives.ReadInt32BigEndian(payload);
+                await _stream.ReadExactlyAsync(correlationBuffer, _closed.Token).ConfigureAwait(false);
+                int correlationId = BinaryPrimitives.ReadInt32BigEndian(correlationBuffer);
                 if (!_pending.TryRemove(correlationId, out PendingRequest? pending))
                 {
                     throw new IOException($"response with unknown correlation id {correlationId} from {Endpoint}");
                 }
 
-                // The response header is the correlation id, plus a tagged-field section when flexible.
-                var reader = new KafkaReader(payload);
-                new ResponseHeader().Read(ref reader, ApiMessageTypes.ResponseHeaderVersion(pending.ApiKey, pending.Version));
-                pending.Completion.TrySetResult(payload.AsMemory(reader.Position));
+                byte[] payload = pending.Pooled ? ArrayPool<byte>.Shared.Rent(size) : new byte[size];
+                try
+                {
+                    correlationBuffer.CopyTo(payload, 0);
+                    await _stream.ReadExactlyAsync(payload.AsMemory(4, size - 4), _closed.Token).ConfigureAwait(false);
+
+                    // The response header is the correlation id, plus a tagged-field section when flexible.
+                    var reader = new KafkaReader(payload.AsMemory(0, size));
+                    new ResponseHeader().Read(ref reader, ApiMessageTypes.ResponseHeaderVersion(pending.ApiKey, pending.Version));
+                    if (!pending.Completion.TrySetResult(new ResponsePayload(payload, payload.AsMemory(reader.Position, size - reader.Position))) && pending.Pooled)
+                    {
+                        // The caller gave up waiting (cancelled): nobody will return the buffer.
+                        ArrayPool<byte>.Shared.Return(payload);
+                    }
+                }
+                catch
+                {
+                    pending.Completion.TrySetException(new KafkaClientException(ErrorCode.NetworkException, $"reading a response from {Endpoint} failed"));
+                    if (pending.Pooled)
+                    {
+                        ArrayPool<byte>.Shared.Return(payload);
+                    }
+
+                    throw;
+                }
             }
         }
         catch (Exception ex)
@@ -225,13 +273,19 @@ public sealed class KafkaClientConnection : IAsyncDisposable
         }
     }
 
-    private sealed class PendingRequest(ApiKey apiKey, short version)
+    /// <summary>A response as received: <see cref="Body"/> (after the response header) lies in <see cref="Buffer"/>.</summary>
+    private readonly record struct ResponsePayload(byte[] Buffer, ReadOnlyMemory<byte> Body);
+
+    private sealed class PendingRequest(ApiKey apiKey, short version, bool pooled)
     {
         public ApiKey ApiKey { get; } = apiKey;
 
         public short Version { get; } = version;
 
-        public TaskCompletionSource<ReadOnlyMemory<byte>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>The response is read into a buffer rented from <see cref="ArrayPool{T}.Shared"/> (<see cref="SendPooledAsync{TResponse}"/>).</summary>
+        public bool Pooled { get; } = pooled;
+
+        public TaskCompletionSource<ResponsePayload> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
 

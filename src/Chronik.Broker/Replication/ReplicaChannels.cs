@@ -14,6 +14,13 @@ public interface IReplicaChannel
     /// <summary>Sends <paramref name="request"/> at <paramref name="version"/>; throws <see cref="KafkaClientException"/> when the channel fails.</summary>
     Task<TResponse> SendAsync<TResponse>(IApiRequest request, short version, CancellationToken cancellationToken)
         where TResponse : IApiResponse, new();
+
+    /// <summary>
+    /// As <see cref="SendAsync{TResponse}"/>, with the response read into a pooled buffer that goes back to the pool when
+    /// the result is disposed: for the fetches, whose records are appended at once and must not become large-object garbage.
+    /// </summary>
+    Task<PooledResponse<TResponse>> SendPooledAsync<TResponse>(IApiRequest request, short version, CancellationToken cancellationToken)
+        where TResponse : IApiResponse, new();
 }
 
 /// <summary>Opens channels to the brokers this broker follows (one per leader, reused while healthy).</summary>
@@ -48,5 +55,8 @@ public sealed class BrokerReplicaChannels : IReplicaChannelFactory
 
         public Task<TResponse> SendAsync<TResponse>(IApiRequest request, short version, CancellationToken cancellationToken)
             where TResponse : IApiResponse, new() => connection.SendAsync<TResponse>(request, version, cancellationToken);
+
+        public Task<PooledResponse<TResponse>> SendPooledAsync<TResponse>(IApiRequest request, short version, CancellationToken cancellationToken)
+            where TResponse : IApiResponse, new() => connection.SendPooledAsync<TResponse>(request, version, cancellationToken);
     }
 }

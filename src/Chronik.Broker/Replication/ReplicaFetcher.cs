@@ -199,25 +199,34 @@ internal sealed partial class ReplicaFetcher : IAsyncDisposable
             return;
         }
 
-        FetchResponse response;
+        PooledResponse<FetchResponse> fetched;
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping))
         {
             timeout.CancelAfter(_options.RequestTimeout);
-            response = await channel.SendAsync<FetchResponse>(request, version, timeout.Token).ConfigureAwait(false);
+            fetched = await channel.SendPooledAsync<FetchResponse>(request, version, timeout.Token).ConfigureAwait(false);
         }
 
-        if (response.ErrorCode != 0)
+        List<(Partition Partition, long LastOffset)> appended;
+        List<(TopicPartition, PartitionFetchState)>? outOfRange;
+
+        // The records are written to the logs by Process; the response's buffer goes back to the pool right after.
+        using (fetched)
         {
-            throw new KafkaClientException((ErrorCode)response.ErrorCode, $"Fetch to broker {LeaderId} failed with {(ErrorCode)response.ErrorCode}");
+            var response = fetched.Response;
+            if (response.ErrorCode != 0)
+            {
+                throw new KafkaClientException((ErrorCode)response.ErrorCode, $"Fetch to broker {LeaderId} failed with {(ErrorCode)response.ErrorCode}");
+            }
+
+            if (_failures > 0)
+            {
+                LogFetchRecovered(_logger, LeaderId, _failures, OutageSeconds());
+                _failures = 0;
+            }
+
+            (appended, outOfRange) = Process(response, sent, version, divergenceInFetch);
         }
 
-        if (_failures > 0)
-        {
-            LogFetchRecovered(_logger, LeaderId, _failures, OutageSeconds());
-            _failures = 0;
-        }
-
-        var (appended, outOfRange) = Process(response, sent, version, divergenceInFetch);
         if (outOfRange is not null)
         {
             await HandleOutOfRangeAsync(channel, outOfRange, stopping).ConfigureAwait(false);

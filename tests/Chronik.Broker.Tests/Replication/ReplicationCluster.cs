@@ -276,6 +276,9 @@ internal sealed class ReplicationCluster : IAsyncDisposable
 
             return await cluster.CallAsync<TResponse>(to, node.Handlers[(ApiKey)request.ApiKey], request, version, cancellationToken);
         }
+
+        public async Task<PooledResponse<TResponse>> SendPooledAsync<TResponse>(IApiRequest request, short version, CancellationToken cancellationToken)
+            where TResponse : IApiResponse, new() => new(await SendAsync<TResponse>(request, version, cancellationToken), null);
     }
 
     /// <summary>The controller: AlterPartition through the real decisions on the shared image; can refuse with NOT_CONTROLLER a number of times.</summary>
