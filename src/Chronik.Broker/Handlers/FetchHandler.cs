@@ -1,4 +1,4 @@
-using System.Buffers;
+using Chronik.Broker.Network;
 using Chronik.Broker.Partitions;
 using Chronik.Broker.Partitions.FetchSessions;
 using Chronik.Broker.Requests;
@@ -178,7 +178,7 @@ public sealed class FetchHandler : ApiHandler<FetchRequest, FetchResponseBody>
             }
         }
 
-        byte[]? arena = total > 0 ? ArrayPool<byte>.Shared.Rent((int)Math.Min(total, Array.MaxLength)) : null;
+        byte[]? arena = total > 0 ? FrameBuffers.Rent((int)Math.Min(total, Array.MaxLength)) : null;
         List<IDisposable>? owned = null;
         int position = 0;
         FetchResponse.FetchableTopicResponse? current = null;

@@ -1,7 +1,7 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net.Sockets;
+using Chronik.Broker.Network;
 using Chronik.Protocol.Messages;
 using Chronik.Protocol.Wire;
 
@@ -127,7 +127,7 @@ public sealed class KafkaClientConnection : IAsyncDisposable
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(payload.Buffer);
+            FrameBuffers.Return(payload.Buffer);
             throw;
         }
     }
@@ -151,7 +151,7 @@ public sealed class KafkaClientConnection : IAsyncDisposable
         short headerVersion = ApiMessageTypes.RequestHeaderVersion(apiKey, version);
         var header = new RequestHeader { RequestApiKey = request.ApiKey, RequestApiVersion = version, CorrelationId = correlationId, ClientId = _clientId };
         int size = header.Size(headerVersion) + request.Size(version);
-        byte[] frame = ArrayPool<byte>.Shared.Rent(size + 4);
+        byte[] frame = FrameBuffers.Rent(size + 4);
         try
         {
             BinaryPrimitives.WriteInt32BigEndian(frame, size);
@@ -178,7 +178,7 @@ public sealed class KafkaClientConnection : IAsyncDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(frame);
+            FrameBuffers.Return(frame);
         }
 
         using CancellationTokenRegistration registration = cancellationToken.Register(
@@ -208,7 +208,7 @@ public sealed class KafkaClientConnection : IAsyncDisposable
                     throw new IOException($"response with unknown correlation id {correlationId} from {Endpoint}");
                 }
 
-                byte[] payload = pending.Pooled ? ArrayPool<byte>.Shared.Rent(size) : new byte[size];
+                byte[] payload = pending.Pooled ? FrameBuffers.Rent(size) : new byte[size];
                 try
                 {
                     correlationBuffer.CopyTo(payload, 0);
@@ -220,7 +220,7 @@ public sealed class KafkaClientConnection : IAsyncDisposable
                     if (!pending.Completion.TrySetResult(new ResponsePayload(payload, payload.AsMemory(reader.Position, size - reader.Position))) && pending.Pooled)
                     {
                         // The caller gave up waiting (cancelled): nobody will return the buffer.
-                        ArrayPool<byte>.Shared.Return(payload);
+                        FrameBuffers.Return(payload);
                     }
                 }
                 catch
@@ -228,7 +228,7 @@ public sealed class KafkaClientConnection : IAsyncDisposable
                     pending.Completion.TrySetException(new KafkaClientException(ErrorCode.NetworkException, $"reading a response from {Endpoint} failed"));
                     if (pending.Pooled)
                     {
-                        ArrayPool<byte>.Shared.Return(payload);
+                        FrameBuffers.Return(payload);
                     }
 
                     throw;
@@ -282,7 +282,7 @@ public sealed class KafkaClientConnection : IAsyncDisposable
 
         public short Version { get; } = version;
 
-        /// <summary>The response is read into a buffer rented from <see cref="ArrayPool{T}.Shared"/> (<see cref="SendPooledAsync{TResponse}"/>).</summary>
+        /// <summary>The response is read into a buffer rented from <see cref="FrameBuffers"/> (<see cref="SendPooledAsync{TResponse}"/>).</summary>
         public bool Pooled { get; } = pooled;
 
         public TaskCompletionSource<ResponsePayload> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

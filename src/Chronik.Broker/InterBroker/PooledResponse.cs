@@ -1,11 +1,11 @@
-using System.Buffers;
+using Chronik.Broker.Network;
 using Chronik.Protocol.Messages;
 
 namespace Chronik.Broker.InterBroker;
 
 /// <summary>
 /// A response whose bytes fields (a Fetch response's records) are slices of a buffer rented from
-/// <see cref="ArrayPool{T}.Shared"/>. Dispose it as soon as those fields are no longer read: the buffer goes back to
+/// <see cref="FrameBuffers"/>. Dispose it as soon as those fields are no longer read: the buffer goes back to
 /// the pool for the next response instead of becoming garbage on the large object heap, where a follower's
 /// megabyte-sized fetch responses would otherwise pile up until a full collection.
 /// </summary>
@@ -29,7 +29,7 @@ public sealed class PooledResponse<TResponse> : IDisposable
     {
         if (Interlocked.Exchange(ref _buffer, null) is { } buffer)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            FrameBuffers.Return(buffer);
         }
     }
 }

@@ -185,7 +185,7 @@ internal sealed class KafkaConnection
 
                     if (!await AcquireSlotAsync().ConfigureAwait(false) || StopRequested)
                     {
-                        ArrayPool<byte>.Shared.Return(frame.Buffer);
+                        FrameBuffers.Return(frame.Buffer);
                         break;
                     }
 
@@ -364,7 +364,7 @@ internal sealed class KafkaConnection
             DiscardFurtherResponses(failure is null ? ConnectionCloseReason.ClosedByProcessor : ConnectionCloseReason.ProcessorFailed);
         }
 
-        ArrayPool<byte>.Shared.Return(request.FrameBuffer);
+        FrameBuffers.Return(request.FrameBuffer);
         _metrics.RequestFinished(request.Api, _time.GetElapsedTime(request.StartTimestamp));
         Interlocked.Decrement(ref _inFlightCount);
         _slots.Release();

@@ -58,7 +58,7 @@ internal sealed class RequestFrameReader
     /// <summary>
     /// Consumes bytes from the front of <paramref name="input"/> (it is sliced past what was consumed).
     /// On <see cref="FrameReadStatus.Frame"/> the caller owns <paramref name="frame"/>'s buffer and must
-    /// return it to <see cref="ArrayPool{T}.Shared"/>.
+    /// return it with <see cref="FrameBuffers.Return"/>.
     /// </summary>
     public FrameReadStatus TryRead(ref ReadOnlySequence<byte> input, out KafkaRequestFrame frame)
     {
@@ -86,7 +86,7 @@ internal sealed class RequestFrameReader
                 ? size
                 : (int)Math.Min(size, Math.Max(DirectAllocationLimit, input.Length));
             // Never rent zero bytes: the pool hands out a shared empty array that must not be returned.
-            _partial = ArrayPool<byte>.Shared.Rent(Math.Max(initial, 1));
+            _partial = FrameBuffers.Rent(Math.Max(initial, 1));
         }
 
         int take = (int)Math.Min(_expected - _filled, input.Length);
@@ -113,7 +113,7 @@ internal sealed class RequestFrameReader
     {
         if (_partial is not null)
         {
-            ArrayPool<byte>.Shared.Return(_partial);
+            FrameBuffers.Return(_partial);
             _partial = null;
         }
     }
@@ -127,9 +127,9 @@ internal sealed class RequestFrameReader
         }
 
         int target = (int)Math.Min(_expected, Math.Max((long)current.Length * 2, needed));
-        byte[] bigger = ArrayPool<byte>.Shared.Rent(target);
+        byte[] bigger = FrameBuffers.Rent(target);
         current.AsSpan(0, _filled).CopyTo(bigger);
-        ArrayPool<byte>.Shared.Return(current);
+        FrameBuffers.Return(current);
         _partial = bigger;
     }
 }

@@ -19,7 +19,7 @@ public sealed class ResponseBuffer : IBufferWriter<byte>, IDisposable
 
     private ResponseBuffer(int capacity)
     {
-        _array = ArrayPool<byte>.Shared.Rent(PrefixLength + Math.Max(capacity, DefaultCapacity));
+        _array = FrameBuffers.Rent(PrefixLength + Math.Max(capacity, DefaultCapacity));
     }
 
     /// <summary>Rents a buffer with room for at least <paramref name="sizeHint"/> body bytes.</summary>
@@ -75,7 +75,7 @@ public sealed class ResponseBuffer : IBufferWriter<byte>, IDisposable
         byte[]? array = Interlocked.Exchange(ref _array, null);
         if (array is not null)
         {
-            ArrayPool<byte>.Shared.Return(array);
+            FrameBuffers.Return(array);
         }
     }
 
@@ -98,9 +98,9 @@ public sealed class ResponseBuffer : IBufferWriter<byte>, IDisposable
             }
         }
 
-        byte[] bigger = ArrayPool<byte>.Shared.Rent((int)target);
+        byte[] bigger = FrameBuffers.Rent((int)target);
         array.AsSpan(0, _end).CopyTo(bigger);
         _array = bigger;
-        ArrayPool<byte>.Shared.Return(array);
+        FrameBuffers.Return(array);
     }
 }

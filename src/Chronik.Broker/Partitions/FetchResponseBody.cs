@@ -1,4 +1,4 @@
-using System.Buffers;
+using Chronik.Broker.Network;
 using Chronik.Protocol.Messages;
 using Chronik.Protocol.Wire;
 
@@ -58,7 +58,7 @@ public sealed class FetchResponseBody : IApiResponse
     {
         if (Interlocked.Exchange(ref _records, null) is { } records)
         {
-            ArrayPool<byte>.Shared.Return(records);
+            FrameBuffers.Return(records);
         }
 
         if (Interlocked.Exchange(ref _owned, null) is { } owned)
