@@ -14,7 +14,8 @@ namespace Chronik.Cluster.Integration;
 /// writes a known sequence to a partition with replication factor 3 and min.insync.replicas 2; kill -9 of the
 /// partition leader → the controller fences it and elects a leader from the ISR within seconds, the producer's
 /// retries succeed, and every acknowledged record is in the new leader's log, in order, exactly once. The killed
-/// node returns, truncates what it had not replicated, catches up and rejoins the ISR; made leader again
+/// node returns, truncates what it had not replicated (an acks=1 record written while the followers were paused,
+/// unless a fetch already parked at the leader carried it to them), catches up and rejoins the ISR; made leader again
 /// (preferred election) it serves the same log. Two of the three nodes down takes the metadata quorum with them:
 /// no ISR can shrink, and acks=all ends in an error the client sees (REQUEST_TIMED_OUT), not a hang.
 /// </summary>
@@ -79,15 +80,23 @@ public class ReplicationFailoverTests(ITestOutputHelper output)
             Assert.Equal(0, producer.Failed);
             string survivorsBootstrap = string.Join(",", survivors.Select(n => n.BootstrapServers));
             IReadOnlyList<ReadRecord> log = await PartitionReader.ReadAllAsync(survivorsBootstrap, Topic, 0);
-            AssertEveryAcknowledgedRecordInOrder(deliveries, log);
-            output.WriteLine($"{deliveries.Count} records acknowledged, all read back in order from broker {elected.Leader}");
+            // acks=1 promises only that "leader-only" was on the leader: a follower fetch parked at the leader when the
+            // followers paused can still carry it to them, and then it survives (as in Kafka). Either way it is there at
+            // most once, where it was written, and every acknowledged record is at its acknowledged offset.
+            bool leaderOnlySurvived = log.Any(r => r.Value == "leader-only");
+            AssertEveryAcknowledgedRecordInOrder(deliveries, log, unacknowledged: "leader-only");
+            output.WriteLine($"{deliveries.Count} records acknowledged, all read back in order from broker {elected.Leader}; "
+                + $"the acks=1 record {(leaderOnlySurvived ? "reached a follower before the kill and survived" : "was lost with the leader")}");
 
             // The old leader returns: it truncates what it never replicated, catches up and rejoins the ISR.
             await cluster.StartAsync(leader, waitForReady: true);
             clock.Restart();
             await AgreedMetadataAsync(cluster.Nodes, m => PartitionOf(m) is { Isr.Count: 3 }, "the returned broker is back in the ISR");
             output.WriteLine($"broker {leader} rejoined the ISR {clock.Elapsed.TotalSeconds:F1} s after it was ready");
-            Assert.Contains("truncated the log", cluster.Node(leader).Process!.Output);
+            if (!leaderOnlySurvived)
+            {
+                Assert.Contains("truncated the log", cluster.Node(leader).Process!.Output);
+            }
 
             // Made leader again (it is the preferred replica), it serves exactly the same log.
             using (IAdminClient admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = Loopback.Bootstrap(cluster.AllBootstrapServers) }).Build())
@@ -119,6 +128,21 @@ public class ReplicationFailoverTests(ITestOutputHelper output)
         });
     }
 
+    /// <summary>Where the records depart from the values 0, 1, 2, …: the first few out of place.</summary>
+    private static string Discrepancies(IReadOnlyList<ReadRecord> sequence)
+    {
+        var odd = new List<string>();
+        for (int i = 0; i < sequence.Count && odd.Count < 10; i++)
+        {
+            if (sequence[i].Value != i.ToString(CultureInfo.InvariantCulture))
+            {
+                odd.Add($"[{i}] = {sequence[i]}");
+            }
+        }
+
+        return odd.Count == 0 ? "the records present are in sequence" : "out of place: " + string.Join(", ", odd);
+    }
+
     internal static IReadOnlyDictionary<string, string> MinInsyncReplicas(int count) =>
         new Dictionary<string, string> { ["min.insync.replicas"] = count.ToString(CultureInfo.InvariantCulture) };
 
@@ -127,17 +151,25 @@ public class ReplicationFailoverTests(ITestOutputHelper output)
 
     /// <summary>
     /// The idempotent producer's sequence, as the log holds it: every acknowledged record at the offset its
-    /// acknowledgement named, the values 0, 1, 2, … at offsets 0, 1, 2, … — nothing lost, reordered or doubled.
+    /// acknowledgement named, the values 0, 1, 2, … in order at consecutive offsets — nothing lost, reordered or
+    /// doubled. <paramref name="unacknowledged"/> names a record written without acks=all that may be among them once.
     /// </summary>
-    internal static void AssertEveryAcknowledgedRecordInOrder(IReadOnlyList<SequenceDelivery> deliveries, IReadOnlyList<ReadRecord> log)
+    internal static void AssertEveryAcknowledgedRecordInOrder(IReadOnlyList<SequenceDelivery> deliveries, IReadOnlyList<ReadRecord> log, string? unacknowledged = null)
     {
         Assert.All(deliveries, d => Assert.Equal(ErrorCode.NoError, d.Error));
-        Assert.Equal(deliveries.Count, log.Count);
+        List<ReadRecord> sequence = [.. log.Where(r => r.Value != unacknowledged)];
+        Assert.True(log.Count - sequence.Count <= 1, $"\"{unacknowledged}\" is in the log {log.Count - sequence.Count} times");
+        Assert.True(deliveries.Count == sequence.Count, $"{deliveries.Count} records acknowledged, {sequence.Count} of the sequence in the log; {Discrepancies(sequence)}");
         for (int i = 0; i < log.Count; i++)
         {
-            Assert.Equal(new ReadRecord(i, i.ToString(CultureInfo.InvariantCulture)), log[i]);
+            Assert.Equal(i, log[i].Offset);
+        }
+
+        for (int i = 0; i < sequence.Count; i++)
+        {
+            Assert.Equal(i.ToString(CultureInfo.InvariantCulture), sequence[i].Value);
             Assert.Equal(i, deliveries[i].Value);
-            Assert.Equal(i, deliveries[i].Offset);
+            Assert.Equal(sequence[i].Offset, deliveries[i].Offset);
         }
     }
 }
