@@ -43,6 +43,7 @@ public sealed class FetchHandler : ApiHandler<FetchRequest, FetchResponseBody>
     private readonly BrokerTopicMetrics _metrics;
     private readonly int _fetchMaxBytes;
     private readonly TimeProvider _time;
+    private readonly FetchDeadlines _deadlines;
 
     /// <param name="fetchMaxBytes">The broker's fetch.max.bytes: the largest response to a consumer.</param>
     public FetchHandler(ReplicaManager replicas, FetchSessionCache sessions, BrokerTopicMetrics metrics, int fetchMaxBytes, TimeProvider? time = null)
@@ -52,6 +53,7 @@ public sealed class FetchHandler : ApiHandler<FetchRequest, FetchResponseBody>
         _metrics = metrics;
         _fetchMaxBytes = fetchMaxBytes;
         _time = time ?? TimeProvider.System;
+        _deadlines = new FetchDeadlines(_time);
     }
 
     public override ApiKey ApiKey => ApiKey.Fetch;
@@ -74,7 +76,7 @@ public sealed class FetchHandler : ApiHandler<FetchRequest, FetchResponseBody>
         int maxBytes = version >= 3 ? Math.Min(request.MaxBytes, _fetchMaxBytes) : int.MaxValue;
         long replicaEpoch = version >= 15 ? request.ReplicaState.ReplicaEpoch : -1;
         var operation = new FetchOperation(Resolve(fetchContext), replicaId, isolation, maxBytes, minOneMessage: version >= 3, checkLastFetchedEpoch: version >= 12, replicaEpoch);
-        var reading = operation.ReadAndWaitAsync(request.MinBytes, request.MaxWaitMs, _time, context.CancellationToken);
+        var reading = operation.ReadAndWaitAsync(request.MinBytes, request.MaxWaitMs, _deadlines, context.CancellationToken);
         return reading.IsCompletedSuccessfully
             ? new(BuildResponse(context, fetchContext, operation, isolation))
             : RespondWhenReadAsync(context, fetchContext, operation, isolation, reading);

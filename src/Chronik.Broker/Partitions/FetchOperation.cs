@@ -57,7 +57,7 @@ public sealed class FetchTarget
 /// wait with an error, or max_wait_ms passes; then reads again. Reads only describe file ranges; nothing is
 /// copied until the response is built.
 /// </summary>
-public sealed class FetchOperation : IPartitionListener
+public sealed class FetchOperation : IPartitionListener, IDeadlineTarget
 {
     private readonly FetchTarget[] _targets;
     private readonly int _replicaId;
@@ -138,7 +138,7 @@ public sealed class FetchOperation : IPartitionListener
     /// available or a partition has an error; otherwise waits for a change on one of the partitions or the deadline,
     /// reading again after each change. Returns once the response can be built from the targets' last reads.
     /// </summary>
-    public async ValueTask ReadAndWaitAsync(int minBytes, int maxWaitMs, TimeProvider time, CancellationToken cancellationToken)
+    public async ValueTask ReadAndWaitAsync(int minBytes, int maxWaitMs, FetchDeadlines deadlines, CancellationToken cancellationToken)
     {
         ReadAll();
         if (Satisfied(minBytes, maxWaitMs))
@@ -151,9 +151,10 @@ public sealed class FetchOperation : IPartitionListener
             target.Partition?.AddListener(this, IsFromFollower);
         }
 
+        // Only a fetch that waits takes a deadline; answered, it cancels it.
+        var deadline = deadlines.Schedule(maxWaitMs, this);
         try
         {
-            using var timer = time.CreateTimer(_ => TimeOut(), null, TimeSpan.FromMilliseconds(maxWaitMs), Timeout.InfiniteTimeSpan);
             using var cancelled = cancellationToken.Register(TimeOut);
             while (true)
             {
@@ -176,6 +177,7 @@ public sealed class FetchOperation : IPartitionListener
         }
         finally
         {
+            deadline.Cancel();
             foreach (var target in _targets)
             {
                 target.Partition?.RemoveListener(this, IsFromFollower);
@@ -184,6 +186,8 @@ public sealed class FetchOperation : IPartitionListener
     }
 
     void IPartitionListener.OnPartitionChanged(Partition partition) => Volatile.Read(ref _signal)?.TrySetResult(false);
+
+    void IDeadlineTarget.OnDeadline() => TimeOut();
 
     private bool Satisfied(int minBytes, int maxWaitMs) =>
         maxWaitMs <= 0 || _targets.Length == 0 || BytesReadable >= minBytes || MustRespondNow;

@@ -357,6 +357,7 @@ public sealed class Partition
     {
         bool moved;
         PendingIsrChange? expand = null;
+        TaskCompletionSource? waiters = null;
         var sender = _replication.IsrChanges;
         lock (_hwLock)
         {
@@ -372,7 +373,7 @@ public sealed class Partition
 
             if (moved)
             {
-                PublishHighWatermarkLocked();
+                waiters = PublishHighWatermarkLocked();
             }
         }
 
@@ -381,6 +382,8 @@ public sealed class Partition
             NotifyListeners(consumers: true, replicas: false);
         }
 
+        // On the fetching follower's request thread: the acks=all answers go to the thread pool, not into this fetch.
+        ReleaseWaiters(waiters, inline: false);
         if (expand is not null)
         {
             sender!.Submit(this, expand);
@@ -423,6 +426,7 @@ public sealed class Partition
     {
         IsrChangeOutcome outcome;
         bool moved;
+        TaskCompletionSource? waiters = null;
         lock (_hwLock)
         {
             if (_leader is null)
@@ -439,7 +443,7 @@ public sealed class Partition
 
             if (outcome is IsrChangeOutcome.Committed or IsrChangeOutcome.Reverted)
             {
-                WakeWaitersLocked();
+                waiters = TakeWaitersLocked();
             }
         }
 
@@ -448,6 +452,7 @@ public sealed class Partition
             NotifyListeners(consumers: true, replicas: false);
         }
 
+        ReleaseWaiters(waiters, inline: false);
         return outcome;
     }
 
@@ -586,6 +591,7 @@ public sealed class Partition
         {
             Log.Config = settings.Log;
             Volatile.Write(ref _settings, settings);
+            TaskCompletionSource? moved = null;
             lock (_hwLock)
             {
                 if (_leader is not null && _leader.MinInsyncReplicas != settings.MinInsyncReplicas)
@@ -593,14 +599,17 @@ public sealed class Partition
                     _leader.MinInsyncReplicas = settings.MinInsyncReplicas;
                     if (_leader.UpdateLocal(DurableEndOffset(), Log.LogEndOffset, NowMs))
                     {
-                        PublishHighWatermarkLocked();
+                        moved = PublishHighWatermarkLocked();
                     }
                 }
             }
+
+            ReleaseWaiters(moved, inline: false);
         }
 
         bool leader = registration.Leader == _localBrokerId;
         bool watchDurability;
+        TaskCompletionSource? waiters;
         _stateLock.EnterWriteLock();
         try
         {
@@ -657,7 +666,7 @@ public sealed class Partition
                     Log.UpdateHighWatermark(_leader.HighWatermark);
                 }
 
-                WakeWaitersLocked();
+                waiters = TakeWaitersLocked();
                 watchDurability = _leader is not null && DurableEndOffset() < Log.LogEndOffset;
             }
         }
@@ -665,6 +674,8 @@ public sealed class Partition
         {
             _stateLock.ExitWriteLock();
         }
+
+        ReleaseWaiters(waiters, inline: false);
 
         if (watchDurability)
         {
@@ -679,6 +690,7 @@ public sealed class Partition
     /// <summary>The partition left this broker: pending waits fail, waiting fetches wake up.</summary>
     internal void MarkDeleted()
     {
+        TaskCompletionSource? waiters;
         _stateLock.EnterWriteLock();
         try
         {
@@ -687,7 +699,7 @@ public sealed class Partition
             lock (_hwLock)
             {
                 _leader = null;
-                WakeWaitersLocked();
+                waiters = TakeWaitersLocked();
             }
         }
         finally
@@ -695,6 +707,7 @@ public sealed class Partition
             _stateLock.ExitWriteLock();
         }
 
+        ReleaseWaiters(waiters, inline: false);
         NotifyListeners(consumers: true, replicas: true);
     }
 
@@ -720,7 +733,8 @@ public sealed class Partition
         NotifyListeners(consumers: false, replicas: true);
         if (!Settings.Log.FsyncBeforeAck)
         {
-            AdvanceLocal(Log.LogEndOffset);
+            // On the producer's request thread: other requests' answers go to the thread pool.
+            AdvanceLocal(Log.LogEndOffset, inline: false);
             return;
         }
 
@@ -750,6 +764,7 @@ public sealed class Partition
     private async Task WatchDurabilityAsync()
     {
         bool stoppedEarly = true;
+        bool ownThread = false;
         try
         {
             while (true)
@@ -760,8 +775,14 @@ public sealed class Partition
                     target = _durabilityTarget;
                 }
 
-                await Log.WaitForFlushAsync(target).ConfigureAwait(false);
-                AdvanceLocal(Math.Min(Log.RecoveryPoint, Log.LogEndOffset));
+                var flushed = Log.WaitForFlushAsync(target);
+                ownThread |= !flushed.IsCompleted;
+                await flushed.ConfigureAwait(false);
+
+                // Once the loop has waited, the log's waiter (RunContinuationsAsynchronously) resumed it on a thread-pool
+                // thread of its own, outside the flusher: the acks=all answers the new high watermark releases continue
+                // right here, without a second hop. Before that it still runs inside the appending caller.
+                AdvanceLocal(Math.Min(Log.RecoveryPoint, Log.LogEndOffset), inline: ownThread);
                 lock (_hwLock)
                 {
                     if (_durabilityTarget <= target)
@@ -791,8 +812,14 @@ public sealed class Partition
         }
     }
 
-    private void AdvanceLocal(long durableEnd)
+    /// <summary>
+    /// Reports this broker's durable end to the leader state and publishes a new high watermark. Long-polling fetches
+    /// are signalled first (they resume on the thread pool); then the acks=all waiters are released — on this thread
+    /// when <paramref name="inline"/> (the caller holds no lock and nothing waits behind it), else on the thread pool.
+    /// </summary>
+    private void AdvanceLocal(long durableEnd, bool inline)
     {
+        TaskCompletionSource? waiters;
         lock (_hwLock)
         {
             if (_leader is null || !_leader.UpdateLocal(durableEnd, Log.LogEndOffset, NowMs))
@@ -800,23 +827,51 @@ public sealed class Partition
                 return;
             }
 
-            PublishHighWatermarkLocked();
+            waiters = PublishHighWatermarkLocked();
         }
 
         NotifyListeners(consumers: true, replicas: false);
+        ReleaseWaiters(waiters, inline);
     }
 
-    private void PublishHighWatermarkLocked()
+    /// <summary>Under <see cref="_hwLock"/>: the log takes the leader's high watermark; returns the waiters to release.</summary>
+    private TaskCompletionSource? PublishHighWatermarkLocked()
     {
         Log.UpdateHighWatermark(_leader!.HighWatermark);
-        WakeWaitersLocked();
+        return TakeWaitersLocked();
     }
 
-    private void WakeWaitersLocked()
+    /// <summary>
+    /// Under <see cref="_hwLock"/>: detaches the waiters of the high watermark and ISR. They re-check the state under the
+    /// lock when they resume, so releasing them later (<see cref="ReleaseWaiters"/>, once no lock is held) is safe.
+    /// </summary>
+    private TaskCompletionSource? TakeWaitersLocked()
     {
         var waiters = _replicationChanged;
         _replicationChanged = null;
-        waiters?.TrySetResult();
+        return waiters;
+    }
+
+    /// <summary>
+    /// Completes detached waiters. Their continuations run synchronously on the completing thread (the source is not
+    /// RunContinuationsAsynchronously), so never call this under a lock; <paramref name="inline"/> false hands them to
+    /// the thread pool in one work item, for callers whose thread must not run other requests' continuations.
+    /// </summary>
+    private static void ReleaseWaiters(TaskCompletionSource? waiters, bool inline)
+    {
+        if (waiters is null)
+        {
+            return;
+        }
+
+        if (inline)
+        {
+            waiters.TrySetResult();
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static w => w.TrySetResult(), waiters, preferLocal: false);
+        }
     }
 
     /// <summary>
@@ -868,7 +923,8 @@ public sealed class Partition
                     return;
                 }
 
-                changed = (_replicationChanged ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                // Synchronous continuations: ReleaseWaiters decides where they run, always outside the locks.
+                changed = (_replicationChanged ??= new TaskCompletionSource()).Task;
             }
 
             await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
