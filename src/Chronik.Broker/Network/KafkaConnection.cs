@@ -140,6 +140,35 @@ internal sealed class KafkaConnection
         CancelRequests();
     }
 
+    /// <summary>
+    /// The transport's close cancelled the pending read before it could report the end of the stream: a clean end
+    /// (FIN) has completed the input by now, a reset completed it with an error. Only the clean end changes the reason.
+    /// </summary>
+    private void NoteCleanEnd(PipeReader input)
+    {
+        if (Volatile.Read(ref _stopReason) != (int)ConnectionCloseReason.Aborted)
+        {
+            return;
+        }
+
+        try
+        {
+            if (input.TryRead(out ReadResult rest))
+            {
+                if (rest.IsCompleted)
+                {
+                    Interlocked.CompareExchange(ref _stopReason, (int)ConnectionCloseReason.ClientClosed, (int)ConnectionCloseReason.Aborted);
+                }
+
+                input.AdvanceTo(rest.Buffer.Start);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException)
+        {
+            // A reset or an aborted transport: "aborted" stays the reason.
+        }
+    }
+
     private async Task ReadLoopAsync()
     {
         PipeReader input = _transport.Transport.Input;
@@ -161,6 +190,12 @@ internal sealed class KafkaConnection
 
             if (result.IsCanceled || StopRequested)
             {
+                if (result.IsCanceled && !result.IsCompleted)
+                {
+                    input.AdvanceTo(result.Buffer.Start);
+                    NoteCleanEnd(input);
+                }
+
                 return;
             }
 
