@@ -2,9 +2,7 @@ using Chronik.Broker.Partitions;
 using Chronik.Protocol.Records;
 using Chronik.Protocol.Wire;
 using Chronik.Storage;
-using Chronik.Storage.Cleaner;
 using Chronik.Testing;
-using Microsoft.Extensions.Logging.Abstractions;
 using static Chronik.Broker.Tests.DataPath.Requests;
 
 namespace Chronik.Broker.Tests.Partitions;
@@ -12,25 +10,13 @@ namespace Chronik.Broker.Tests.Partitions;
 /// <summary>Where and when acks=all waiters resume: the high watermark covers the append, and never on the flusher.</summary>
 public class PartitionAcksTests
 {
-    private static ReplicaManager Open(string dataDirectory, ImageBuilder images) =>
-        new(
-            new ReplicaManagerOptions
-            {
-                NodeId = 1,
-                DataDirectory = dataDirectory,
-                Configs = TestConfigs.Create(),
-                ConfigureStorage = o => o with { Cleaner = new LogCleanerOptions { Enabled = false } },
-            },
-            () => images.Image,
-            NullLoggerFactory.Instance);
-
     [Fact]
     public async Task A_single_replica_acks_all_answer_resumes_off_the_flusher_with_the_high_watermark_past_it()
     {
         using var directory = new TempDirectory("acks");
         var images = new ImageBuilder().Broker(1);
         images.Topic("t");
-        using var replicas = Open(directory.Path, images);
+        using var replicas = ReplicaManagerTests.Open(directory.Path, images);
         replicas.Start();
         replicas.ApplyImage(images.Image);
         var partition = replicas.GetPartition(new TopicPartition("t", 0))!;
@@ -51,7 +37,7 @@ public class PartitionAcksTests
         using var directory = new TempDirectory("acks");
         var images = new ImageBuilder().Broker(1).Broker(2);
         var id = images.Topic("t", replicas: [1, 2]);
-        using var replicas = Open(directory.Path, images);
+        using var replicas = ReplicaManagerTests.Open(directory.Path, images);
         replicas.Start();
         replicas.ApplyImage(images.Image);
         var partition = replicas.GetPartition(new TopicPartition("t", 0))!;

@@ -12,7 +12,8 @@ namespace Chronik.Broker.Tests.Partitions;
 
 public class ReplicaManagerTests
 {
-    private static ReplicaManager Open(string dataDirectory, ImageBuilder images, int nodeId = 1) =>
+    /// <summary>A replica manager on <paramref name="dataDirectory"/> that follows <paramref name="images"/> (no log cleaner).</summary>
+    internal static ReplicaManager Open(string dataDirectory, ImageBuilder images, int nodeId = 1) =>
         new(
             new ReplicaManagerOptions
             {
