@@ -23,31 +23,11 @@ public static class GroupCoordinatorServiceCollectionExtensions
                 node.TimeProvider,
                 provider.GetRequiredService<ILogger<GroupCoordinator>>());
         });
-        services.AddHostedService<GroupCoordinatorService>();
+        services.AddSingleton<IHostedService>(provider =>
+        {
+            GroupCoordinator coordinator = provider.GetRequiredService<GroupCoordinator>();
+            return new CoordinatorMetadataWatch(provider.GetRequiredService<BrokerNode>(), coordinator.OnMetadataUpdate, coordinator);
+        });
         return services;
-    }
-
-    /// <summary>Feeds every new metadata image to the coordinator (partition leadership decides what it serves).</summary>
-    private sealed class GroupCoordinatorService(BrokerNode node, GroupCoordinator coordinator) : BackgroundService
-    {
-        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-        {
-            try
-            {
-                await foreach (MetadataImage image in node.Quorum.WatchAsync(stoppingToken).ConfigureAwait(false))
-                {
-                    coordinator.OnMetadataUpdate(image);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-            }
-        }
-
-        public override async Task StopAsync(CancellationToken cancellationToken)
-        {
-            await base.StopAsync(cancellationToken).ConfigureAwait(false);
-            await coordinator.DisposeAsync().ConfigureAwait(false);
-        }
     }
 }

@@ -65,32 +65,12 @@ public static class TransactionCoordinatorServiceCollectionExtensions
             BrokerNode node = provider.GetRequiredService<BrokerNode>();
             return new TransactionVerifier(node.NodeId, () => node.Image, provider.GetRequiredService<TransactionCoordinator>(), provider.GetRequiredService<BrokerConnections>(), MarkerRequestTimeout);
         });
-        services.AddHostedService<TransactionCoordinatorService>();
+        services.AddSingleton<IHostedService>(provider =>
+        {
+            TransactionCoordinator coordinator = provider.GetRequiredService<TransactionCoordinator>();
+            return new CoordinatorMetadataWatch(
+                provider.GetRequiredService<BrokerNode>(), coordinator.OnMetadataUpdate, provider.GetRequiredService<TransactionMarkerChannel>(), coordinator);
+        });
         return services;
-    }
-
-    /// <summary>Feeds every new metadata image to the coordinator (partition leadership decides what it serves).</summary>
-    private sealed class TransactionCoordinatorService(BrokerNode node, TransactionCoordinator coordinator, TransactionMarkerChannel markers) : BackgroundService
-    {
-        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-        {
-            try
-            {
-                await foreach (MetadataImage image in node.Quorum.WatchAsync(stoppingToken).ConfigureAwait(false))
-                {
-                    coordinator.OnMetadataUpdate(image);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-            }
-        }
-
-        public override async Task StopAsync(CancellationToken cancellationToken)
-        {
-            await base.StopAsync(cancellationToken).ConfigureAwait(false);
-            await markers.DisposeAsync().ConfigureAwait(false);
-            await coordinator.DisposeAsync().ConfigureAwait(false);
-        }
     }
 }
